@@ -1,0 +1,7 @@
+"""The statistics of shrinkviz: pure functions over numpy arrays, frozen results.
+
+This layer imports numpy and scipy only (a test keeps it so).
+"""
+from .normal import Posterior, posterior, shrinkage_factor
+
+__all__ = ["Posterior", "posterior", "shrinkage_factor"]

@@ -1,0 +1,33 @@
+"""The layers of DESIGN.md hold: model imports no widget library; import-linter contracts."""
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_model_layer_imports_no_widget_library():
+    code = (
+        "import sys, shrinkviz.model, shrinkviz.model.normal\n"
+        "import pkgutil, importlib\n"
+        "for m in pkgutil.iter_modules(shrinkviz.model.__path__):\n"
+        "    importlib.import_module('shrinkviz.model.' + m.name)\n"
+        "bad = {'traitlets', 'ipywidgets', 'bqplot', 'pandas', 'IPython'} & set(sys.modules)\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_import_shrinkviz_is_light():
+    code = ("import sys, shrinkviz\n"
+            "bad = {'bqplot', 'ipywidgets', 'pandas', 'scipy'} & set(sys.modules)\n"
+            "assert not bad, bad\n")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_import_linter_contracts():
+    lint = shutil.which("lint-imports", path=str(Path(sys.executable).parent))
+    assert lint, "import-linter is a test dependency"
+    out = subprocess.run([lint], cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
