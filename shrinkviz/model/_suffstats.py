@@ -1,0 +1,103 @@
+"""Per-group sums of (x, y) in data order, so that any "first n_j rows of group j" is O(J).
+
+The regression of ``shrinkviz.model.regression`` needs, per group, only n_j, the means
+(xbar_j, ybar_j) and the within-group sums of squares and products (Wxx_j, Wxy_j, Wyy_j).
+``CumulativeSums`` stores the running sums of each group once; ``at(n)`` gathers them.
+
+Each group's values are shifted by its first row before summing (the "shifted data"
+algorithm, Chan, Golub & LeVeque 1983), which keeps Wxx = Sxx - Sx^2/n free of catastrophic
+cancellation and makes it exactly 0 for a group whose x is constant. The first row of a group
+is also the first row of any truncation of it, so a fit on the first n_j rows alone sums the
+same numbers in the same order: ``at(n)`` is bitwise what a fresh fit would compute.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def encode_groups(group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(labels in order of first appearance, code of each row: an index into labels)."""
+    try:
+        _, first, code = np.unique(group, return_index=True, return_inverse=True)
+    except TypeError:  # labels of mixed types cannot be sorted: map them one by one
+        index: dict = {}
+        code = np.fromiter((index.setdefault(g, len(index)) for g in group), np.intp,
+                           len(group))
+        return group[np.unique(code, return_index=True)[1]], code
+    rank = np.argsort(first)
+    relabel = np.empty_like(rank)
+    relabel[rank] = np.arange(len(rank))
+    return group[first[rank]], relabel[code.ravel()]
+
+
+@dataclass(frozen=True, eq=False)
+class GroupStats:
+    """Moments of the rows used in each group (arrays of length J; 0 where n_j = 0).
+
+    xbar, ybar        group means
+    Wxx, Wxy, Wyy     within-group sums of squares and products, e.g. sum (x - xbar)^2
+    """
+
+    n: np.ndarray
+    xbar: np.ndarray
+    ybar: np.ndarray
+    Wxx: np.ndarray
+    Wxy: np.ndarray
+    Wyy: np.ndarray
+
+    @property
+    def N(self) -> int:
+        return int(self.n.sum())
+
+
+class CumulativeSums:
+    """Running sums of (dx, dy, dx^2, dx dy, dy^2) within each group, rows in data order,
+    with dx = x - (first x of the group), dy likewise."""
+
+    def __init__(self, code: np.ndarray, J: int, x: np.ndarray, y: np.ndarray):
+        order = np.argsort(code, kind="stable")  # by group, data order within a group
+        self.counts = np.bincount(code, minlength=J)
+        self.start = np.cumsum(self.counts) - self.counts
+        xs, ys = x[order], y[order]
+        self.shift = np.stack([xs[self.start], ys[self.start]])
+        g = code[order]
+        dx, dy = xs - self.shift[0, g], ys - self.shift[1, g]
+        self.sums = _cumsum_by_group(np.stack([dx, dy, dx * dx, dx * dy, dy * dy], axis=1),
+                                     self.start, self.counts)
+
+    def at(self, n: np.ndarray) -> GroupStats:
+        """The moments of the first n[j] rows of each group j: one gather, O(J)."""
+        S = self.sums[self.start + n - 1]  # a row of another group where n = 0: zeroed next
+        has = n > 0
+        S[~has] = 0.0
+        m = np.where(has, n, 1)
+        Sx, Sy = S[:, 0] / m, S[:, 1] / m  # mean shifted values
+        return GroupStats(
+            n=n,
+            xbar=np.where(has, self.shift[0] + Sx, 0.0),
+            ybar=np.where(has, self.shift[1] + Sy, 0.0),
+            Wxx=np.maximum(S[:, 2] - S[:, 0] * Sx, 0.0),
+            Wxy=S[:, 3] - S[:, 0] * Sy,
+            Wyy=np.maximum(S[:, 4] - S[:, 1] * Sy, 0.0),
+        )
+
+
+def _cumsum_by_group(V: np.ndarray, start: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Cumulative sums of the rows of V restarting at each group (rows sorted by group).
+
+    Both branches add row k of a group to the sum of its rows before k, sequentially, so
+    the sums are bitwise those of ``np.cumsum`` over each group alone; the branch with
+    fewer Python-level steps is taken (one per group, or one per row rank).
+    """
+    C = V.copy()
+    if len(counts) <= counts.max():
+        for s, c in zip(start.tolist(), counts.tolist()):
+            np.cumsum(V[s:s + c], axis=0, out=C[s:s + c])
+        return C
+    rank = np.arange(len(V)) - np.repeat(start, counts)
+    by_rank = np.argsort(rank, kind="stable")
+    for rows in np.split(by_rank, np.cumsum(np.bincount(rank))[:-1])[1:]:
+        C[rows] += C[rows - 1]
+    return C

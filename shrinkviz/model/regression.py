@@ -1,0 +1,377 @@
+"""Varying-intercept regression: the complete-, no- and partial-pooling lines.
+
+    y_ij = alpha_j + beta x_ij + e_ij,    e_ij ~ N(0, sigma2),    alpha_j ~ N(mu_alpha, tau2)
+
+Gelman & Hill (2007), *Data Analysis Using Regression and Multilevel/Hierarchical Models*,
+ch. 12 (the radon example). The variance components are those of lme4's
+``lmer(y ~ x + (1 | group), REML = TRUE / FALSE)`` (Bates, Maechler, Bolker & Walker 2015,
+J. Stat. Softw. 67(1), section 3), computed here from per-group sums only.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import optimize
+
+from . import _validate as check
+from ._results import freeze, result_repr
+from ._suffstats import CumulativeSums, GroupStats, encode_groups
+from .normal import shrinkage_factor
+
+__all__ = ["CompletePooling", "NoPooling", "PartialPooling", "PoolingFit", "pooling_fit",
+           "pooling_fit_frame"]
+
+METHODS = ("REML", "ML")
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class CompletePooling:
+    """One OLS line for all groups: y = alpha + beta x (``lm(y ~ x)``)."""
+
+    alpha: float
+    beta: float
+
+    def __repr__(self) -> str:
+        return result_repr(self, ("alpha", "beta"))
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class NoPooling:
+    """One intercept per group and a common slope (``lm(y ~ x + factor(group) - 1)``).
+
+    alpha    the intercepts, nan where ``missing``
+    missing  True for a group without rows (n_j = 0), or for every group when no group's
+             x varies within the group (then the common slope beta is nan)
+    """
+
+    alpha: np.ndarray
+    beta: float
+    missing: np.ndarray
+
+    def __repr__(self) -> str:
+        return result_repr(self, ("alpha", "beta", "missing"))
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class PartialPooling:
+    """The multilevel line of each group: alpha_j + beta x (lme4's ``coef``).
+
+    mu_alpha, beta  GLS estimates of the fixed effects given (sigma2, tau2)
+    alpha           the BLUP of each alpha_j
+    alpha_var       its conditional variance given the fixed effects, 1 / (n_j/sigma2 + 1/tau2)
+                    (lme4's ``condVar``); tau2 for a group without rows
+    B               the shrinkage factor v_j / (v_j + tau2) with v_j = sigma2 / n_j
+    """
+
+    mu_alpha: float
+    beta: float
+    alpha: np.ndarray
+    alpha_var: np.ndarray
+    B: np.ndarray
+
+    def __repr__(self) -> str:
+        return result_repr(self, ("mu_alpha", "beta", "alpha", "alpha_var"))
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class PoolingFit:
+    """Complete-, no- and partial-pooling fits of one data set (read-only arrays of length J).
+
+    groups   the group labels, in order of first appearance in the data
+    n        the number of rows used in each group
+    sigma2   the within-group variance; tau2 the between-group variance of the intercepts
+             (estimated by ``method`` when not given)
+    """
+
+    complete: CompletePooling
+    none: NoPooling
+    partial: PartialPooling
+    sigma2: float
+    tau2: float
+    groups: np.ndarray
+    n: np.ndarray
+    method: str
+    _sums: CumulativeSums = field(repr=False)
+    _stats: GroupStats = field(repr=False)
+
+    def update(self, sigma2=None, tau2=None, n=None) -> PoolingFit:
+        """The fits for other variance components or other per-group sizes, in O(J).
+
+        ``n[j]`` uses the first n[j] rows of group j in data order (0 <= n[j] <= its rows);
+        sigma2, tau2 or n left None keep this fit's values (variances are not re-estimated).
+        """
+        sigma2 = self.sigma2 if sigma2 is None else sigma2
+        tau2 = self.tau2 if tau2 is None else tau2
+        sigma2, tau2 = _variances(sigma2, tau2)
+        if n is None:
+            return _assemble(self._sums, self._stats, self.groups, sigma2, tau2, self.method,
+                             self.complete, self.none)
+        n = _sizes(n, self._sums.counts)
+        stats = self._sums.at(n)
+        _check_x_varies(stats, "n", "x is constant over the rows kept")
+        return _assemble(self._sums, stats, self.groups, sigma2, tau2, self.method)
+
+    def deviance(self) -> float:
+        """-2 log likelihood (ML) or -2 log restricted likelihood (REML) at (sigma2, tau2),
+        as lme4's ``deviance(fit)`` / ``REMLcrit(fit)``."""
+        if self.sigma2 == 0 or self.tau2 == np.inf:
+            return np.inf
+        return float(_criterion(self._stats, self.tau2 / self.sigma2, self.sigma2,
+                                self.method == "REML")[0])
+
+    def __repr__(self) -> str:
+        return result_repr(self, ("sigma2", "tau2", "groups", "n")) + (
+            f"\n  complete={self.complete!r}\n  none={self.none!r}\n  partial={self.partial!r}")
+
+
+def pooling_fit(x, y, group, sigma2=None, tau2=None, method: str = "REML") -> PoolingFit:
+    """Complete-, no- and partial-pooling lines of ``y ~ x`` with intercepts varying by group.
+
+    Given (sigma2, tau2), with r = tau2 / sigma2, the GLS fixed effects need only group sums
+    (n_j, means xbar_j, ybar_j, within-group sums Wxx_j, Wxy_j): each group enters with weight
+    w_j = n_j / (1 + n_j r),
+
+        beta     = (sum Wxy + sum w dx dy) / (sum Wxx + sum w dx^2),   dx = xbar - xbar_w
+        mu_alpha = ybar_w - beta xbar_w                                (w-weighted means)
+
+    and the BLUP of alpha_j shrinks the group's own intercept ybar_j - beta xbar_j toward
+    mu_alpha by B_j = v_j / (v_j + tau2), v_j = sigma2 / n_j (Gelman & Hill 2007, eq. 12.4).
+    r = 0 gives complete pooling (OLS), r = inf no pooling. Unknown (sigma2, tau2) maximize
+    the REML or ML likelihood, profiled in r (Bates et al. 2015, eqs. 34 and 41); tau2 = 0
+    when the optimum is on the boundary (lme4's singular fit).
+
+    Parameters
+    ----------
+    x, y : 1-D arrays of N finite numbers.
+    group : N labels (any hashable values); at least 2 distinct ones.
+    sigma2 : within-group variance, >= 0 and finite, or None to estimate it.
+    tau2 : between-group variance of the intercepts, >= 0 (inf allowed), or None.
+    method : "REML" or "ML", for the variances not given.
+    """
+    x = check.finite("x", check.float_array("x", x))
+    y = check.finite("y", check.float_array("y", y))
+    group = _labels(group)
+    check.same_length(x=x, y=y, group=group)
+    method = check.choice("method", method, METHODS)
+    labels, code = encode_groups(group)
+    if len(labels) < 2:
+        raise check.fail("group", "of at least 2 distinct values", f"1 group: {labels[0]!r}")
+    if not np.ptp(x) > 0:
+        raise check.fail("x", "varying", f"a constant x = {x[0]!r}")
+    sums = CumulativeSums(code, len(labels), x, y)
+    stats = sums.at(sums.counts)
+    if sigma2 is None or tau2 is None:
+        sigma2 = None if sigma2 is None else check.scalar("sigma2", sigma2, lo=0)
+        tau2 = None if tau2 is None else check.scalar("tau2", tau2, lo=0, allow_inf=True)
+        sigma2, tau2 = _estimate(stats, method == "REML", sigma2, tau2)
+    else:
+        sigma2, tau2 = _variances(sigma2, tau2)
+    return _assemble(sums, stats, freeze(labels), sigma2, tau2, method)
+
+
+def pooling_fit_frame(df, *, x: str, y: str, group: str, sigma2=None, tau2=None,
+                      method: str = "REML") -> PoolingFit:
+    """``pooling_fit`` on the columns ``x``, ``y`` and ``group`` of a data frame.
+
+    Any object whose ``df[name].to_numpy()`` gives a column works (a pandas DataFrame);
+    x and y must be numeric columns.
+    """
+    cols = {}
+    for name, col in (("x", x), ("y", y), ("group", group)):
+        try:
+            cols[name] = df[col].to_numpy()
+        except (KeyError, IndexError, TypeError):
+            raise check.fail(name, "a column of df", col) from None
+        if name != "group" and cols[name].dtype.kind not in "biuf":
+            raise check.fail(name, "a numeric column", f"{col!r} of dtype {cols[name].dtype}")
+    return pooling_fit(cols["x"], cols["y"], cols["group"], sigma2=sigma2, tau2=tau2,
+                       method=method)
+
+
+# --- validation -------------------------------------------------------------------------
+
+def _labels(group) -> np.ndarray:
+    """The group labels as a 1-D array (never written to); nan or None is not a label."""
+    arr = np.asarray(group)
+    if arr.ndim != 1:
+        raise check.fail("group", "1-D", f"an array of shape {arr.shape}")
+    if arr.dtype.kind == "f" and np.isnan(arr).any():
+        raise ValueError(f"group must not be nan (got nan at index "
+                         f"{int(np.flatnonzero(np.isnan(arr))[0])})")
+    if arr.dtype.kind == "O":
+        bad = [i for i, g in enumerate(arr) if g is None or g != g]
+        if bad:
+            raise ValueError(f"group must not be None or nan (got {arr[bad[0]]!r} at index "
+                             f"{bad[0]})")
+    return arr
+
+
+def _variances(sigma2, tau2) -> tuple[float, float]:
+    sigma2 = check.scalar("sigma2", sigma2, lo=0)
+    tau2 = check.scalar("tau2", tau2, lo=0, allow_inf=True)
+    if sigma2 == 0 and tau2 == 0:
+        raise ValueError("sigma2 and tau2 must not both be 0 (got sigma2 = 0.0, tau2 = 0.0)")
+    return sigma2, tau2
+
+
+def _sizes(n, counts: np.ndarray) -> np.ndarray:
+    """Per-group numbers of rows to use: integers in [0, counts[j]], not all 0."""
+    arr = check.float_array("n", n)
+    if len(arr) != len(counts):
+        raise check.fail("n", f"of length J = {len(counts)}", f"length {len(arr)}")
+    ok = (arr >= 0) & (arr <= counts) & (arr == np.floor(arr))
+    if not ok.all():
+        j = int(np.flatnonzero(~ok)[0])
+        raise ValueError(f"n must be integers in [0, rows of the group] (got {arr[j]!r} at "
+                         f"index {j}, a group of {counts[j]} rows)")
+    if not arr.any():
+        raise check.fail("n", "> 0 for at least one group", "all 0")
+    return freeze(arr.astype(np.intp))
+
+
+def _check_x_varies(s: GroupStats, name: str, got: str) -> None:
+    xbar = s.xbar[s.n > 0]
+    if not (s.Wxx.any() or (xbar != xbar[0]).any()):
+        raise check.fail(name, "such that x varies", got)
+
+
+# --- the three fits given (sigma2, tau2) ------------------------------------------------
+
+def _assemble(sums, stats, groups, sigma2, tau2, method, complete=None, none=None):
+    if complete is None:
+        mu, beta = _gls(stats, 0.0)[:2]
+        complete = CompletePooling(float(mu), float(beta))
+    if none is None:
+        none = _no_pooling(stats)
+    r = np.inf if tau2 == np.inf or sigma2 == 0 else tau2 / sigma2
+    if r == np.inf:  # the limit of the GLS: no pooling's slope, the plain mean of intercepts
+        beta = none.beta
+        mu_alpha = float(np.mean(none.alpha[stats.n > 0]))
+    else:
+        mu_alpha, beta = (float(v) for v in _gls(stats, r)[:2])
+    has = stats.n > 0
+    with np.errstate(divide="ignore"):
+        v = np.where(has, sigma2 / np.where(has, stats.n, 1), np.inf)
+    B = shrinkage_factor(v, tau2)
+    own = np.where(has, stats.ybar - beta * stats.xbar, 0.0)  # 0 is never used: B = 1 there
+    alpha = (1.0 - B) * own
+    alpha += B * mu_alpha
+    alpha_var = v.copy() if tau2 == np.inf else B * tau2  # = 1 / (1/v + 1/tau2), exact limits
+    partial = PartialPooling(mu_alpha, float(beta), freeze(alpha), freeze(alpha_var), freeze(B))
+    return PoolingFit(complete, none, partial, float(sigma2), float(tau2), groups, stats.n,
+                      method, sums, stats)
+
+
+def _no_pooling(s: GroupStats) -> NoPooling:
+    Wxx = s.Wxx.sum()
+    beta = s.Wxy.sum() / Wxx if Wxx > 0 else np.nan
+    alpha = np.where(s.n > 0, s.ybar - beta * s.xbar, np.nan)
+    return NoPooling(freeze(alpha), float(beta), freeze(np.isnan(alpha)))
+
+
+def _gls(s: GroupStats, r):
+    """GLS of (mu_alpha, beta) for each r = tau2/sigma2 in an array (finite, >= 0).
+
+    Returns mu_alpha, beta, and the pieces of the likelihood with V_j = sigma2 (I + r 11'):
+    Q = sum_j (y_j - X_j b)' (I + r 11')^-1 (y_j - X_j b) = sum_j (We_j + w_j ebar_j^2),
+    logdet = log det X'(I + r 11')^-1 X = log(sum w) + log(Sxx)  (in centred x, diagonal),
+    and their derivatives in r (dw/dr = -w^2; Q is minimal in b, so only w moves it).
+    """
+    r = np.asarray(r, dtype=np.float64)[..., None]
+    w = s.n / (1.0 + s.n * r)
+    sw = w.sum(-1)
+    xw, yw = (w @ s.xbar) / sw, (w @ s.ybar) / sw
+    dx, dy = s.xbar - xw[..., None], s.ybar - yw[..., None]
+    wdx = w * dx
+    Wxx, Wxy, Wyy = s.Wxx.sum(), s.Wxy.sum(), s.Wyy.sum()
+    Sxx = Wxx + (wdx * dx).sum(-1)
+    beta = (Wxy + (wdx * dy).sum(-1)) / Sxx
+    e = dy - beta[..., None] * dx
+    w2 = w * w
+    Q = Wyy - 2.0 * beta * Wxy + beta * beta * Wxx + (w * e * e).sum(-1)
+    dQ = -(w2 * e * e).sum(-1)
+    logdet = np.log(sw) + np.log(Sxx)
+    dlogdet = -(w2.sum(-1) / sw + (w2 * dx * dx).sum(-1) / Sxx)
+    logV = np.log1p(s.n * r).sum(-1)  # log det (I + r 11') summed over groups
+    return yw - beta * xw, beta, Q, dQ, logdet, dlogdet, logV, sw
+
+
+def _criterion(s: GroupStats, r, sigma2, reml: bool):
+    """(-2 log (restricted) likelihood, its derivative in r) at r, for sigma2 given or None
+    (profiled out: sigma2 = Q / dof). lme4's profiled deviance, Bates et al. (2015) eq. 34
+    (ML, dof = N) and eq. 41 (REML, dof = N - 2)."""
+    _, _, Q, dQ, logdet, dlogdet, logV, sw = _gls(s, r)
+    dof = s.N - 2 if reml else s.N
+    d, dd = logV, sw  # d/dr sum log(1 + n r) = sum w
+    if reml:
+        d, dd = d + logdet, dd + dlogdet
+    if sigma2 is None:
+        return d + dof * (1.0 + np.log(2.0 * np.pi * Q / dof)), dd + dof * dQ / Q
+    return d + dof * np.log(2.0 * np.pi * sigma2) + Q / sigma2, dd + dQ / sigma2
+
+
+# --- estimation of (sigma2, tau2) -------------------------------------------------------
+
+_GRID = np.linspace(np.log(1e-12), np.log(1e12), 97)  # log of a variance ratio
+
+
+def _estimate(s: GroupStats, reml: bool, sigma2, tau2) -> tuple[float, float]:
+    """(sigma2, tau2) maximizing the (restricted) likelihood; a given one is held fixed.
+
+    The search is one-dimensional on a log scale: in r = tau2/sigma2 (sigma2 profiled out or
+    given), or in sigma2 when tau2 is given. A grid brackets the optimum, scipy's bounded
+    Brent finds it, and Brent's root finder on the analytic derivative polishes it to
+    machine precision. tau2 = 0 (r = 0) wins when its criterion is at least as good.
+    """
+    dof = s.N - 2 if reml else s.N
+    if dof <= 0:
+        raise check.fail("y", f"of length >= {s.N - dof + 1} to estimate by {'REML' if reml else 'ML'}",
+                         f"length {s.N}")
+    if tau2 is None:
+        if sigma2 == 0:
+            raise check.fail("sigma2", "> 0 to estimate tau2", sigma2)
+
+        def f(u, grad=False):
+            val, dr = _criterion(s, np.exp(u), sigma2, reml)
+            return (val, dr * np.exp(u)) if grad else val
+
+        r = np.exp(_argmin(f, _GRID))
+        if _criterion(s, 0.0, sigma2, reml)[0] <= f(np.log(r)):
+            r = 0.0
+        if sigma2 is None:
+            sigma2 = float(_gls(s, r)[2] / dof)
+        return sigma2, r * sigma2
+    if tau2 == 0:
+        return float(_gls(s, 0.0)[2] / dof), 0.0
+    if tau2 == np.inf:  # lm's no-pooling residual variance (ML: over N - J)
+        Wxx, Wxy = s.Wxx.sum(), s.Wxy.sum()
+        We = s.Wyy.sum() - (Wxy * Wxy / Wxx if Wxx > 0 else 0.0)
+        return float(We / (s.N - np.count_nonzero(s.n) - (reml and Wxx > 0))), np.inf
+
+    def g(u, grad=False):  # u = log sigma2, r = tau2 / sigma2
+        s2 = np.exp(u)
+        val, dr = _criterion(s, tau2 / s2, s2, reml)
+        if not grad:
+            return val
+        Q = _gls(s, tau2 / s2)[2]
+        return val, dof - Q / s2 - dr * tau2 / s2
+
+    ols = float(_gls(s, 0.0)[2] / dof)
+    return float(np.exp(_argmin(g, np.log(ols) + np.linspace(-28.0, 3.0, 97)))), tau2
+
+
+def _argmin(f, grid: np.ndarray) -> float:
+    vals = f(grid)
+    k = int(np.nanargmin(vals))
+    lo, hi = grid[max(k - 1, 0)], grid[min(k + 1, len(grid) - 1)]
+    u = optimize.minimize_scalar(f, bounds=(lo, hi), method="bounded",
+                                 options={"xatol": 1e-12}).x
+    # Polish: the derivative changes sign across u unless the optimum is on the grid's edge.
+    step = 1e-6
+    while step < hi - lo and f(u - step, grad=True)[1] * f(u + step, grad=True)[1] > 0:
+        step *= 4
+    a, b = u - step, u + step
+    if f(a, grad=True)[1] < 0 < f(b, grad=True)[1]:
+        u = optimize.brentq(lambda t: f(t, grad=True)[1], a, b, xtol=1e-14, rtol=1e-15)
+    return float(u)
