@@ -313,7 +313,8 @@ def screenshot_outputs(page, panel_id: str, prefix: str, settle: float = 10.0) -
     `settle` seconds to show its marks before it counts as blank.
     """
     ARTIFACTS.mkdir(exist_ok=True)
-    outputs = page.locator(f"#{panel_id} .jp-CodeCell .jp-OutputArea-output")
+    outputs = page.locator(f"#{panel_id} .jp-CodeCell .jp-Cell-outputArea"
+                           " > .jp-OutputArea-child > .jp-OutputArea-output")
     shots, problems = [], []
     for i in range(outputs.count()):
         el = outputs.nth(i)

@@ -1,0 +1,295 @@
+"""Slider-to-redraw latency and animation frame rate in a real JupyterLab (headless Chromium).
+
+One run, one JupyterLab, one browser page, one kernel. For each figure a slider handle is
+focused and moved with the keyboard (at least 30 moves); in the page, performance.now() stamps
+are taken at the keydown, when the kernel connection sends the slider's comm message, when the
+first and last widget `update` messages arrive back, and (MutationObserver on the figures' SVG)
+at the first and the last change of the figure (the last one: nothing changed for QUIET_MS).
+
+    floor        a bare bqplot figure: a Scatter of 900 points and a Lines mark of 85 segments,
+                 updated inside hold_sync, driven by one FloatSlider (no animation)
+    matplotlib   ipywidgets.interact redrawing a matplotlib figure of the eight schools
+                 shrinkage (the way most courses do it today)
+    explorers    ShrinkageExplorer.eight_schools() and PoolingLinesExplorer.radon(), tau2
+                 slider, animated (first change = the glide starts) and with
+                 animation_duration = 0 (first and last change)
+
+Then Play sweeps tau2 with animation: requestAnimationFrame callbacks are counted, and those in
+which the SVG changed give the frame rate of the glide. Figures are printed, never asserted.
+
+    .venv/bin/python benchmarks/bench_latency.py [--moves 40]
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "browser"))
+import _lab  # noqa: E402  (the browser tests' harness: JupyterLab + chromium start-up)
+
+QUIET_MS = 200
+TIMEOUT_MS = 5000
+
+SETUP = '''
+import numpy as np, ipywidgets as W, bqplot as bq
+import shrinkviz as sv
+
+def figures(widget):
+    """Every bqplot Figure inside a widget tree."""
+    if isinstance(widget, bq.Figure):
+        yield widget
+    for child in getattr(widget, "children", ()):
+        yield from figures(child)
+
+def boxed(css, *children):
+    box = W.VBox(list(children))
+    box.add_class(css)
+    return box
+'''
+
+FLOOR = '''
+rng = np.random.default_rng(1)
+fx, fy = rng.normal(size=900), rng.normal(size=900)
+lx = np.tile([-3.0, 3.0], (85, 1))
+la, lb = rng.normal(size=85), rng.normal(scale=0.3, size=85)
+sx, sy = bq.LinearScale(min=-4, max=4), bq.LinearScale(min=-6, max=6)
+floor_dots = bq.Scatter(x=fx, y=fy, scales={"x": sx, "y": sy}, default_size=12)
+floor_lines = bq.Lines(x=lx, y=la[:, None] + lb[:, None] * lx, scales={"x": sx, "y": sy})
+floor_fig = bq.Figure(marks=[floor_dots, floor_lines], animation_duration=0,
+                      axes=[bq.Axis(scale=sx), bq.Axis(scale=sy, orientation="vertical")])
+floor_slider = W.FloatSlider(value=0.5, min=0, max=1, step=0.01, description="s")
+
+def floor_redraw(change):
+    s = change["new"]
+    with floor_dots.hold_sync():
+        floor_dots.y = (1 - s) * fy + s * fx
+    with floor_lines.hold_sync():
+        floor_lines.y = (1 - s) * la[:, None] + s * lb[:, None] * lx
+
+floor_slider.observe(floor_redraw, "value")
+boxed("bench-floor", floor_slider, floor_fig)
+'''
+
+MATPLOTLIB = '''
+import matplotlib.pyplot as plt
+schools = sv.data.eight_schools()
+
+def shrinkage_plot(tau2):
+    post = sv.posterior(schools.y.to_numpy(float), schools.v.to_numpy(float), tau2=tau2)
+    J = len(schools)
+    fig, ax = plt.subplots(figsize=(8, 4))
+    ax.hlines(np.arange(J), schools.y, post.mean, color="0.6")
+    ax.plot(schools.y, np.arange(J), "o", mfc="none", mec="C0", label="y_j")
+    ax.plot(post.mean, np.arange(J), "o", color="C1", label="mu_j")
+    ax.axvline(post.mu0, ls="--", color="0.3", label="mu0")
+    ax.set(yticks=np.arange(J), yticklabels=schools.school, xlim=(-10, 35),
+           xlabel="effect", title=f"tau2 = {tau2:.3g}")
+    ax.legend(loc="lower right")
+    plt.show()
+
+mpl_widget = W.interactive(shrinkage_plot,
+                           tau2=W.FloatLogSlider(value=30, base=10, min=-1, max=4, step=0.02))
+mpl_widget.add_class("bench-matplotlib")
+mpl_widget
+'''
+
+# In the page: stamps of one keyboard move, kept on window.__bench.
+JS_INSTALL = """([panelId]) => {
+    const panel = Array.from(window.jupyterapp.shell.widgets('main')).find(w => w.id === panelId);
+    const kernel = panel.sessionContext.session.kernel;
+    const b = window.__bench = {armed: false, observers: []};
+    b.reset = () => Object.assign(b, {key: null, sent: null, recvFirst: null, recvLast: null,
+                                      first: null, last: null, changes: 0, armed: true});
+    document.addEventListener('keydown', () => {
+        if (b.armed && b.key === null) b.key = performance.now();
+    }, true);
+    kernel.anyMessage.connect((_, {msg, direction}) => {
+        if (!b.armed || b.key === null || msg.header.msg_type !== 'comm_msg') return;
+        const t = performance.now();
+        if (direction === 'send') { if (b.sent === null) b.sent = t; return; }
+        if (msg.content.data && msg.content.data.method === 'update') {
+            if (b.recvFirst === null) b.recvFirst = t;
+            b.recvLast = t;
+        }
+    });
+    b.watch = (css) => {
+        b.observers.forEach(o => o.disconnect());
+        const svgs = document.querySelectorAll(`.${css} .bqplot svg, .${css} .widget-output`);
+        const seen = () => {
+            if (!b.armed || b.key === null) return;
+            const t = performance.now();
+            if (b.first === null) b.first = t;
+            b.last = t;
+            b.changes++;
+            b.frameChanged = true;
+        };
+        b.observers = Array.from(svgs).map(el => {
+            const o = new MutationObserver(seen);
+            o.observe(el, {subtree: true, childList: true, attributes: true, characterData: true});
+            return o;
+        });
+        return svgs.length;
+    };
+    b.settle = (quiet, timeout) => new Promise(resolve => {
+        const t0 = performance.now();
+        const poll = () => {
+            const now = performance.now();
+            const done = b.last !== null && now - b.last > quiet;
+            if (done || now - t0 > timeout) {
+                b.armed = false;
+                resolve({key: b.key, sent: b.sent, recvFirst: b.recvFirst, recvLast: b.recvLast,
+                         first: b.first, last: b.last, changes: b.changes});
+            } else setTimeout(poll, 10);
+        };
+        poll();
+    });
+    // Frame rate: count rAF callbacks, and those in which a watched SVG changed.
+    b.frames = (quiet, timeout) => new Promise(resolve => {
+        const t0 = performance.now();
+        let frames = 0, changed = 0, firstChange = null, lastChange = null, worstGap = 0;
+        b.reset(); b.key = t0;
+        const tick = (now) => {
+            frames++;
+            if (b.frameChanged) {
+                if (lastChange !== null) worstGap = Math.max(worstGap, now - lastChange);
+                changed++; firstChange ??= now; lastChange = now; b.frameChanged = false;
+            }
+            const idle = lastChange !== null ? now - lastChange > quiet : now - t0 > timeout;
+            if (idle || now - t0 > timeout) {
+                b.armed = false;
+                resolve({frames, changed, elapsed: now - t0, firstChange, lastChange, worstGap});
+            } else requestAnimationFrame(tick);
+        };
+        requestAnimationFrame(tick);
+    });
+    return true;
+}"""
+
+
+def kernel_exec(page, panel_id: str, code: str) -> None:
+    """Run code in the notebook's kernel (outside any cell); raise on an error reply."""
+    reply = page.evaluate("""async ([id, code]) => {
+        const panel = Array.from(window.jupyterapp.shell.widgets('main')).find(w => w.id === id);
+        const future = panel.sessionContext.session.kernel.requestExecute({code});
+        const reply = await future.done;
+        return reply.content;
+    }""", [panel_id, code])
+    if reply["status"] != "ok":
+        raise RuntimeError(f"{reply.get('ename')}: {reply.get('evalue')}\n{code}")
+
+
+def moves(count: int, span: int) -> list[str]:
+    """Right `span` times, left `span` times, ... so a slider started mid-range stays inside."""
+    keys = []
+    while len(keys) < count:
+        keys += ["ArrowRight"] * span + ["ArrowLeft"] * span
+    return keys[:count]
+
+
+def measure(page, css: str, handle: str, count: int, span: int) -> dict[str, list[float]]:
+    """Keyboard moves of the slider handle `handle` inside `.css`; latencies in ms."""
+    box = page.locator(f".{css}").first
+    box.scroll_into_view_if_needed()
+    if not page.evaluate("(css) => window.__bench.watch(css)", css):
+        raise RuntimeError(f"no figure found in .{css}")
+    knob = box.locator(handle).first
+    knob.focus()
+    out = {k: [] for k in ("first", "last", "ui", "kernel", "render", "kernel_last",
+                           "render_last", "missed")}
+    for key in moves(count, span):
+        page.evaluate("() => window.__bench.reset()")
+        page.keyboard.press(key)
+        r = page.evaluate("([q, t]) => window.__bench.settle(q, t)", [QUIET_MS, TIMEOUT_MS])
+        if r["key"] is None or r["first"] is None:
+            out["missed"].append(key)
+            continue
+        out["first"].append(r["first"] - r["key"])
+        out["last"].append(r["last"] - r["key"])
+        if r["sent"] is not None:
+            out["ui"].append(r["sent"] - r["key"])
+            if r["recvFirst"] is not None:
+                out["kernel"].append(r["recvFirst"] - r["sent"])
+                out["render"].append(r["first"] - r["recvFirst"])
+                out["kernel_last"].append(r["recvLast"] - r["sent"])
+                out["render_last"].append(r["last"] - r["recvLast"])
+    return out
+
+
+def frame_rate(page, css: str, play: str) -> dict:
+    """Click the Play control inside `.css` and count frames until the figure is still."""
+    page.evaluate("(css) => window.__bench.watch(css)", css)
+    box = page.locator(f".{css}").first
+    box.scroll_into_view_if_needed()
+    result = page.evaluate("() => { window.__bench.pending = window.__bench.frames(500, 30000); }")
+    box.locator(play).first.click()
+    result = page.evaluate("() => window.__bench.pending")
+    span = (result["lastChange"] or 0) - (result["firstChange"] or 0)
+    return {"changed_fps": 1000 * (result["changed"] - 1) / span if span > 0 else float("nan"),
+            "raf_fps": 1000 * result["frames"] / result["elapsed"],
+            "sweep_ms": span, "worst_gap_ms": result["worstGap"], "frames": result["changed"]}
+
+
+def stats(xs: list[float]) -> tuple[float, float, float]:
+    if not xs:
+        return (float("nan"),) * 3
+    q = statistics.quantiles(xs, n=10, method="inclusive") if len(xs) > 1 else xs * 9
+    return statistics.median(xs), q[8], max(xs)
+
+
+def row(name: str, xs: list[float]) -> str:
+    med, p90, mx = stats(xs)
+    return f"  {name:<44} {med:8.1f} {p90:8.1f} {mx:8.1f} {len(xs):5d}"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--moves", type=int, default=40, help="keyboard moves per figure")
+    args = parser.parse_args(argv)
+    if (missing := _lab.browser_missing()):
+        print(f"bench_latency: cannot run: {missing}")
+        return 1
+    from playwright.sync_api import sync_playwright
+
+    scenarios = [  # (label, css class, slider handle, cells before the measurement)
+        ("floor: bare bqplot, 900 dots + 85 lines", "bench-floor", ".noUi-handle", None),
+        ("matplotlib: interact + inline PNG", "bench-matplotlib", ".noUi-handle", None),
+    ]
+    results = {}
+    t_start = time.monotonic()
+    with _lab.running_lab() as lab, sync_playwright() as pw:
+        browser = _lab.launch_chromium(pw)
+        try:
+            page = _lab.open_lab(browser, lab)
+            path = lab.write_notebook("bench.ipynb", [SETUP, FLOOR, MATPLOTLIB])
+            panel = _lab.open_notebook(page, path)
+            _lab.run_all(page, panel)
+            if errs := _lab.errors(page, panel):
+                raise RuntimeError("benchmark notebook failed:\n" + "\n".join(errs))
+            _lab.screenshot_outputs(page, panel, "bench")
+            page.evaluate(JS_INSTALL, [panel])
+            for label, css, handle, _ in scenarios:
+                results[label] = measure(page, css, handle, args.moves, span=10)
+        finally:
+            browser.close()
+    print(f"bench_latency: JupyterLab + headless chromium, {args.moves} keyboard moves each, "
+          f"quiet = {QUIET_MS} ms ({time.monotonic() - t_start:.0f} s)")
+    print(f"  {'slider to redraw, ms':<44} {'median':>8} {'p90':>8} {'max':>8} {'n':>5}")
+    for label, r in results.items():
+        print(f"{label}")
+        print(row("key -> first SVG change", r["first"]))
+        print(row("key -> last change (quiet after)", r["last"]))
+        print(row("  key -> comm message sent (front end)", r["ui"]))
+        print(row("  sent -> first update back (kernel+wire)", r["kernel"]))
+        print(row("  update back -> first change (render)", r["render"]))
+        print(row("  sent -> last update back", r["kernel_last"]))
+        print(row("  last update back -> last change", r["render_last"]))
+        if r["missed"]:
+            print(f"  MISSED: {len(r['missed'])} moves changed nothing")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
