@@ -17,8 +17,11 @@ system-deps:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	  else echo "chromium is missing: run 'sudo apt-get install chromium'"; fi; }
 
+# The editable install also builds the JupyterLab extension in js/ (node 20 + npm, see
+# pyproject.toml); `develop` links it into the venv so that a rebuild shows up on reload.
 setup: $(BIN)/python system-deps
 	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/jupyter-builder develop --overwrite .
 
 test: setup
 	$(BIN)/python -m pytest

@@ -1,0 +1,66 @@
+import {
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import { ICommandPalette } from '@jupyterlab/apputils';
+import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
+import { ILauncher } from '@jupyterlab/launcher';
+import { INotebookTracker } from '@jupyterlab/notebook';
+import { LabIcon } from '@jupyterlab/ui-components';
+
+import { CATEGORY, CommandIDs, LESSONS, registerCommands } from './commands';
+
+// Eight points drawn toward a horizontal line: the picture of shrinkage.
+const shrinkIcon = new LabIcon({
+  name: 'shrinkviz:shrink',
+  svgstr: `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24">
+  <g class="jp-icon3 jp-shrinkviz-icon" fill="#616161">
+    <rect x="1" y="11.25" width="22" height="1.5" rx="0.75"/>
+    <circle cx="3" cy="4" r="1.6"/><circle cx="8.5" cy="8" r="1.6"/>
+    <circle cx="14" cy="15" r="1.6"/><circle cx="20" cy="19.5" r="1.6"/>
+  </g></svg>`
+});
+
+const plugin: JupyterFrontEndPlugin<void> = {
+  id: 'shrinkviz:plugin',
+  description: 'Launcher cards and commands for the shrinkviz lessons.',
+  autoStart: true,
+  optional: [IDefaultFileBrowser, INotebookTracker, ILauncher, ICommandPalette],
+  activate: (
+    app: JupyterFrontEnd,
+    browser: IDefaultFileBrowser | null,
+    notebooks: INotebookTracker | null,
+    launcher: ILauncher | null,
+    palette: ICommandPalette | null
+  ) => {
+    registerCommands(app.commands, {
+      contents: app.serviceManager.contents,
+      cwd: () => browser?.model.path ?? '',
+      open: path => app.commands.execute('docmanager:open', { path }),
+      hasNotebook: () => !!notebooks?.currentWidget,
+      insertCode: source => {
+        const panel = notebooks?.currentWidget;
+        if (!panel?.model) {
+          return;
+        }
+        const index = panel.content.activeCellIndex + 1;
+        panel.model.sharedModel.insertCell(index, { cell_type: 'code', source });
+        panel.content.activeCellIndex = index;
+      },
+      icon: shrinkIcon
+    });
+
+    LESSONS.forEach((lesson, rank) => {
+      const args = { name: lesson.name };
+      launcher?.add({ command: CommandIDs.openLesson, args, category: CATEGORY, rank });
+      palette?.addItem({
+        command: CommandIDs.openLesson,
+        args: { ...args, isPalette: true },
+        category: CATEGORY
+      });
+    });
+    palette?.addItem({ command: CommandIDs.insertExplorer, category: CATEGORY });
+  }
+};
+
+export default plugin;
