@@ -59,6 +59,7 @@ class CumulativeSums:
     def __init__(self, code: np.ndarray, J: int, x: np.ndarray, y: np.ndarray):
         order = np.argsort(code, kind="stable")  # by group, data order within a group
         self.counts = np.bincount(code, minlength=J)
+        self.counts.flags.writeable = False  # it is the n of the full fit
         self.start = np.cumsum(self.counts) - self.counts
         xs, ys = x[order], y[order]
         self.shift = np.stack([xs[self.start], ys[self.start]])

@@ -109,7 +109,7 @@ class PoolingFit:
                              self.complete, self.none)
         n = _sizes(n, self._sums.counts)
         stats = self._sums.at(n)
-        _check_x_varies(stats, "n", "x is constant over the rows kept")
+        _check_x_varies(stats)
         return _assemble(self._sums, stats, self.groups, sigma2, tau2, self.method)
 
     def deviance(self) -> float:
@@ -156,9 +156,10 @@ def pooling_fit(x, y, group, sigma2=None, tau2=None, method: str = "REML") -> Po
     method = check.choice("method", method, METHODS)
     labels, code = encode_groups(group)
     if len(labels) < 2:
-        raise check.fail("group", "of at least 2 distinct values", f"1 group: {labels[0]!r}")
+        raise ValueError(f"group must have at least 2 distinct values (got only "
+                         f"{check._shown(labels[0])})")
     if not np.ptp(x) > 0:
-        raise check.fail("x", "varying", f"a constant x = {x[0]!r}")
+        raise ValueError(f"x must vary (got a constant x = {float(x[0])!r})")
     sums = CumulativeSums(code, len(labels), x, y)
     stats = sums.at(sums.counts)
     if sigma2 is None or tau2 is None:
@@ -184,7 +185,8 @@ def pooling_fit_frame(df, *, x: str, y: str, group: str, sigma2=None, tau2=None,
         except (KeyError, IndexError, TypeError):
             raise check.fail(name, "a column of df", col) from None
         if name != "group" and cols[name].dtype.kind not in "biuf":
-            raise check.fail(name, "a numeric column", f"{col!r} of dtype {cols[name].dtype}")
+            raise ValueError(f"{name} must be a numeric column (got {col!r} of dtype "
+                             f"{cols[name].dtype})")
     return pooling_fit(cols["x"], cols["y"], cols["group"], sigma2=sigma2, tau2=tau2,
                        method=method)
 
@@ -219,21 +221,21 @@ def _sizes(n, counts: np.ndarray) -> np.ndarray:
     """Per-group numbers of rows to use: integers in [0, counts[j]], not all 0."""
     arr = check.float_array("n", n)
     if len(arr) != len(counts):
-        raise check.fail("n", f"of length J = {len(counts)}", f"length {len(arr)}")
+        raise ValueError(f"n must be of length J = {len(counts)} (got length {len(arr)})")
     ok = (arr >= 0) & (arr <= counts) & (arr == np.floor(arr))
     if not ok.all():
         j = int(np.flatnonzero(~ok)[0])
-        raise ValueError(f"n must be integers in [0, rows of the group] (got {arr[j]!r} at "
+        raise ValueError(f"n must be integers in [0, rows of the group] (got {float(arr[j])!r} at "
                          f"index {j}, a group of {counts[j]} rows)")
     if not arr.any():
-        raise check.fail("n", "> 0 for at least one group", "all 0")
+        raise ValueError("n must be > 0 for at least one group (got all 0)")
     return freeze(arr.astype(np.intp))
 
 
-def _check_x_varies(s: GroupStats, name: str, got: str) -> None:
+def _check_x_varies(s: GroupStats) -> None:
     xbar = s.xbar[s.n > 0]
     if not (s.Wxx.any() or (xbar != xbar[0]).any()):
-        raise check.fail(name, "such that x varies", got)
+        raise ValueError("n must keep x varying (got x constant over the rows kept)")
 
 
 # --- the three fits given (sigma2, tau2) ------------------------------------------------
@@ -326,8 +328,8 @@ def _estimate(s: GroupStats, reml: bool, sigma2, tau2) -> tuple[float, float]:
     """
     dof = s.N - 2 if reml else s.N
     if dof <= 0:
-        raise check.fail("y", f"of length >= {s.N - dof + 1} to estimate by {'REML' if reml else 'ML'}",
-                         f"length {s.N}")
+        raise ValueError(f"y must have length >= {s.N - dof + 1} to estimate by "
+                         f"{'REML' if reml else 'ML'} (got length {s.N})")
     if tau2 is None:
         if sigma2 == 0:
             raise check.fail("sigma2", "> 0 to estimate tau2", sigma2)
