@@ -1,0 +1,158 @@
+"""Estimators of the between-study variance tau2 of the random-effects model
+
+    y_i ~ N(mu, v_i + tau2),   i = 1..k,
+
+with the names, definitions and standard errors of R's metafor ``rma(method=...)``
+(Viechtbauer 2005, *J. Educ. Behav. Stat.* 30:261; metafor 3.8 ``rma.uni``). metafor writes
+them with the k-by-k matrix P = W - W 1 (1'W 1)^-1 1'W, W = diag(w); for the intercept-only
+model every term is a sum over the studies:
+
+    y'P y     = Q(w)  = sum w_i (y_i - mu_w)^2,   mu_w = sum w y / sum w
+    y'P P y           = sum w_i^2 (y_i - mu_w)^2
+    tr(P)             = sum w - sum w^2 / sum w
+    sum_ij P_ij^2 a_i b_j = sum a b (w^2 - 2 w^3 / sum w) + (sum w^2 a)(sum w^2 b) / (sum w)^2
+
+Each estimator takes validated y and v (v > 0, k >= 2) and returns ``(tau2, se_tau2)``;
+a negative estimate is truncated at 0 and se_tau2 is metafor's ``se.tau2``.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy import optimize
+
+_MAXITER = 10_000
+
+
+def q_stat(y: np.ndarray, w: np.ndarray) -> float:
+    """Generalized Q statistic sum w_i (y_i - mu_w)^2 (Cochran's Q when w = 1/v)."""
+    r = y - (w @ y) / w.sum()
+    return float(w @ (r * r))
+
+
+def trace_p(w: np.ndarray) -> float:
+    sw = w.sum()
+    return float(sw - (w @ w) / sw)
+
+
+def _sum_p2(w: np.ndarray, a=1.0, b=1.0) -> float:
+    """sum_ij P_ij^2 a_i b_j: tr(P D_a P D_b) for diagonal D_a, D_b (sum(P * P) at a = b = 1)."""
+    sw, w2 = w.sum(), w * w
+    a, b = np.broadcast_to(a, w.shape), np.broadcast_to(b, w.shape)
+    return float((a * b) @ (w2 - 2 * w2 * w / sw) + (w2 @ a) * (w2 @ b) / sw**2)
+
+
+def _se_quadratic(tau2: float, var_q: tuple[float, float, float]) -> float:
+    """sqrt(c0 + 4 tau2 c1 + 2 tau2^2 c2): the standard error of a quadratic-form estimator."""
+    c0, c1, c2 = var_q
+    return float(np.sqrt(c0 + 4 * tau2 * c1 + 2 * tau2**2 * c2))
+
+
+def equal_effects(y, v):
+    """EE (also FE): tau2 = 0 by assumption; it has no standard error."""
+    return 0.0, np.nan
+
+
+def dersimonian_laird(y, v):
+    """DL: tau2 = (Q - (k - 1)) / tr(P) with w = 1/v (DerSimonian & Laird 1986)."""
+    k, w = len(y), 1.0 / v
+    tr_p = trace_p(w)
+    tau2 = max(0.0, (q_stat(y, w) - (k - 1)) / tr_p)
+    return tau2, _se_quadratic(tau2, (2 * (k - 1), tr_p, _sum_p2(w))) / tr_p
+
+
+def hedges(y, v):
+    """HE: tau2 = (sum (y - ybar)^2 - tr(P V)) / (k - 1), unweighted (Hedges & Olkin 1985)."""
+    k = len(y)
+    ones = np.ones_like(y)
+    tr_pv = v.sum() * (k - 1) / k
+    rss = float(((y - y.mean()) ** 2).sum())
+    tau2 = max(0.0, (rss - tr_pv) / (k - 1))
+    return tau2, _se_quadratic(tau2, (2 * _sum_p2(ones, v, v), tr_pv, k - 1)) / (k - 1)
+
+
+def hunter_schmidt(y, v):
+    """HS: tau2 = (Q - k) / sum w with w = 1/v (Hunter & Schmidt 2004)."""
+    k, w = len(y), 1.0 / v
+    tau2 = max(0.0, (q_stat(y, w) - k) / w.sum())
+    return tau2, _se_quadratic(tau2, (2 * (k - 1), trace_p(w), _sum_p2(w))) / w.sum()
+
+
+def sidik_jonkman(y, v):
+    """SJ: tau2 = tau2_0 Q(w) / (k - 1), w = 1/(v + tau2_0), tau2_0 = mean((y - ybar)^2)
+    (Sidik & Jonkman 2005); never negative."""
+    k = len(y)
+    tau2_0 = float(((y - y.mean()) ** 2).mean())
+    w = 1.0 / (v + tau2_0)
+    tau2 = tau2_0 * q_stat(y, w) / (k - 1)
+    parts = (2 * _sum_p2(w, v, v), _sum_p2(w, 1.0, v), _sum_p2(w))
+    return tau2, tau2_0 / (k - 1) * _se_quadratic(tau2, parts)
+
+
+def _falling_root(f, scale: float) -> float:
+    """The tau2 >= 0 where f changes sign from + to -, or 0 where f(0) <= 0 (then the
+    boundary is the solution). f must be negative for large tau2; the bracket grows from
+    ``scale`` by factors of 4 and Brent's method runs to machine precision."""
+    if f(0.0) <= 0:
+        return 0.0
+    lo, hi = 0.0, scale
+    while f(hi) > 0:
+        lo, hi = hi, 4 * hi
+    return optimize.brentq(f, lo, hi, xtol=np.finfo(float).tiny,
+                           rtol=4 * np.finfo(float).eps, maxiter=_MAXITER)
+
+
+def q_root(y: np.ndarray, v: np.ndarray, target: float) -> float:
+    """The tau2 >= 0 where Q(1/(v + tau2)) = target, or 0 where Q(1/v) <= target.
+
+    Q falls monotonically from Q(1/v) to 0 as tau2 grows, so the root is unique.
+    """
+    return _falling_root(lambda tau2: q_stat(y, 1.0 / (v + tau2)) - target, float(v.mean()))
+
+
+def paule_mandel(y, v):
+    """PM (and EB): the root of Q(1/(v + tau2)) = k - 1 (Paule & Mandel 1982).
+
+    metafor's EB (Morris 1983) runs Fisher scoring on the same equation, so the two coincide;
+    se_tau2 = sqrt(2 k^2 / (k - 1)) / sum w with w = 1/(v + tau2).
+    """
+    k = len(y)
+    tau2 = q_root(y, v, k - 1)
+    return tau2, float(np.sqrt(2 * k**2 / (k - 1)) / (1.0 / (v + tau2)).sum())
+
+
+def _score(y, v, tau2, reml: bool) -> float:
+    """Twice the derivative in tau2 of the (restricted) log-likelihood, mu profiled out:
+    ML: sum w^2 (y - mu_w)^2 - sum w;  REML: the same minus tr(P) instead of sum w."""
+    w = 1.0 / (v + tau2)
+    r = y - (w @ y) / w.sum()
+    return float((w * w) @ (r * r) - (trace_p(w) if reml else w.sum()))
+
+
+def _maximize_likelihood(y, v, reml: bool) -> float:
+    """The tau2 >= 0 where the score falls through 0, or 0 where the score there is <= 0.
+
+    metafor runs Fisher scoring from the HE estimate to the same optimum; a bracketed root
+    search reaches it to machine precision and cannot oscillate as undamped Fisher scoring
+    can (tests/fixtures: case ``fisher_oscillates``, where metafor needs ``stepadj = 0.5``).
+    """
+    return _falling_root(lambda tau2: _score(y, v, tau2, reml), float(v.mean()))
+
+
+def maximum_likelihood(y, v):
+    """ML: maximizes the log-likelihood; se_tau2 = sqrt(2 / sum w^2), w = 1/(v + tau2)."""
+    tau2 = _maximize_likelihood(y, v, reml=False)
+    w = 1.0 / (v + tau2)
+    return tau2, float(np.sqrt(2 / (w @ w)))
+
+
+def restricted_maximum_likelihood(y, v):
+    """REML: maximizes the restricted log-likelihood; se_tau2 = sqrt(2 / tr(PP))."""
+    tau2 = _maximize_likelihood(y, v, reml=True)
+    return tau2, float(np.sqrt(2 / _sum_p2(1.0 / (v + tau2))))
+
+
+ESTIMATORS = {
+    "EE": equal_effects, "FE": equal_effects, "DL": dersimonian_laird, "HE": hedges,
+    "HS": hunter_schmidt, "SJ": sidik_jonkman, "ML": maximum_likelihood,
+    "REML": restricted_maximum_likelihood, "EB": paule_mandel, "PM": paule_mandel,
+}
