@@ -1,0 +1,239 @@
+"""The two explorers: a state, its views and its controls in one ipywidgets Box.
+
+Validation of user data happens here, at construction (a clear ValueError); afterwards a
+refused control combination shows a message inside the widget instead.
+"""
+from __future__ import annotations
+
+import importlib.util
+
+import ipywidgets as w
+import numpy as np
+
+from .. import data
+from .controls import PoolingControls, ShrinkageControls, tau2_grid
+from .state import PoolingState, ShrinkageState
+from .views import OverviewView, PanelsView, ShrinkageView, TauView
+
+# Gelman & Hill (2007), figure 12.4: eight counties from small to large n
+RADON_COUNTIES = ("LACQUIPARLE", "AITKIN", "KOOCHICHING", "DOUGLAS", "CLAY", "STEARNS",
+                  "RAMSEY", "STLOUIS")
+
+
+class _Explorer(w.VBox):
+    figure = None
+
+    def save_png(self, filename: str = "shrinkviz.png", scale: float | None = None) -> None:
+        """Save the main figure as PNG (bqplot's ``Figure.save_png``: the browser renders it
+        and downloads the file)."""
+        self.figure.save_png(filename, scale)
+
+    def save_svg(self, filename: str = "shrinkviz.svg") -> None:
+        """Save the main figure as SVG (bqplot's ``Figure.save_svg``)."""
+        self.figure.save_svg(filename)
+
+    def _finish(self, children, *classes) -> None:
+        self.children = children
+        self.add_class("shrinkviz-explorer")
+        for c in classes:
+            self.add_class(c)
+
+
+class ShrinkageExplorer(_Explorer):
+    """Groups or studies on a number line, and tau2 on a slider from complete to no pooling.
+
+    For each group its own estimate y_j (hollow), its partial-pooling estimate mu_j
+    (filled, ``shrinkviz.posterior``) and the segment between them; a dashed rule at mu0.
+    Marker area grows with the precision 1 / v_j. Click a marker (or use the dropdown) to
+    select a group; its n_j has a slider (group data). "fit" sets tau2 to its REML estimate
+    (``shrinkviz.meta_analysis``). With ``tau_panel`` (default: when ``shrinkviz.full_bayes``
+    is available) a second figure shows p(tau | y) (``shrinkviz.full_bayes``), and a toggle
+    moves each mu_j to its full-Bayes mean +-1 sd.
+
+    CSS classes: the box ``shrinkviz-explorer shrinkviz-shrinkage``; the figures
+    ``shrinkviz-figure`` (the main one also ``shrinkviz-shrinkage-figure``, the tau panel
+    ``shrinkviz-tau-figure``); controls ``shrinkviz-tau2`` (slider), ``shrinkviz-play``,
+    ``shrinkviz-fit``, ``shrinkviz-sigma2``, ``shrinkviz-n``, ``shrinkviz-n-scale``,
+    ``shrinkviz-group``, ``shrinkviz-mu0``, ``shrinkviz-full-bayes``,
+    ``shrinkviz-tau-prior``, ``shrinkviz-readout``, ``shrinkviz-error``.
+
+    Constructors: ``eight_schools()``, ``from_meta(y, v)``, ``from_groups(ybar, n, sigma2)``,
+    ``from_frame(df, y=, group=)``. Options: ``font_scale`` (text and markers; 1.5 for a
+    projector), ``animation_duration`` (ms), ``tau2`` (start), ``group_name``,
+    ``value_name``, ``title``.
+    """
+
+    def __init__(self, y, *, v=None, n=None, sigma2=None, labels=None, tau2=None,
+                 group_name="group", value_name="estimate", title="", font_scale=1.0,
+                 animation_duration=500, tau_panel=None):
+        super().__init__()
+        if tau_panel is None:  # p(tau | y) is proper (uniform prior) from 3 groups on
+            tau_panel = (np.size(y) >= 3 and
+                         importlib.util.find_spec("shrinkviz.model.full_bayes") is not None)
+        self.state = ShrinkageState(y, v=v, n=n, sigma2=sigma2, labels=labels, tau2=tau2,
+                                    tau_posterior=bool(tau_panel))
+        v0 = self.state.v()
+        grid = tau2_grid(v0.min() / 100, v0.max() * 100)
+        kw = dict(font_scale=font_scale, animation_duration=animation_duration)
+        self.view = ShrinkageView(self.state, group_name=group_name, value_name=value_name,
+                                  title=title, **kw)
+        self.figure = self.view.figure
+        self.figure.add_class("shrinkviz-figure")
+        self.figure.add_class("shrinkviz-shrinkage-figure")
+        n_max = 0 if n is None else max(4 * int(np.max(n)), 10)
+        self.controls = ShrinkageControls(self.state, grid, n_max=n_max, tau_panel=tau_panel)
+        figures = [self.figure]
+        self.figure.layout = w.Layout(width="62%", min_width="480px", height="460px")
+        if tau_panel:
+            self.tau_view = TauView(self.state, **kw)
+            self.tau_view.figure.add_class("shrinkviz-figure")
+            self.tau_view.figure.add_class("shrinkviz-tau-figure")
+            self.tau_view.figure.layout = w.Layout(width="38%", min_width="320px",
+                                                   height="460px")
+            figures.append(self.tau_view.figure)
+        self._finish([w.HBox(figures), self.controls], "shrinkviz-shrinkage")
+
+    @classmethod
+    def eight_schools(cls, **kw) -> ShrinkageExplorer:
+        """Rubin's eight schools (BDA3 section 5.5): coaching effects and their variances."""
+        df = data.eight_schools()
+        kw = {"group_name": "school", "value_name": "coaching effect (SAT-V points)",
+              "title": "Eight schools", **kw}
+        return cls.from_meta(df["y"], df["v"], labels=df["school"], **kw)
+
+    @classmethod
+    def from_meta(cls, y, v, labels=None, **kw) -> ShrinkageExplorer:
+        """Studies with effects ``y`` and sampling variances ``v`` (> 0)."""
+        kw = {"group_name": "study", "value_name": "effect", **kw}
+        return cls(_numbers("y", y), v=_numbers("v", v), labels=_list(labels), **kw)
+
+    @classmethod
+    def from_groups(cls, ybar, n, sigma2, labels=None, **kw) -> ShrinkageExplorer:
+        """Group means ``ybar`` of ``n`` observations each (> 0), with within-group variance
+        ``sigma2`` (> 0): v_j = sigma2 / n_j."""
+        return cls(_numbers("ybar", ybar), n=_numbers("n", n), sigma2=sigma2,
+                   labels=_list(labels), **kw)
+
+    @classmethod
+    def from_frame(cls, df, y: str, group: str, **kw) -> ShrinkageExplorer:
+        """Raw data: one row per observation. Uses the group means ybar_j, the counts n_j and
+        the pooled within-group variance sigma2 = sum_j sum_i (y_ij - ybar_j)^2 / (N - J)."""
+        values = _column(df, y, "y", numeric=True)
+        groups = _column(df, group, "group")
+        stats = values.groupby(groups, sort=False, observed=False).agg(["mean", "count", "var"])
+        _every_group_has_rows(stats["count"], group)
+        dof = len(values) - len(stats)
+        if dof <= 0:
+            raise ValueError(f"df must have more rows than groups to estimate sigma2 "
+                             f"(got {len(values)} rows in {len(stats)} groups)")
+        sigma2 = float(((stats["count"] - 1) * stats["var"].fillna(0)).sum() / dof)
+        kw = {"group_name": group, "value_name": f"mean of {y}", **kw}
+        return cls.from_groups(stats["mean"].to_numpy(), stats["count"].to_numpy(), sigma2,
+                               labels=[str(g) for g in stats.index], **kw)
+
+
+class PoolingLinesExplorer(_Explorer):
+    """Varying-intercept regression: complete-, no- and partial-pooling lines
+    (``shrinkviz.pooling_fit`` and its O(J) ``update``; Gelman & Hill 2007, ch. 12).
+
+    Top: small multiples of ``panels`` (default: 8 groups from small to large n), each with
+    its points and the three lines (``line_styles``, default complete dashed, no pooling
+    dotted, partial solid). Below: every group's no- and partial-pooling intercept against
+    n_j with +-1 s.e. bars and mu_alpha. Controls: sigma2, tau2, the selected group (click a
+    marker in the overview or use the dropdown) and its n_j (the first n_j rows are used),
+    "fit" (REML on the rows in use).
+
+    CSS classes: the box ``shrinkviz-explorer shrinkviz-pooling-lines``; the figures
+    ``shrinkviz-figure`` (``shrinkviz-panels-figure``, ``shrinkviz-overview-figure``);
+    controls ``shrinkviz-tau2``, ``shrinkviz-play``, ``shrinkviz-fit``, ``shrinkviz-sigma2``,
+    ``shrinkviz-n``, ``shrinkviz-group``, ``shrinkviz-readout``, ``shrinkviz-error``.
+    ``save_png`` / ``save_svg`` save the panels.
+    """
+
+    def __init__(self, x, y, group, *, panels=None, ncols=4, line_styles=None, x_name="x",
+                 y_name="y", group_name="group", title="", font_scale=1.0,
+                 animation_duration=500):
+        super().__init__()
+        self.state = PoolingState(x, y, group)
+        s = self.state
+        panels = _panels(panels, s.labels, s.n_max)
+        s.selected = int(panels[0])
+        kw = dict(font_scale=font_scale, animation_duration=animation_duration)
+        self.panels_view = PanelsView(s, panels, ncols=ncols, line_styles=line_styles,
+                                      x_name=x_name, y_name=y_name, title=title, **kw)
+        self.overview = OverviewView(s, group_name=group_name, y_name=f"intercept ({y_name})",
+                                     **kw)
+        self.figure = self.panels_view.figure
+        rows = int(np.ceil(len(panels) / ncols))
+        self.figure.layout = w.Layout(width="100%", height=f"{140 + 230 * rows * font_scale:.0f}px")
+        self.overview.figure.layout = w.Layout(width="50%", min_width="420px", height="430px")
+        for fig, css in ((self.figure, "shrinkviz-panels-figure"),
+                         (self.overview.figure, "shrinkviz-overview-figure")):
+            fig.add_class("shrinkviz-figure")
+            fig.add_class(css)
+        v = s.sigma2 / s.n_max
+        self.controls = PoolingControls(s, tau2_grid(v.min() / 100, max(s.sigma2, s.tau2) * 100))
+        self._finish([self.figure, w.HBox([self.overview.figure, self.controls])],
+                     "shrinkviz-pooling-lines")
+
+    @classmethod
+    def radon(cls, **kw) -> PoolingLinesExplorer:
+        """Minnesota radon (Gelman & Hill 2007, ch. 12): log radon against floor by county,
+        with the eight counties of their figure 12.4."""
+        kw = {"panels": RADON_COUNTIES, "x_name": "floor (0 = basement, 1 = first floor)",
+              "y_name": "log radon", "group_name": "county", **kw}
+        return cls.from_frame(data.radon(), x="floor", y="log_radon", group="county", **kw)
+
+    @classmethod
+    def from_frame(cls, df, x: str, y: str, group: str, **kw) -> PoolingLinesExplorer:
+        """One row per observation: columns ``x`` and ``y`` (numeric) and ``group``."""
+        xs, ys = _column(df, x, "x", numeric=True), _column(df, y, "y", numeric=True)
+        groups = _column(df, group, "group")
+        _every_group_has_rows(groups.value_counts(sort=False), group)
+        kw = {"x_name": x, "y_name": y, "group_name": group, **kw}
+        return cls(xs.to_numpy(), ys.to_numpy(), groups.astype(object).to_numpy(), **kw)
+
+
+def _column(df, name: str, role: str, numeric: bool = False):
+    if name not in getattr(df, "columns", ()):
+        raise ValueError(f"{role} must be a column of df (got {name!r}; columns: "
+                         f"{', '.join(map(str, getattr(df, 'columns', ())))})")
+    col = df[name]
+    if numeric and col.dtype.kind not in "biuf":
+        raise ValueError(f"{role} must be a numeric column (got {name!r} of dtype {col.dtype})")
+    if col.isna().any():
+        i = int(np.flatnonzero(col.isna().to_numpy())[0])
+        raise ValueError(f"{role} must have no missing values (got nan in column {name!r} "
+                         f"at row {i})")
+    return col
+
+
+def _every_group_has_rows(counts, group: str) -> None:
+    empty = counts.index[counts.to_numpy() == 0]
+    if len(empty):
+        raise ValueError(f"every group must have rows (got no rows for {group} = "
+                         f"{empty[0]!r})")
+
+
+def _numbers(name: str, x) -> np.ndarray:
+    arr = np.array(x, dtype=object if not hasattr(x, "dtype") else None)
+    try:
+        return np.asarray(arr, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be numbers (got {x!r})") from None
+
+
+def _list(labels):
+    return None if labels is None else [str(g) for g in labels]
+
+
+def _panels(panels, labels: tuple[str, ...], n: np.ndarray) -> np.ndarray:
+    """Panel groups as indices: the given labels, or 8 spread over the groups sorted by n."""
+    if panels is None:
+        order = np.argsort(n, kind="stable")
+        return order[np.unique(np.linspace(0, len(n) - 1, min(8, len(n))).round().astype(int))]
+    where = {g: j for j, g in enumerate(labels)}
+    missing = [p for p in panels if str(p) not in where]
+    if missing:
+        raise ValueError(f"panels must be group labels (got {missing[0]!r})")
+    return np.array([where[str(p)] for p in panels], dtype=np.int64)

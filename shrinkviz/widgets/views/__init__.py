@@ -1,0 +1,6 @@
+"""bqplot views: each draws what a state's ``frame`` says and never computes statistics."""
+from .pooling import OverviewView, PanelsView
+from .shrinkage import ShrinkageView
+from .tau import TauView
+
+__all__ = ["OverviewView", "PanelsView", "ShrinkageView", "TauView"]

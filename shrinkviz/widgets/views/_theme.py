@@ -1,0 +1,82 @@
+"""Colours, text sizes and the one update helper shared by the views.
+
+Colours are Okabe & Ito's colour-blind-safe palette (Okabe & Ito 2008, "Color Universal
+Design"); the same meaning keeps the same colour in every explorer.
+"""
+from __future__ import annotations
+
+import numpy as np
+from bqplot import Axis, Figure
+
+NONE = "#D55E00"      # no pooling: own estimates y_j (vermillion)
+PARTIAL = "#0072B2"   # partial pooling: mu_j (blue)
+COMPLETE = "#000000"  # complete pooling: mu0 (black)
+EXTRA = "#009E73"     # full Bayes, p(tau | y) (bluish green)
+REML = "#E69F00"      # the REML estimate (orange)
+GREY = "#8C8C8C"
+LIGHT = "#DDDDDD"
+
+ANIMATION_MS = 500
+
+
+def px(size: float, font_scale: float) -> str:
+    return f"{size * font_scale:.0f}px"
+
+
+def axis(scale, label: str, font_scale: float, **kw) -> Axis:
+    return Axis(scale=scale, label=label, grid_lines="none",
+                tick_style={"font-size": px(13, font_scale)}, **kw)
+
+
+def figure(marks, axes, title: str, font_scale: float, animation_duration: int,
+           **kw) -> Figure:
+    m = font_scale
+    return Figure(marks=marks, axes=axes, title=title, animation_duration=animation_duration,
+                  title_style={"font-size": px(17, m)}, legend_text={"font-size": px(14, m)},
+                  legend_style={"stroke-width": 0, "fill": "white", "fill-opacity": 0.85},
+                  fig_margin={"top": int(44 * m), "bottom": int(52 * m),
+                              "left": int(64 * m), "right": int(16 * m)},
+                  padding_x=0, padding_y=0, **kw)
+
+
+def update(mark, **values) -> bool:
+    """Set only the traits whose value changed, in one message (``hold_sync``).
+
+    Returns whether anything was sent. Arrays are compared by value, so a redraw that
+    leaves a mark as it was costs no message.
+    """
+    changed = {k: v for k, v in values.items() if not _same(getattr(mark, k), v)}
+    if changed:
+        with mark.hold_sync():
+            for k, v in changed.items():
+                setattr(mark, k, v)
+    return bool(changed)
+
+
+def _same(old, new) -> bool:
+    if isinstance(new, np.ndarray) or isinstance(old, np.ndarray):
+        if old is None or np.shape(old) != np.shape(new):
+            return False
+        numeric = np.asarray(new).dtype.kind in "fc"
+        return np.array_equal(old, new, equal_nan=numeric)
+    return old == new
+
+
+def js_number(x: float) -> str:
+    """The text of JavaScript's ``String(x)`` for a double: bqplot looks ``tick_labels`` up
+    by it (ECMAScript Number::toString: shortest round-trip digits, positional for
+    1e-6 <= |x| < 1e21, else exponent form as ``1e-7``)."""
+    x = float(x)
+    if x == 0:
+        return "0"
+    if 1e-6 <= abs(x) < 1e21:
+        return np.format_float_positional(x, trim="-")
+    mantissa, exp = np.format_float_scientific(x, trim="-").split("e")
+    return f"{mantissa}e{'+' if int(exp) > 0 else '-'}{abs(int(exp))}"
+
+
+def nice_step(span: float, count: int = 4) -> float:
+    """A 1-2-5 step giving about ``count`` ticks over ``span``."""
+    raw = span / count if span > 0 else 1.0
+    mag = 10.0 ** np.floor(np.log10(raw))
+    return float(mag * min((s for s in (1, 2, 5, 10) if s * mag >= raw)))

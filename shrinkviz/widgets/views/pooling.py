@@ -1,0 +1,191 @@
+"""The regression views of a ``PoolingState`` (Gelman & Hill 2007, figures 12.3 and 12.4).
+
+``PanelsView``: small multiples of chosen groups, each with its points and the complete-,
+no- and partial-pooling lines. All panels share one figure: panel k is drawn shifted by
+whole tick steps, and the axes' ``tick_labels`` show the unshifted values, so each kind of
+line is one Lines mark holding every panel (2-D arrays).
+
+``OverviewView``: every group's no- and partial-pooling intercept against n_j (log axis)
+with +-1 s.e. bars and a rule at mu_alpha.
+"""
+from __future__ import annotations
+
+import numpy as np
+from bqplot import ColorScale, Label, LinearScale, Lines, LogScale, Scatter
+
+from . import _theme as t
+
+LINE_STYLES = {"complete": "dashed", "none": "dotted", "partial": "solid"}
+_NAMES = {"complete": "complete pooling", "none": "no pooling", "partial": "partial pooling"}
+_COLOURS = {"complete": t.COMPLETE, "none": t.NONE, "partial": t.PARTIAL}
+_SELECTED = {"stroke": "black", "stroke-width": 3.5}
+
+
+class PanelsView:
+    """Small multiples of the groups ``panels`` (indices into ``state.labels``), ``ncols``
+    to a row. Points beyond the first n_j rows of a group are drawn faint (not used)."""
+
+    def __init__(self, state, panels, *, ncols=4, line_styles=None, font_scale=1.0,
+                 animation_duration=t.ANIMATION_MS, x_name="x", y_name="y", title=""):
+        self.state, self.panels = state, np.asarray(panels, dtype=np.int64)
+        styles = {**LINE_STYLES, **(line_styles or {})}
+        P = len(self.panels)
+        col, row = np.arange(P) % ncols, np.arange(P) // ncols
+        xlo, xhi = float(state.x.min()), float(state.x.max())
+        ylo, yhi = float(state.y.min()), float(state.y.max())
+        xstep = t.nice_step(xhi - xlo, 1)
+        ystep = t.nice_step(yhi - ylo, 4)
+        # panel widths and heights in whole tick steps, so shifted ticks stay exact
+        xcell = xstep * (np.ceil((xhi - xlo) / xstep) + 1)
+        ycell = ystep * (np.ceil((yhi - ylo) / ystep) + 2)
+        self._xoff, self._yoff = col * xcell, -row * ycell
+        self._xends = np.array([xlo - 0.15 * xstep, xhi + 0.15 * xstep])
+
+        rows = [np.flatnonzero(state.group == g) for g in self.panels]
+        self._rows = np.concatenate(rows)
+        self._panel_of_row = np.repeat(np.arange(P), [len(r) for r in rows])
+        jitter = np.random.default_rng(0).uniform(-0.06, 0.06, len(self._rows)) * xstep
+        k = self._panel_of_row
+        xs = LinearScale(min=xlo - 0.5 * xstep, max=xlo - 0.5 * xstep + ncols * xcell)
+        ys = LinearScale(min=float(self._yoff.min()) + ylo - 0.6 * ystep,
+                         max=yhi + 1.4 * ystep)
+        sc = {"x": xs, "y": ys}
+        f = state.frame
+        self.points = Scatter(x=state.x[self._rows] + jitter + self._xoff[k],
+                              y=state.y[self._rows] + self._yoff[k], color=self._used(f),
+                              scales={**sc, "color": ColorScale(colors=[t.LIGHT, "#4D4D4D"],
+                                                                min=0, max=1)},
+                              default_size=int(28 * font_scale ** 2), stroke_width=0)
+        self.lines = {kind: Lines(x=self._xoff[:, None] + self._xends, y=ys_, scales=sc,
+                                  colors=[_COLOURS[kind]], line_style=styles[kind],
+                                  stroke_width=2.5 * font_scale)
+                      for kind, ys_ in self._line_ys(f).items()}
+        # never updated: one legend entry per kind of line
+        legend = [Lines(x=np.zeros(2), y=np.full(2, np.nan), scales=sc, colors=[_COLOURS[k]],
+                        line_style=styles[k], stroke_width=2.5 * font_scale,
+                        labels=[_NAMES[k]], display_legend=True) for k in _NAMES]
+        x0, x1 = xlo - 0.35 * xstep, xhi + 0.35 * xstep
+        y0, y1 = ylo - 0.4 * ystep, yhi + 0.4 * ystep
+        frame = Lines(x=self._xoff[:, None] + [x0, x1, x1, x0, x0],
+                      y=self._yoff[:, None] + [y0, y0, y1, y1, y0], scales=sc,
+                      colors=[t.LIGHT], stroke_width=1)
+        self.titles = Label(x=self._xoff + (xlo + xhi) / 2, y=self._yoff + yhi + 0.7 * ystep,
+                            text=self._titles(f), scales=sc, align="middle",
+                            default_size=int(14 * font_scale), font_weight="bold",
+                            colors=["#333333"])
+
+        xticks, xlabels = _shifted_ticks(self._xoff[:ncols], xlo, xhi, xstep)
+        yticks, ylabels = _shifted_ticks(self._yoff[::ncols], ylo, yhi, ystep)
+        axes = [t.axis(xs, x_name, font_scale, tick_values=xticks, tick_labels=xlabels),
+                t.axis(ys, y_name, font_scale, orientation="vertical", tick_values=yticks,
+                       tick_labels=ylabels)]
+        self.figure = t.figure([frame, self.points, *self.lines.values(), self.titles, *legend],
+                               axes, title, font_scale, animation_duration,
+                               legend_location="top-right")
+        state.observe(self._draw, "frame")
+
+    def _used(self, f) -> np.ndarray:
+        return (self.state.rank[self._rows] < f.fit.n[self.panels][self._panel_of_row]) * 1.0
+
+    def _titles(self, f) -> list[str]:
+        return [f"{self.state.labels[g]} (n = {int(f.fit.n[g])})" for g in self.panels]
+
+    def _line_ys(self, f) -> dict[str, np.ndarray]:
+        fit, g, off = f.fit, self.panels, self._yoff[:, None]
+        return {"complete": off + (fit.complete.alpha + fit.complete.beta * self._xends),
+                "none": off + fit.none.alpha[g][:, None] + fit.none.beta * self._xends,
+                "partial": off + fit.partial.alpha[g][:, None]
+                + fit.partial.beta * self._xends}
+
+    def _draw(self, change) -> None:
+        f = change["new"]
+        for kind, ys_ in self._line_ys(f).items():
+            t.update(self.lines[kind], y=ys_)
+        t.update(self.points, color=self._used(f))
+        t.update(self.titles, text=np.array(self._titles(f)))
+
+
+class OverviewView:
+    """Every group's intercepts against n_j: no pooling (hollow, +-sqrt(sigma2 / n_j)) and
+    partial pooling (filled, +-its conditional sd), with a rule at mu_alpha."""
+
+    def __init__(self, state, *, font_scale=1.0, animation_duration=t.ANIMATION_MS,
+                 group_name="group", y_name="intercept", title=""):
+        self.state = state
+        f = state.frame
+        nmax = float(state.n_max.max())
+        xs = LogScale(min=0.7, max=1.5 * nmax)
+        a, se = f.fit.none.alpha, f.none_se
+        lo, hi = np.nanmin(a - se), np.nanmax(a + se)
+        pad = 0.05 * (hi - lo)
+        ys = LinearScale(min=lo - pad, max=hi + pad)
+        sc = {"x": xs, "y": ys}
+        area = int(np.clip(6000 / len(a), 24, 200) * font_scale ** 2)
+        common = dict(scales=sc, default_size=area, display_legend=True,
+                      selected_style=_SELECTED, unselected_style={})
+        self.none_bars = Lines(x=self._bar_x(f, 1.06), y=self._bars(a, se), scales=sc,
+                               colors=[t.NONE], stroke_width=1.2 * font_scale, opacities=[0.6])
+        self.partial_bars = Lines(x=self._bar_x(f, 1.0), y=self._bars(f.fit.partial.alpha,
+                                                                     f.partial_sd),
+                                  scales=sc, colors=[t.PARTIAL], stroke_width=1.2 * font_scale,
+                                  opacities=[0.6])
+        self.rule = Lines(x=np.array([0.7, 1.5 * nmax]), y=self._rule_y(f), scales=sc,
+                          colors=[t.COMPLETE], line_style="dashed",
+                          stroke_width=2 * font_scale, labels=["μ_α"], display_legend=True)
+        self.none = Scatter(x=self._x(f) * 1.06, y=a, fill=False, stroke=t.NONE,
+                            colors=[t.NONE], stroke_width=2 * font_scale,
+                            labels=["no pooling"], **common)
+        self.partial = Scatter(x=self._x(f), y=f.fit.partial.alpha, colors=[t.PARTIAL],
+                               stroke="white", labels=["partial pooling"], **common)
+        for mark in (self.none, self.partial):
+            mark.on_element_click(self._clicked)
+        axes = [t.axis(xs, f"{group_name} sample size n_j (log scale)", font_scale),
+                t.axis(ys, y_name, font_scale, orientation="vertical")]
+        self.figure = t.figure([self.none_bars, self.partial_bars, self.rule, self.none,
+                                self.partial], axes, title, font_scale, animation_duration,
+                               legend_location="top-right")
+        self._select({"new": state.selected})
+        state.observe(self._draw, "frame")
+        state.observe(self._select, "selected")
+
+    @staticmethod
+    def _x(f) -> np.ndarray:
+        return np.maximum(np.asarray(f.fit.n, dtype=np.float64), 0.8)  # n_j = 0 at the left end
+
+    def _bar_x(self, f, shift: float) -> np.ndarray:
+        x = self._x(f) * shift
+        return np.column_stack([x, x])
+
+    @staticmethod
+    def _bars(a, se) -> np.ndarray:
+        return np.column_stack([a - se, a + se])
+
+    @staticmethod
+    def _rule_y(f) -> np.ndarray:
+        return np.full(2, float(f.fit.partial.mu_alpha))
+
+    def _draw(self, change) -> None:
+        f = change["new"]
+        x = self._x(f)
+        t.update(self.none_bars, x=self._bar_x(f, 1.06),
+                 y=self._bars(f.fit.none.alpha, f.none_se))
+        t.update(self.partial_bars, x=self._bar_x(f, 1.0),
+                 y=self._bars(f.fit.partial.alpha, f.partial_sd))
+        t.update(self.rule, y=self._rule_y(f))
+        t.update(self.none, x=x * 1.06, y=f.fit.none.alpha)
+        t.update(self.partial, x=x, y=f.fit.partial.alpha)
+
+    def _select(self, change) -> None:
+        for mark in (self.none, self.partial):
+            t.update(mark, selected=np.array([change["new"]]))
+
+    def _clicked(self, mark, event) -> None:
+        self.state.selected = int(event["data"]["index"])
+
+
+def _shifted_ticks(offsets: np.ndarray, lo: float, hi: float, step: float):
+    """Tick values of every panel (its offset + the 1-2-5 ticks over [lo, hi]) and labels
+    showing the unshifted value, keyed as JavaScript prints the number."""
+    base = np.arange(np.ceil(lo / step), np.floor(hi / step) + 1) * step
+    values = (offsets[:, None] + base).ravel()
+    return values, {t.js_number(v): f"{b:g}" for v, b in zip(values, np.tile(base, len(offsets)))}

@@ -1,0 +1,47 @@
+"""Widgets without a browser: every comm is a recorder (as ipywidgets' own tests do with
+their DummyComm in ipywidgets/widgets/tests/utils.py), so a test sees each message sent."""
+import itertools
+
+import ipywidgets.widgets.widget as widget_module
+import pytest
+
+
+class RecordingComm:
+    """Stands in for a kernel comm; ``sent`` is shared by all comms of one test."""
+
+    kernel = "Truthy"  # Widget._send only sends when the comm has a kernel
+    _ids = itertools.count()
+
+    def __init__(self, sent, **kwargs):
+        self.comm_id = f"comm-{next(self._ids)}"
+        self.sent = sent
+
+    def send(self, data=None, buffers=None, **kwargs):
+        self.sent.append((self.comm_id, data, list(buffers or [])))
+
+    def open(self, *args, **kwargs):
+        pass
+
+    def on_msg(self, *args, **kwargs):
+        pass
+
+    def close(self, *args, **kwargs):
+        pass
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    """The messages sent to the frontend, as (comm_id, data, buffers)."""
+    messages = []
+    monkeypatch.setattr(widget_module.comm, "create_comm",
+                        lambda **kw: RecordingComm(messages, **kw))
+    return messages
+
+
+@pytest.fixture
+def updates(sent):
+    """``updates(widget)``: the state updates sent for one widget."""
+    def of(widget):
+        return [data for cid, data, _ in sent
+                if cid == widget.comm.comm_id and data.get("method") == "update"]
+    return of

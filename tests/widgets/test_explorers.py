@@ -1,0 +1,259 @@
+"""Explorers without a browser: controls drive the state, marks show the solver's numbers,
+one binary update message per changed mark, bad input refused or shown in the widget."""
+import numpy as np
+import pandas as pd
+import pytest
+from bqplot import Figure
+from ipywidgets import Widget
+
+import shrinkviz as sv
+from shrinkviz.widgets.views._theme import js_number
+
+SCHOOLS = sv.data.eight_schools()
+RADON = sv.data.radon()
+
+
+@pytest.fixture
+def schools(sent):
+    return sv.ShrinkageExplorer.eight_schools()
+
+
+@pytest.fixture
+def radon(sent):
+    return sv.PoolingLinesExplorer.radon()
+
+
+def figures(box):
+    """Every bqplot Figure inside a Box."""
+    found = []
+    for child in getattr(box, "children", ()):
+        found += [child] if isinstance(child, Figure) else figures(child)
+    return found
+
+
+def all_marks(box):
+    return [m for fig in figures(box) for m in fig.marks]
+
+
+def test_explorer_is_a_box_with_stable_classes(schools, radon):
+    assert isinstance(schools, Widget) and "shrinkviz-explorer" in schools._dom_classes
+    assert "shrinkviz-shrinkage" in schools._dom_classes
+    assert "shrinkviz-pooling-lines" in radon._dom_classes
+    assert "shrinkviz-tau2" in schools.controls.tau2.slider._dom_classes
+    assert "shrinkviz-play" in schools.controls.tau2.play._dom_classes
+    assert "shrinkviz-figure" in schools.figure._dom_classes
+    assert "τ²" in schools.controls.tau2.slider.description
+
+
+def test_tau2_slider_moves_the_marks_to_the_posterior(schools):
+    slider, view = schools.controls.tau2.slider, schools.view
+    for index in (5, 30, 47):
+        slider.index = index
+        tau2 = schools.controls.tau2.grid[index]
+        assert schools.state.tau2 == tau2
+        ref = sv.posterior(SCHOOLS.y, SCHOOLS.v, tau2)
+        np.testing.assert_array_equal(view.pooled.y, ref.mean)
+        np.testing.assert_array_equal(view.segments.y, np.column_stack([SCHOOLS.y, ref.mean]))
+        np.testing.assert_array_equal(view.rule.y, [ref.mu0, ref.mu0])
+        np.testing.assert_array_equal(view.own.y, SCHOOLS.y)
+
+
+def test_slider_ends_are_complete_and_no_pooling(schools):
+    slider, view = schools.controls.tau2.slider, schools.view
+    slider.index = 0
+    assert schools.state.tau2 == 0.0
+    assert np.all(view.pooled.y == view.rule.y[0])
+    assert view.rule.y[0] == sv.posterior(SCHOOLS.y, SCHOOLS.v, 0.0).mu0
+    slider.index = len(slider.options) - 1
+    assert schools.state.tau2 == np.inf
+    np.testing.assert_array_equal(view.pooled.y, SCHOOLS.y)
+    labels = [w.value for w in schools.controls.tau2.children[1].children]
+    assert "complete pooling" in labels[0] and "no pooling" in labels[1]
+
+
+def test_one_binary_message_per_changed_mark(schools, sent, updates):
+    view = schools.view
+    schools.controls.tau2.slider.index = 20
+    sent.clear()
+    schools.controls.tau2.slider.index = 25
+    # mu_j, the estimated mu0 and the rule at tau in the p(tau | y) panel move
+    changed = (view.segments, view.pooled, view.rule, *(
+        [schools.tau_view.rule] if hasattr(schools, "tau_view") else []))
+    for mark in changed:
+        (msg,) = updates(mark)
+        assert msg["state"] and {"x", "y"} >= set(msg["state"])
+    for mark in set(all_marks(schools)) - set(changed):
+        assert updates(mark) == []
+    buffers = [b for cid, data, bufs in sent if cid == view.pooled.comm.comm_id for b in bufs]
+    assert buffers and all(isinstance(b, memoryview) for b in buffers)
+    state = view.pooled.get_state()
+    assert isinstance(state["y"]["value"], memoryview) and state["y"]["dtype"] == "float64"
+    assert isinstance(view.segments.get_state()["y"]["value"], memoryview)
+    assert view.segments.get_state()["y"]["shape"] == (8, 2)  # all segments in one mark
+
+
+def test_play_sweeps_from_no_to_complete_pooling(schools):
+    play, grid = schools.controls.tau2.play, schools.controls.tau2.grid
+    play.value = 0
+    assert schools.state.tau2 == np.inf
+    play.value = 10
+    assert schools.state.tau2 == grid[len(grid) - 1 - 10]
+    play.value = play.max
+    assert schools.state.tau2 == 0.0
+
+
+def test_fit_sets_reml_and_the_slider_follows(sent):
+    bcg = sv.data.bcg()
+    e = sv.ShrinkageExplorer.from_meta(bcg.yi, bcg.vi, labels=bcg.trial)
+    e.controls.fit.click()
+    reml = sv.meta_analysis(bcg.yi, bcg.vi, method="REML").tau2
+    assert e.state.tau2 == reml  # exact, not the nearest slider position
+    grid = e.controls.tau2.grid
+    assert e.controls.tau2.slider.index == 1 + np.argmin(np.abs(np.log(grid[1:-1] / reml)))
+    np.testing.assert_array_equal(e.view.pooled.y, sv.posterior(bcg.yi, bcg.vi, reml).mean)
+
+
+def test_click_and_dropdown_select_a_group(sent):
+    e = sv.ShrinkageExplorer.from_groups([1.0, 3.0, 2.0], [4, 9, 16], 2.0, labels="abc")
+    e.view.pooled._handle_custom_msgs(e.view.pooled, {"event": "element_click",
+                                                      "data": {"index": 2}}, [])
+    assert e.state.selected == 2 and e.controls.group.value == 2
+    np.testing.assert_array_equal(e.view.pooled.selected, [2])
+    assert e.controls.n.value == 16
+    e.controls.group.value = 0
+    e.controls.n.value = 1  # n_j of "a" only
+    np.testing.assert_array_equal(e.state.n, [1, 9, 16])
+    ref = sv.posterior([1.0, 3.0, 2.0], 2.0 / np.array([1, 9, 16]), e.state.tau2)
+    np.testing.assert_array_equal(e.view.pooled.y, ref.mean)
+    e.controls.n_scale.value = 4.0
+    ref = sv.posterior([1.0, 3.0, 2.0], 2.0 / (4 * np.array([1, 9, 16])), e.state.tau2)
+    np.testing.assert_array_equal(e.view.pooled.y, ref.mean)
+
+
+def test_invalid_controls_show_a_message_and_keep_the_picture(sent, updates):
+    e = sv.ShrinkageExplorer.from_groups([1.0, 3.0], [4, 9], 2.0, labels="ab")
+    e.controls.tau2.slider.index = 0  # complete pooling
+    e.controls.n.value = 0
+    e.controls.group.value = 1
+    before = e.view.pooled.y.copy()
+    sent.clear()
+    e.controls.n.value = 0  # no group has data: mu0 cannot be estimated
+    assert "v must be finite" in e.state.error
+    assert "v must be finite" in e.children[1].children[-1].value
+    np.testing.assert_array_equal(e.view.pooled.y, before)
+    assert all(updates(m) == [] for m in all_marks(e))
+    e.controls.n.value = 3
+    assert e.state.error == "" and e.children[1].children[-1].value == ""
+
+
+def test_full_bayes_toggle_moves_to_the_full_bayes_means(schools):
+    pytest.importorskip("shrinkviz.model.full_bayes")
+    c = schools.controls
+    c.full_bayes.value = True
+    ref = sv.full_bayes(SCHOOLS.y, SCHOOLS.v)
+    np.testing.assert_array_equal(schools.view.pooled.y, ref.theta_mean)
+    np.testing.assert_array_equal(schools.view.interval.y,
+                                  np.column_stack([ref.theta_mean - ref.theta_sd,
+                                                   ref.theta_mean + ref.theta_sd]))
+    assert schools.view.interval.visible
+    tau = schools.tau_view
+    np.testing.assert_array_equal(tau.curve.y, ref.tau_density)
+    reml = sv.meta_analysis(SCHOOLS.y, SCHOOLS.v, method="REML").tau2
+    assert tau.reml.x[0] == np.sqrt(reml)
+    c.tau2.slider.index = 20
+    assert tau.rule.x[0] == pytest.approx(np.sqrt(schools.state.tau2))
+    c.prior.value = "half-normal"
+    ref = sv.full_bayes(SCHOOLS.y, SCHOOLS.v, tau_prior="half-normal",
+                        tau_scale=schools.state.tau_scale)
+    np.testing.assert_array_equal(schools.view.pooled.y, ref.theta_mean)
+    c.full_bayes.value = False
+    assert not schools.view.interval.visible
+
+
+def test_save_sends_bqplot_save_messages(schools, sent):
+    sent.clear()
+    schools.save_png("a.png")
+    schools.save_svg("a.svg")
+    msgs = [d["content"] for cid, d, _ in sent if cid == schools.figure.comm.comm_id]
+    assert [m["type"] for m in msgs] == ["save_png", "save_svg"]
+
+
+def test_pooling_sliders_draw_the_fit(radon, sent, updates):
+    s, c = radon.state, radon.controls
+    sent.clear()
+    c.tau2.slider.index = 30
+    tau2 = c.tau2.grid[30]
+    ref = sv.pooling_fit(RADON.floor, RADON.log_radon, RADON.county, sigma2=s.sigma2,
+                         tau2=tau2)
+    np.testing.assert_allclose(radon.overview.partial.y, ref.partial.alpha, rtol=1e-12)
+    panels = radon.panels_view
+    g = panels.panels
+    np.testing.assert_allclose(
+        panels.lines["partial"].y - panels._yoff[:, None],
+        ref.partial.alpha[g][:, None] + ref.partial.beta * panels._xends, rtol=1e-12)
+    # tau2 moves the partial lines, bars, markers and mu_alpha; not complete or no pooling
+    for mark in (panels.lines["partial"], radon.overview.partial,
+                 radon.overview.partial_bars, radon.overview.rule):
+        assert len(updates(mark)) == 1
+    for mark in (panels.lines["complete"], panels.lines["none"], panels.points,
+                 radon.overview.none, radon.overview.none_bars):
+        assert updates(mark) == []
+
+
+def test_pooling_n_slider_drops_rows(radon):
+    c, s = radon.controls, radon.state
+    c.group.value = s.labels.index("STLOUIS")
+    c.n.value = 2
+    keep = (RADON.county != "STLOUIS") | (RADON.groupby("county").cumcount() < 2)
+    sub = RADON[keep]
+    ref = sv.pooling_fit(sub.floor, sub.log_radon, sub.county, sigma2=s.sigma2, tau2=s.tau2)
+    order = [list(ref.groups).index(g) for g in s.labels]
+    np.testing.assert_allclose(radon.overview.none.y, ref.none.alpha[order], rtol=1e-10)
+    k = list(radon.panels_view.panels).index(s.labels.index("STLOUIS"))
+    assert "STLOUIS (n = 2)" == radon.panels_view.titles.text[k]
+    used = radon.panels_view.points.color[radon.panels_view._panel_of_row == k]
+    assert used.sum() == 2
+
+
+def test_pooling_tick_labels_show_unshifted_values(radon):
+    ax = radon.figure.axes[0]
+    labels = [ax.tick_labels[js_number(v)] for v in ax.tick_values]
+    assert labels == ["0", "1"] * 4
+
+
+def test_js_number_matches_javascript():
+    cases = {0.0: "0", -0.0: "0", 5.0: "5", 0.1 + 0.2: "0.30000000000000004",
+             1e-5: "0.00001", 1.5e-7: "1.5e-7", 1e21: "1e+21", -2.5: "-2.5"}
+    for x, js in cases.items():
+        assert js_number(x) == js
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda: sv.ShrinkageExplorer.from_frame(RADON, y="radon", group="county"),
+     "y must be a column"),
+    (lambda: sv.ShrinkageExplorer.from_frame(RADON.assign(y=np.r_[np.nan, RADON.log_radon[1:]]),
+                                             y="y", group="county"), "missing values"),
+    (lambda: sv.ShrinkageExplorer.from_frame(
+        RADON.assign(c=pd.Categorical(RADON.county, categories=[*RADON.county.unique(), "X"])),
+        y="log_radon", group="c"), "every group must have rows"),
+    (lambda: sv.ShrinkageExplorer.from_meta([1.0, 2.0], [1.0, -0.5]), "v must be > 0"),
+    (lambda: sv.ShrinkageExplorer.from_groups([1.0, 2.0], [3, 4], -1.0), "sigma2 must be"),
+    (lambda: sv.PoolingLinesExplorer.from_frame(RADON, x="floor", y="log_radon", group="cty"),
+     "group must be a column"),
+    (lambda: sv.PoolingLinesExplorer.from_frame(RADON, x="county", y="log_radon",
+                                                group="county"), "x must be a numeric"),
+    (lambda: sv.PoolingLinesExplorer.from_frame(
+        RADON.assign(c=pd.Categorical(RADON.county, categories=[*RADON.county.unique(), "X"])),
+        x="floor", y="log_radon", group="c"), "every group must have rows"),
+    (lambda: sv.PoolingLinesExplorer.radon(panels=["NOWHERE"]), "panels must be group labels"),
+])
+def test_bad_input_at_construction(sent, make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
+
+
+def test_inputs_are_not_mutated(sent):
+    df = RADON.copy()
+    sv.ShrinkageExplorer.from_frame(df, y="log_radon", group="county")
+    sv.PoolingLinesExplorer.from_frame(df, x="floor", y="log_radon", group="county")
+    pd.testing.assert_frame_equal(df, RADON)
