@@ -12,7 +12,7 @@ same numbers in the same order: ``at(n)`` is bitwise what a fresh fit would comp
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -34,9 +34,9 @@ def encode_groups(group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 @dataclass(frozen=True, eq=False)
 class GroupStats:
-    """Moments of the rows used in each group (arrays of length J; 0 where n_j = 0).
+    """Moments of the rows used in each group (arrays of length J) and their totals.
 
-    xbar, ybar        group means
+    xbar, ybar        group means (where n_j = 0: the group's first x and y, never used)
     Wxx, Wxy, Wyy     within-group sums of squares and products, e.g. sum (x - xbar)^2
     """
 
@@ -46,10 +46,15 @@ class GroupStats:
     Wxx: np.ndarray
     Wxy: np.ndarray
     Wyy: np.ndarray
+    N: int = field(init=False)
+    Wxx_sum: float = field(init=False)
+    Wxy_sum: float = field(init=False)
+    Wyy_sum: float = field(init=False)
 
-    @property
-    def N(self) -> int:
-        return int(self.n.sum())
+    def __post_init__(self):
+        for name in ("Wxx", "Wxy", "Wyy"):
+            object.__setattr__(self, name + "_sum", float(getattr(self, name).sum()))
+        object.__setattr__(self, "N", int(self.n.sum()))
 
 
 class CumulativeSums:
@@ -71,18 +76,13 @@ class CumulativeSums:
     def at(self, n: np.ndarray) -> GroupStats:
         """The moments of the first n[j] rows of each group j: one gather, O(J)."""
         S = self.sums[self.start + n - 1]  # a row of another group where n = 0: zeroed next
-        has = n > 0
-        S[~has] = 0.0
-        m = np.where(has, n, 1)
-        Sx, Sy = S[:, 0] / m, S[:, 1] / m  # mean shifted values
-        return GroupStats(
-            n=n,
-            xbar=np.where(has, self.shift[0] + Sx, 0.0),
-            ybar=np.where(has, self.shift[1] + Sy, 0.0),
-            Wxx=np.maximum(S[:, 2] - S[:, 0] * Sx, 0.0),
-            Wxy=S[:, 3] - S[:, 0] * Sy,
-            Wyy=np.maximum(S[:, 4] - S[:, 1] * Sy, 0.0),
-        )
+        S[n == 0] = 0.0
+        m = np.maximum(n, 1)
+        Sx, Sy = S[:, 0] / m, S[:, 1] / m  # means of the shifted values
+        return GroupStats(n=n, xbar=self.shift[0] + Sx, ybar=self.shift[1] + Sy,
+                          Wxx=np.maximum(S[:, 2] - S[:, 0] * Sx, 0.0),
+                          Wxy=S[:, 3] - S[:, 0] * Sy,
+                          Wyy=np.maximum(S[:, 4] - S[:, 1] * Sy, 0.0))
 
 
 def _cumsum_by_group(V: np.ndarray, start: np.ndarray, counts: np.ndarray) -> np.ndarray:

@@ -242,7 +242,7 @@ def _check_x_varies(s: GroupStats) -> None:
 
 def _assemble(sums, stats, groups, sigma2, tau2, method, complete=None, none=None):
     if complete is None:
-        mu, beta = _gls(stats, 0.0)[:2]
+        mu, beta = _fixed(stats, 0.0)[:2]
         complete = CompletePooling(float(mu), float(beta))
     if none is None:
         none = _no_pooling(stats)
@@ -251,13 +251,10 @@ def _assemble(sums, stats, groups, sigma2, tau2, method, complete=None, none=Non
         beta = none.beta
         mu_alpha = float(np.mean(none.alpha[stats.n > 0]))
     else:
-        mu_alpha, beta = (float(v) for v in _gls(stats, r)[:2])
-    has = stats.n > 0
-    with np.errstate(divide="ignore"):
-        v = np.where(has, sigma2 / np.where(has, stats.n, 1), np.inf)
+        mu_alpha, beta = (float(v) for v in _fixed(stats, r)[:2])
+    v = np.where(stats.n > 0, sigma2 / np.maximum(stats.n, 1), np.inf)  # sigma2 / n_j
     B = shrinkage_factor(v, tau2)
-    own = np.where(has, stats.ybar - beta * stats.xbar, 0.0)  # 0 is never used: B = 1 there
-    alpha = (1.0 - B) * own
+    alpha = (1.0 - B) * (stats.ybar - beta * stats.xbar)  # 0 where n_j = 0 (B = 1)
     alpha += B * mu_alpha
     alpha_var = v.copy() if tau2 == np.inf else B * tau2  # = 1 / (1/v + 1/tau2), exact limits
     partial = PartialPooling(mu_alpha, float(beta), freeze(alpha), freeze(alpha_var), freeze(B))
@@ -266,19 +263,15 @@ def _assemble(sums, stats, groups, sigma2, tau2, method, complete=None, none=Non
 
 
 def _no_pooling(s: GroupStats) -> NoPooling:
-    Wxx = s.Wxx.sum()
-    beta = s.Wxy.sum() / Wxx if Wxx > 0 else np.nan
+    beta = s.Wxy_sum / s.Wxx_sum if s.Wxx_sum > 0 else np.nan
     alpha = np.where(s.n > 0, s.ybar - beta * s.xbar, np.nan)
     return NoPooling(freeze(alpha), float(beta), freeze(np.isnan(alpha)))
 
 
-def _gls(s: GroupStats, r):
-    """GLS of (mu_alpha, beta) for each r = tau2/sigma2 in an array (finite, >= 0).
+def _fixed(s: GroupStats, r):
+    """GLS of (mu_alpha, beta) given r = tau2/sigma2 (finite, >= 0), or for each r of an array.
 
-    Returns mu_alpha, beta, and the pieces of the likelihood with V_j = sigma2 (I + r 11'):
-    Q = sum_j (y_j - X_j b)' (I + r 11')^-1 (y_j - X_j b) = sum_j (We_j + w_j ebar_j^2),
-    logdet = log det X'(I + r 11')^-1 X = log(sum w) + log(Sxx)  (in centred x, diagonal),
-    and their derivatives in r (dw/dr = -w^2; Q is minimal in b, so only w moves it).
+    Returns mu_alpha, beta and the pieces _gls reuses: w, sum w, dx, dy, Sxx.
     """
     r = np.asarray(r, dtype=np.float64)[..., None]
     w = s.n / (1.0 + s.n * r)
@@ -286,24 +279,38 @@ def _gls(s: GroupStats, r):
     xw, yw = (w @ s.xbar) / sw, (w @ s.ybar) / sw
     dx, dy = s.xbar - xw[..., None], s.ybar - yw[..., None]
     wdx = w * dx
-    Wxx, Wxy, Wyy = s.Wxx.sum(), s.Wxy.sum(), s.Wyy.sum()
-    Sxx = Wxx + (wdx * dx).sum(-1)
-    beta = (Wxy + (wdx * dy).sum(-1)) / Sxx
+    Sxx = s.Wxx_sum + (wdx * dx).sum(-1)
+    beta = (s.Wxy_sum + (wdx * dy).sum(-1)) / Sxx
+    return yw - beta * xw, beta, w, sw, dx, dy, Sxx
+
+
+def _gls(s: GroupStats, r):
+    """The pieces of the likelihood at r = tau2/sigma2 (or each r of an array), with
+    V_j = sigma2 (I + r 11') and b the GLS estimate:
+
+        Q      = sum_j (y_j - X_j b)' (I + r 11')^-1 (y_j - X_j b) = sum_j (We_j + w_j ebar_j^2)
+        logdet = log det X'(I + r 11')^-1 X = log(sum w) + log(Sxx)   (in centred x: diagonal)
+        logV   = sum_j log det (I + r 11') = sum_j log(1 + n_j r)
+
+    and their derivatives in r (dw/dr = -w^2; Q is minimal in b, so only w moves it).
+    """
+    _, beta, w, sw, dx, dy, Sxx = _fixed(s, r)
     e = dy - beta[..., None] * dx
     w2 = w * w
-    Q = Wyy - 2.0 * beta * Wxy + beta * beta * Wxx + (w * e * e).sum(-1)
+    Q = (s.Wyy_sum - 2.0 * beta * s.Wxy_sum + beta * beta * s.Wxx_sum
+         + (w * e * e).sum(-1))
     dQ = -(w2 * e * e).sum(-1)
     logdet = np.log(sw) + np.log(Sxx)
     dlogdet = -(w2.sum(-1) / sw + (w2 * dx * dx).sum(-1) / Sxx)
-    logV = np.log1p(s.n * r).sum(-1)  # log det (I + r 11') summed over groups
-    return yw - beta * xw, beta, Q, dQ, logdet, dlogdet, logV, sw
+    logV = np.log1p(s.n * np.asarray(r)[..., None]).sum(-1)
+    return Q, dQ, logdet, dlogdet, logV, sw
 
 
 def _criterion(s: GroupStats, r, sigma2, reml: bool):
     """(-2 log (restricted) likelihood, its derivative in r) at r, for sigma2 given or None
     (profiled out: sigma2 = Q / dof). lme4's profiled deviance, Bates et al. (2015) eq. 34
     (ML, dof = N) and eq. 41 (REML, dof = N - 2)."""
-    _, _, Q, dQ, logdet, dlogdet, logV, sw = _gls(s, r)
+    Q, dQ, logdet, dlogdet, logV, sw = _gls(s, r)
     dof = s.N - 2 if reml else s.N
     d, dd = logV, sw  # d/dr sum log(1 + n r) = sum w
     if reml:
@@ -315,7 +322,7 @@ def _criterion(s: GroupStats, r, sigma2, reml: bool):
 
 # --- estimation of (sigma2, tau2) -------------------------------------------------------
 
-_GRID = np.linspace(np.log(1e-12), np.log(1e12), 97)  # log of a variance ratio
+_GRID = np.linspace(0.0, np.log(1e16), 97)  # steps of a log variance ratio
 
 
 def _estimate(s: GroupStats, reml: bool, sigma2, tau2) -> tuple[float, float]:
@@ -338,17 +345,23 @@ def _estimate(s: GroupStats, reml: bool, sigma2, tau2) -> tuple[float, float]:
             val, dr = _criterion(s, np.exp(u), sigma2, reml)
             return (val, dr * np.exp(u)) if grad else val
 
-        r = np.exp(_argmin(f, _GRID))
-        if _criterion(s, 0.0, sigma2, reml)[0] <= f(np.log(r)):
-            r = 0.0
+        at0, slope0 = _criterion(s, 0.0, sigma2, reml)
+        grid = np.log(1e-8 / s.n.max()) + _GRID  # from n_j r = 1e-8: as good as r = 0
+        vals = f(grid)
+        if np.nanargmin(vals) == 0 and slope0 >= 0:
+            r = 0.0  # the optimum is on the boundary: lme4's singular fit
+        else:
+            r = np.exp(_argmin(f, grid, vals))
+            if at0 <= f(np.log(r)):
+                r = 0.0
         if sigma2 is None:
-            sigma2 = float(_gls(s, r)[2] / dof)
+            sigma2 = float(_gls(s, r)[0] / dof)
         return sigma2, r * sigma2
     if tau2 == 0:
-        return float(_gls(s, 0.0)[2] / dof), 0.0
+        return float(_gls(s, 0.0)[0] / dof), 0.0
     if tau2 == np.inf:  # lm's no-pooling residual variance (ML: over N - J)
-        Wxx, Wxy = s.Wxx.sum(), s.Wxy.sum()
-        We = s.Wyy.sum() - (Wxy * Wxy / Wxx if Wxx > 0 else 0.0)
+        Wxx, Wxy = s.Wxx_sum, s.Wxy_sum
+        We = s.Wyy_sum - (Wxy * Wxy / Wxx if Wxx > 0 else 0.0)
         return float(We / (s.N - np.count_nonzero(s.n) - (reml and Wxx > 0))), np.inf
 
     def g(u, grad=False):  # u = log sigma2, r = tau2 / sigma2
@@ -356,15 +369,16 @@ def _estimate(s: GroupStats, reml: bool, sigma2, tau2) -> tuple[float, float]:
         val, dr = _criterion(s, tau2 / s2, s2, reml)
         if not grad:
             return val
-        Q = _gls(s, tau2 / s2)[2]
+        Q = _gls(s, tau2 / s2)[0]
         return val, dof - Q / s2 - dr * tau2 / s2
 
-    ols = float(_gls(s, 0.0)[2] / dof)
-    return float(np.exp(_argmin(g, np.log(ols) + np.linspace(-28.0, 3.0, 97)))), tau2
+    ols = float(_gls(s, 0.0)[0] / dof)
+    grid = np.log(ols) + np.linspace(-28.0, 3.0, 97)
+    return float(np.exp(_argmin(g, grid, g(grid)))), tau2
 
 
-def _argmin(f, grid: np.ndarray) -> float:
-    vals = f(grid)
+def _argmin(f, grid: np.ndarray, vals: np.ndarray) -> float:
+    """The minimizer of f near the best of its values on the grid."""
     k = int(np.nanargmin(vals))
     lo, hi = grid[max(k - 1, 0)], grid[min(k + 1, len(grid) - 1)]
     u = optimize.minimize_scalar(f, bounds=(lo, hi), method="bounded",
