@@ -306,6 +306,14 @@ def output_problem(element) -> str | None:
     return element.evaluate(_JS_BLANK)
 
 
+def _fit_viewport(page, element, margin: int = 320) -> None:
+    """Grow the page so a tall output fits on screen (the notebook scrolls, not the page)."""
+    box = element.bounding_box()
+    size = page.viewport_size
+    if box and box["height"] + margin > size["height"]:
+        page.set_viewport_size({"width": size["width"], "height": int(box["height"]) + margin})
+
+
 def screenshot_outputs(page, panel_id: str, prefix: str, settle: float = 10.0) -> list[Path]:
     """Screenshot every output of the notebook to test-artifacts/; fail on a blank one.
 
@@ -318,6 +326,7 @@ def screenshot_outputs(page, panel_id: str, prefix: str, settle: float = 10.0) -
     shots, problems = [], []
     for i in range(outputs.count()):
         el = outputs.nth(i)
+        _fit_viewport(page, el)
         el.scroll_into_view_if_needed()
         deadline = time.monotonic() + settle
         while (problem := output_problem(el)) and time.monotonic() < deadline:
@@ -329,3 +338,28 @@ def screenshot_outputs(page, panel_id: str, prefix: str, settle: float = 10.0) -
             problems.append(f"output {i} ({path.name}): {problem}")
     assert not problems, "blank outputs:\n" + "\n".join(problems)
     return shots
+
+
+def kernel_run(page, panel_id: str, code: str) -> str:
+    """Run `code` in the notebook's kernel outside any cell; return its stdout, raise on error."""
+    reply = page.evaluate(f"""async ([id, code]) => {{
+        const w = ({_JS_PANEL})(id);
+        const future = w.sessionContext.session.kernel.requestExecute({{code, silent: false,
+                                                                         store_history: false}});
+        let out = '';
+        future.onIOPub = (msg) => {{
+            if (msg.header.msg_type === 'stream' && msg.content.name === 'stdout')
+                out += msg.content.text;
+        }};
+        const reply = await future.done;
+        return {{...reply.content, out}};
+    }}""", [panel_id, code])
+    if reply["status"] != "ok":
+        raise RuntimeError(f"{reply.get('ename')}: {reply.get('evalue')} in\n{code}")
+    return reply["out"]
+
+
+def kernel_eval(page, panel_id: str, expr: str):
+    """The value of a Python expression in the notebook's kernel, through JSON."""
+    out = kernel_run(page, panel_id, f"import json as _j; print(_j.dumps({expr}))")
+    return json.loads(out)

@@ -1,0 +1,186 @@
+"""The explorers in a real JupyterLab: they render, the keyboard moves tau2 and n_j, Play glides.
+
+Positions are read from the SVG (bqplot draws mark k of a figure into the k-th
+``g[clip-path]`` group: a Scatter's points are ``.object_grp`` translated to their pixel, a
+Lines mark's lines are ``path.line``) and compared with the solver's numbers in the kernel.
+"""
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+import _lab
+
+pytestmark = pytest.mark.browser
+
+CELLS = ["import shrinkviz as sv\nschools = sv.ShrinkageExplorer.eight_schools()\nschools",
+         "radon = sv.PoolingLinesExplorer.radon()\nradon"]
+SCHOOLS, RADON = ".shrinkviz-shrinkage", ".shrinkviz-pooling-lines"
+
+JS_MARK = r"""([fig, k]) => {
+    const svg = document.querySelector(`${fig} svg.svg-figure`);
+    const g = svg.querySelectorAll('g[clip-path]')[k];
+    const dots = g.querySelectorAll('.object_grp');
+    if (dots.length) return Array.from(dots, d => {
+        const m = d.getAttribute('transform').match(/translate\(\s*([-\d.e+]+)[\s,]+([-\d.e+]+)/);
+        return [Number(m[1]), Number(m[2])];
+    });
+    return Array.from(g.querySelectorAll('path.line'), p => p.getAttribute('d') || '');
+}"""
+
+
+@pytest.fixture(scope="module")
+def explorers(jupyter_lab, browser):
+    """One page with both explorers displayed (one kernel for the module's tests)."""
+    page = _lab.open_lab(browser, jupyter_lab, viewport=(1400, 1600))
+    try:
+        panel = _lab.open_notebook(page, jupyter_lab.write_notebook("explorers.ipynb", CELLS))
+        _lab.run_all(page, panel)
+        assert _lab.errors(page, panel) == []
+        yield page, panel
+    finally:
+        page.context.close()
+
+
+def mark(page, figure: str, k: int):
+    return page.evaluate(JS_MARK, [figure, k])
+
+
+def settled(page, figure: str, k: int, timeout: float = 10.0):
+    """Mark k's drawing once two reads 250 ms apart agree (transitions are over)."""
+    last, deadline = None, time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        now = mark(page, figure, k)
+        if now == last:
+            return now
+        last = now
+        time.sleep(0.25)
+    raise TimeoutError(f"mark {k} of {figure} still moving after {timeout} s")
+
+
+def press(page, handle, *keys: str) -> None:
+    handle.focus()
+    for key in keys:
+        page.keyboard.press(key)
+
+
+def path_ys(d: str) -> list[float]:
+    """The y pixels of a path's points (d = 'Mx,yLx,y...')."""
+    numbers = [float(v) for v in re.findall(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?", d)]
+    return numbers[1::2]
+
+
+def test_explorers_render(explorers):
+    page, panel = explorers
+    shots = _lab.screenshot_outputs(page, panel, "explorers")
+    assert len(shots) == 2
+    for fig in (".shrinkviz-shrinkage-figure", ".shrinkviz-tau-figure",
+                ".shrinkviz-panels-figure", ".shrinkviz-overview-figure"):
+        assert page.locator(f"{fig} svg.svg-figure .object_grp, {fig} svg.svg-figure path.line"
+                            ).count() > 0, f"{fig} drew nothing"
+    labels = page.locator(f"{SCHOOLS} .shrinkviz-tau2 .widget-label").inner_text()
+    assert "τ²" in labels
+
+
+def test_keyboard_tau2_moves_each_mu_toward_mu0(explorers):
+    page, panel = explorers
+    fig = ".shrinkviz-shrinkage-figure"
+    own, pooled, rule = _lab.kernel_eval(page, panel, "[schools.figure.marks.index(m) for m in "
+                                         "(schools.view.own, schools.view.pooled, schools.view.rule)]")
+    handle = page.locator(f"{SCHOOLS} .shrinkviz-tau2 .noUi-handle")
+
+    def picture():
+        """x-sorted y pixels of y_j and mu_j, and the y pixel of the mu0 rule."""
+        mu = [p[1] for p in sorted(settled(page, fig, pooled))]
+        y = [p[1] for p in sorted(settled(page, fig, own))]
+        return y, mu, path_ys(settled(page, fig, rule)[0])[0]
+
+    press(page, handle, "End")  # no pooling: tau2 = inf, every mu_j = y_j
+    y, mu, _ = picture()
+    assert _lab.kernel_eval(page, panel, "schools.state.tau2") == float("inf")
+    assert mu == pytest.approx(y, abs=0.5)
+
+    press(page, handle, *["ArrowLeft"] * 24)
+    y, mu1, mu0_1 = picture()
+    B1 = _lab.kernel_eval(page, panel, "schools.state.frame.B.tolist()")
+    press(page, handle, *["ArrowLeft"] * 10)
+    _, mu2, mu0_2 = picture()
+    B2 = _lab.kernel_eval(page, panel, "schools.state.frame.B.tolist()")
+    assert all(b2 > b1 + 0.01 for b1, b2 in zip(B1, B2)), (B1, B2)  # the keys moved tau2 down
+    moved = 0
+    for j in range(len(y)):
+        if abs(y[j] - mu0_1) < 25 or abs(y[j] - mu0_2) < 25:
+            continue  # a group sitting on mu0 has no direction to move in
+        # the fraction of the way from y_j to mu0, read in pixels, is the solver's B_j
+        frac1 = (y[j] - mu1[j]) / (y[j] - mu0_1)
+        frac2 = (y[j] - mu2[j]) / (y[j] - mu0_2)
+        assert frac1 == pytest.approx(B1[j], abs=0.02)
+        assert frac2 == pytest.approx(B2[j], abs=0.02)
+        assert abs(mu2[j] - mu0_2) < abs(mu1[j] - mu0_1) - 1, f"group {j} did not move to mu0"
+        moved += 1
+    assert moved >= 5
+
+    press(page, handle, "Home")  # complete pooling: tau2 = 0, every mu_j = mu0
+    _, mu, mu0 = picture()
+    assert _lab.kernel_eval(page, panel, "schools.state.tau2") == 0.0
+    assert mu == pytest.approx([mu0] * len(mu), abs=0.5)
+    page.locator(SCHOOLS).screenshot(path=_lab.ARTIFACTS / "explorers-schools-complete-pooling.png")
+
+
+def test_play_glides_every_mu(explorers):
+    page, panel = explorers
+    fig = ".shrinkviz-shrinkage-figure"
+    pooled = _lab.kernel_eval(page, panel, "schools.figure.marks.index(schools.view.pooled)")
+    press(page, page.locator(f"{SCHOOLS} .shrinkviz-tau2 .noUi-handle"), "End")
+    start = settled(page, fig, pooled)
+    play = page.locator(f"{SCHOOLS} .shrinkviz-play button").first
+    # every animation frame for 1.5 s after the click: the transform of each mu_j marker
+    page.evaluate("""([fig, k]) => {
+        const g = document.querySelector(`${fig} svg.svg-figure`).querySelectorAll('g[clip-path]')[k];
+        window.__frames = new Promise(resolve => {
+            const seen = [], t0 = performance.now();
+            const tick = (now) => {
+                seen.push(Array.from(g.querySelectorAll('.object_grp'), d => d.getAttribute('transform')));
+                if (now - t0 < 1500) requestAnimationFrame(tick); else resolve(seen);
+            };
+            requestAnimationFrame(tick);
+        });
+    }""", [fig, pooled])
+    play.click()
+    frames = page.evaluate("() => window.__frames")
+    play.click()  # pause
+    distinct = {tuple(f) for f in frames}
+    # Play steps tau2 every 150 ms (about 10 steps in 1.5 s); a glide shows many more pictures
+    assert len(distinct) >= 20, f"only {len(distinct)} distinct pictures in {len(frames)} frames"
+    for j in range(len(start)):
+        seen_j = {f[j] for f in frames}
+        assert len(seen_j) > 1, f"mu_{j} did not move during Play"
+    page.locator(SCHOOLS).screenshot(path=_lab.ARTIFACTS / "explorers-schools-playing.png")
+
+
+def test_n_change_redraws_that_groups_lines(explorers):
+    page, panel = explorers
+    fig = ".shrinkviz-panels-figure"
+    none, partial = _lab.kernel_eval(page, panel, "[radon.figure.marks.index("
+                                     "radon.panels_view.lines[k]) for k in ('none', 'partial')]")
+    panels = _lab.kernel_eval(page, panel, "[radon.state.labels[g] for g in radon.panels_view.panels]")
+    county = "STLOUIS"
+    k = panels.index(county)
+    page.locator(f"{RADON} .shrinkviz-group select").select_option(label=county)
+    page.wait_for_function(f"""() => document.querySelector('{RADON} .shrinkviz-readout')
+                                       .textContent.startsWith('{county}')""")
+    before = {m: [path_ys(d) for d in settled(page, fig, m)] for m in (none, partial)}
+    press(page, page.locator(f"{RADON} .shrinkviz-n .noUi-handle"), "Home", *["ArrowRight"] * 3)
+    page.wait_for_function(f"() => document.querySelector('{fig}').textContent"
+                           f".includes('{county} (n = 3)')")
+    assert _lab.kernel_eval(page, panel,
+                            f"int(radon.state.frame.fit.n[radon.state.labels.index('{county}')])") == 3
+    after = {m: [path_ys(d) for d in settled(page, fig, m)] for m in (none, partial)}
+    for m in (none, partial):
+        shift = [max(abs(a - b) for a, b in zip(pa, pb)) for pa, pb in zip(before[m], after[m])]
+        assert shift[k] > 2, f"{county}'s line did not move ({shift})"
+        assert shift[k] == max(shift), f"another panel moved more than {county}'s ({shift})"
+    page.locator(RADON).screenshot(path=_lab.ARTIFACTS / "explorers-radon-stlouis-n3.png")
+    press(page, page.locator(f"{RADON} .shrinkviz-n .noUi-handle"), "End")
