@@ -52,9 +52,11 @@ class GroupStats:
     Wyy_sum: float = field(init=False)
 
     def __post_init__(self):
-        for name in ("Wxx", "Wxy", "Wyy"):
-            object.__setattr__(self, name + "_sum", float(getattr(self, name).sum()))
-        object.__setattr__(self, "N", int(self.n.sum()))
+        set_ = object.__setattr__  # frozen: derived fields are set once, here
+        set_(self, "N", int(self.n.sum()))
+        set_(self, "Wxx_sum", float(self.Wxx.sum()))
+        set_(self, "Wxy_sum", float(self.Wxy.sum()))
+        set_(self, "Wyy_sum", float(self.Wyy.sum()))
 
 
 class CumulativeSums:

@@ -219,17 +219,21 @@ def _variances(sigma2, tau2) -> tuple[float, float]:
 
 def _sizes(n, counts: np.ndarray) -> np.ndarray:
     """Per-group numbers of rows to use: integers in [0, counts[j]], not all 0."""
-    arr = check.float_array("n", n)
-    if len(arr) != len(counts):
-        raise ValueError(f"n must be of length J = {len(counts)} (got length {len(arr)})")
-    ok = (arr >= 0) & (arr <= counts) & (arr == np.floor(arr))
+    arr = np.asarray(n)
+    if arr.dtype.kind not in "iu":
+        arr = check.float_array("n", n)
+    if arr.shape != counts.shape:
+        raise ValueError(f"n must be of length J = {len(counts)} (got shape {arr.shape})")
+    ok = (arr >= 0) & (arr <= counts)
+    if arr.dtype.kind == "f":
+        ok &= arr == np.floor(arr)
     if not ok.all():
         j = int(np.flatnonzero(~ok)[0])
-        raise ValueError(f"n must be integers in [0, rows of the group] (got {float(arr[j])!r} at "
+        raise ValueError(f"n must be integers in [0, rows of the group] (got {arr[j].item()!r} at "
                          f"index {j}, a group of {counts[j]} rows)")
     if not arr.any():
         raise ValueError("n must be > 0 for at least one group (got all 0)")
-    return freeze(arr.astype(np.intp))
+    return freeze(arr.astype(np.intp))  # a copy: the caller's n is never shared
 
 
 def _check_x_varies(s: GroupStats) -> None:

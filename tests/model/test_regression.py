@@ -124,6 +124,22 @@ def test_the_estimate_is_a_minimum_of_the_criterion(radon):
         assert fit.deviance() < fit.update(sigma2=fit.sigma2 * f).deviance()
 
 
+class Columns(dict):
+    """Not a pandas DataFrame: only ``df[name].to_numpy()``."""
+
+    def __getitem__(self, name):
+        values = dict.__getitem__(self, name)
+        return type("Column", (), {"to_numpy": lambda self: np.asarray(values)})()
+
+
+def test_frame_is_duck_typed(radon):
+    cols = Columns(f=radon.floor.to_list(), y=radon.log_radon.to_list(), g=radon.county.to_list())
+    a = pooling_fit_frame(cols, x="f", y="y", group="g", sigma2=0.5, tau2=0.1)
+    assert_same_fit(a, fit_radon(radon, sigma2=0.5, tau2=0.1))
+    with pytest.raises(ValueError, match=r"x must be a column of df \(got 'floor'\)"):
+        pooling_fit_frame(cols, x="floor", y="y", group="g")
+
+
 def test_frame_equals_arrays(radon):
     a = fit_radon(radon)
     b = pooling_fit_frame(radon, x="floor", y="log_radon", group="county")
@@ -379,11 +395,13 @@ def test_bad_input_names_the_parameter(args, kwargs, message):
 
 
 @pytest.mark.parametrize("n, message", [
-    ([1, 5], r"n must be integers in \[0, rows of the group\] \(got 5.0 at index 1, a group "
+    ([1, 5], r"n must be integers in \[0, rows of the group\] \(got 5 at index 1, a group "
              r"of 2 rows\)"),
-    ([1, -1], r"n must be integers .*\(got -1.0 at index 1"),
+    ([1, -1], r"n must be integers .*\(got -1 at index 1"),
     ([1.5, 1], r"n must be integers .*\(got 1.5 at index 0"),
-    ([1, 1, 1], r"n must be of length J = 2 \(got length 3\)"),
+    ([1, 1, 1], r"n must be of length J = 2 \(got shape \(3,\)\)"),
+    ([[1, 1]], r"n must be of length J = 2 \(got shape \(1, 2\)\)"),
+    (["a", "b"], r"n must be a 1-D array of numbers"),
     ([0, 0], r"n must be > 0 for at least one group \(got all 0\)"),
     ([1, 1], r"n must keep x varying \(got x constant over the rows kept\)"),
     ([1, np.nan], r"n must be integers .*nan at index 1"),
