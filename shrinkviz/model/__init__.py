@@ -3,5 +3,9 @@
 This layer imports numpy and scipy only (a test keeps it so).
 """
 from .normal import Posterior, posterior, shrinkage_factor
+from .regression import (CompletePooling, NoPooling, PartialPooling, PoolingFit, pooling_fit,
+                         pooling_fit_frame)
 
 __all__ = ["Posterior", "posterior", "shrinkage_factor"]
+__all__ += ["CompletePooling", "NoPooling", "PartialPooling", "PoolingFit", "pooling_fit",
+            "pooling_fit_frame"]
