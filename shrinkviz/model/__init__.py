@@ -2,10 +2,11 @@
 
 This layer imports numpy and scipy only (a test keeps it so).
 """
+from .meta import Blup, MetaAnalysis, meta_analysis
 from .normal import Posterior, posterior, shrinkage_factor
 from .regression import (CompletePooling, NoPooling, PartialPooling, PoolingFit, pooling_fit,
                          pooling_fit_frame)
 
-__all__ = ["Posterior", "posterior", "shrinkage_factor"]
+__all__ = ["Posterior", "posterior", "shrinkage_factor", "Blup", "MetaAnalysis", "meta_analysis"]
 __all__ += ["CompletePooling", "NoPooling", "PartialPooling", "PoolingFit", "pooling_fit",
             "pooling_fit_frame"]

@@ -17,7 +17,7 @@ from scipy import stats
 from . import _validate as check
 from ._results import freeze, readonly, result_repr
 from .normal import posterior
-from .tau2 import ESTIMATORS, q_root, q_stat, trace_p
+from .tau2 import ESTIMATORS, dot, q_root, q_stat, trace_p
 
 METHODS = tuple(ESTIMATORS)
 TESTS = ("z", "knha")
@@ -152,10 +152,10 @@ def meta_analysis(y, v, method="REML", test="z", level=0.95) -> MetaAnalysis:
 
     tau2, se_tau2 = ESTIMATORS[method](y, v)
     w = 1.0 / (v + tau2)
-    mu = float(w @ y / w.sum())
+    mu = dot(w, y) / float(w.sum())
     var_mu = 1.0 / w.sum()
     if test == "knha":
-        rss = float(w @ (y - mu) ** 2)
+        rss = dot(w, (y - mu) ** 2)
         var_mu *= rss / (k - 1) if rss > np.finfo(float).eps else 0.0
 
     Q, Q_pval, I2, H2 = 0.0, 1.0, 0.0, 1.0  # metafor's values for k = 1
