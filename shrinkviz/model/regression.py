@@ -136,9 +136,9 @@ def pooling_fit(x, y, group, sigma2=None, tau2=None, method: str = "REML") -> Po
         mu_alpha = ybar_w - beta xbar_w                                (w-weighted means)
 
     and the BLUP of alpha_j shrinks the group's own intercept ybar_j - beta xbar_j toward
-    mu_alpha by B_j = v_j / (v_j + tau2), v_j = sigma2 / n_j (Gelman & Hill 2007, eq. 12.4).
+    mu_alpha by B_j = v_j / (v_j + tau2), v_j = sigma2 / n_j (Gelman & Hill 2007, 12.2).
     r = 0 gives complete pooling (OLS), r = inf no pooling. Unknown (sigma2, tau2) maximize
-    the REML or ML likelihood, profiled in r (Bates et al. 2015, eqs. 34 and 41); tau2 = 0
+    the REML or ML likelihood profiled in r (Bates et al. 2015, section 3.4); tau2 = 0
     when the optimum is on the boundary (lme4's singular fit).
 
     Parameters
@@ -154,10 +154,7 @@ def pooling_fit(x, y, group, sigma2=None, tau2=None, method: str = "REML") -> Po
     group = _labels(group)
     check.same_length(x=x, y=y, group=group)
     method = check.choice("method", method, METHODS)
-    labels, code = encode_groups(group)
-    if len(labels) < 2:
-        raise ValueError(f"group must have at least 2 distinct values (got only "
-                         f"{check._shown(labels[0])})")
+    labels, code = _encode(group)
     if not np.ptp(x) > 0:
         raise ValueError(f"x must vary (got a constant x = {float(x[0])!r})")
     sums = CumulativeSums(code, len(labels), x, y)
@@ -201,12 +198,22 @@ def _labels(group) -> np.ndarray:
     if arr.dtype.kind == "f" and np.isnan(arr).any():
         raise ValueError(f"group must not be nan (got nan at index "
                          f"{int(np.flatnonzero(np.isnan(arr))[0])})")
-    if arr.dtype.kind == "O":
-        bad = [i for i, g in enumerate(arr) if g is None or g != g]
-        if bad:
-            raise ValueError(f"group must not be None or nan (got {arr[bad[0]]!r} at index "
-                             f"{bad[0]})")
     return arr
+
+
+def _encode(group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """encode_groups, then a check of the J labels (not the N rows) for None and nan."""
+    labels, code = encode_groups(group)
+    if labels.dtype.kind == "O":
+        bad = [j for j, g in enumerate(labels) if g is None or g != g]
+        if bad:
+            i = int(np.flatnonzero(code == bad[0])[0])
+            raise ValueError(f"group must not be None or nan (got {labels[bad[0]]!r} at "
+                             f"index {i})")
+    if len(labels) < 2:
+        raise ValueError(f"group must have at least 2 distinct values (got only "
+                         f"{check._shown(labels[0])})")
+    return labels, code
 
 
 def _variances(sigma2, tau2) -> tuple[float, float]:
@@ -312,8 +319,11 @@ def _gls(s: GroupStats, r):
 
 def _criterion(s: GroupStats, r, sigma2, reml: bool):
     """(-2 log (restricted) likelihood, its derivative in r) at r, for sigma2 given or None
-    (profiled out: sigma2 = Q / dof). lme4's profiled deviance, Bates et al. (2015) eq. 34
-    (ML, dof = N) and eq. 41 (REML, dof = N - 2)."""
+    (profiled out: sigma2 = Q / dof). lme4's deviance (ML, dof = N) and REML criterion
+    (dof = N - 2), Bates et al. (2015) section 3.4:
+
+        dof log(2 pi sigma2) + Q / sigma2 + logV [+ logdet for REML]
+    """
     Q, dQ, logdet, dlogdet, logV, sw = _gls(s, r)
     dof = s.N - 2 if reml else s.N
     d, dd = logV, sw  # d/dr sum log(1 + n r) = sum w

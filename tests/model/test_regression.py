@@ -318,6 +318,16 @@ def test_group_with_one_row_and_group_with_constant_x():
     np.testing.assert_allclose([fit.partial.mu_alpha, fit.partial.beta], b, rtol=1e-9)
 
 
+def test_labels_of_any_kind_keep_their_order_of_first_appearance():
+    x, y = np.array([0, 1, 0, 1, 1, 0.0]), np.array([1, 2, 1.5, 2.5, 3, 0.5])
+    mixed = np.array([3, "b", 3, "b", (1, 2), (1, 2)], dtype=object)  # cannot be sorted
+    a = pooling_fit(x, y, mixed, sigma2=1, tau2=1)
+    assert list(a.groups) == [3, "b", (1, 2)]
+    b = pooling_fit(x, y, ["z", "a", "z", "a", "m", "m"], sigma2=1, tau2=1)
+    assert list(b.groups) == ["z", "a", "m"]
+    assert np.array_equal(a.partial.alpha, b.partial.alpha)
+
+
 def test_no_group_with_varying_x_leaves_no_pooling_undefined():
     x, y, g = np.array([0, 0, 1, 1, 2.0]), np.array([1, 1.5, 2, 2.2, 3.0]), [1, 1, 2, 2, 3]
     fit = pooling_fit(x, y, g, sigma2=0.1, tau2=0.5)
