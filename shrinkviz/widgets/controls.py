@@ -18,8 +18,12 @@ import ipywidgets as w
 import traitlets
 
 TAU_PRIORS = ("uniform", "half-cauchy", "half-normal")
-_WIDE = w.Layout(width="520px")
-_STYLE = {"description_width": "110px"}
+# sizes in em follow the widgets' font size, which an explorer scales with font_scale
+_STYLE = {"description_width": "9em"}
+
+
+def _wide() -> w.Layout:
+    return w.Layout(width="40em")
 
 
 def tau2_grid(lo: float, hi: float, steps: int = 60) -> np.ndarray:
@@ -47,9 +51,9 @@ class Tau2Slider(w.VBox):
         self.slider = w.SelectionSlider(
             options=[(_tau2_text(x), float(x)) for x in self.grid], index=self._nearest(),
             description="τ² (tau2)", continuous_update=True, readout=False,
-            layout=_WIDE, style=_STYLE)
+            layout=_wide(), style=_STYLE)
         self.slider.add_class("shrinkviz-tau2")
-        self.readout = w.HTML(layout=w.Layout(min_width="120px"))
+        self.readout = w.HTML(layout=w.Layout(min_width="14em"))
         self.play = w.Play(min=0, max=top, step=1, interval=interval_ms,
                            value=top - self.slider.index, show_repeat=False,
                            description="sweep τ² from no pooling to complete pooling",
@@ -57,10 +61,10 @@ class Tau2Slider(w.VBox):
         self.play.add_class("shrinkviz-play")
         ends = w.HBox([w.HTML("◀ <b>complete pooling</b> (τ² = 0)"),
                        w.HTML("<b>no pooling</b> (τ² = ∞) ▶")],
-                      layout=w.Layout(width="410px", margin="0 0 0 114px",
+                      layout=w.Layout(width="31em", margin="0 0 0 9.3em",
                                       justify_content="space-between"))
         super().__init__([w.HBox([self.slider, self.readout]), ends,
-                          w.HBox([w.Label("play", layout=w.Layout(width="106px")),
+                          w.HBox([w.Label("play", layout=w.Layout(width="9em")),
                                   self.play])])
         self._show(state.tau2)
         self.slider.observe(self._moved, "index")
@@ -111,7 +115,7 @@ def n_slider(state, n_max, description: str = "n_j of selected") -> w.IntSlider:
     bound for all groups or one per group."""
     n_max = np.broadcast_to(np.asarray(n_max, dtype=np.int64), (len(state.labels),))
     s = w.IntSlider(min=0, max=int(n_max[state.selected]), value=int(state.n[state.selected]),
-                    description=description, layout=_WIDE, style=_STYLE,
+                    description=description, layout=_wide(), style=_STYLE,
                     continuous_update=True)
     s.add_class("shrinkviz-n")
     showing = []  # non-empty while the slider is set from the state (not by the user)
@@ -135,7 +139,7 @@ def n_slider(state, n_max, description: str = "n_j of selected") -> w.IntSlider:
 
 def fit_button(state) -> w.Button:
     b = w.Button(description="fit τ² (REML)", icon="crosshairs",
-                 tooltip="set τ² to its REML estimate")
+                 tooltip="set τ² to its REML estimate", layout=w.Layout(width="12em"))
     b.add_class("shrinkviz-fit")
     b.on_click(lambda _: state.fit())
     return b
@@ -148,7 +152,7 @@ def log_slider(state, name: str, description: str, *, base: float = 10, span: fl
     value = getattr(state, name)
     s = w.FloatLogSlider(value=value, base=base, min=math.log(value, base) - span,
                          max=math.log(value, base) + span, step=span / 40,
-                         description=description, layout=_WIDE, style=_STYLE,
+                         description=description, layout=_wide(), style=_STYLE,
                          readout_format=".3g")
     s.add_class(css)
     traitlets.link((s, "value"), (state, name))
@@ -167,13 +171,15 @@ class ShrinkageControls(w.VBox):
         self.group = group_dropdown(state)
         self.readout = w.HTML()
         self.readout.add_class("shrinkviz-readout")
-        self.mu0_mode = w.ToggleButtons(options=["estimated", "fixed"], description="μ0",
+        self.mu0_mode = w.ToggleButtons(options=["estimated", "fixed"],
                                         value="estimated" if state.mu0_estimated else "fixed",
-                                        style={**_STYLE, "button_width": "90px"})
+                                        tooltips=["μ0 = precision-weighted mean",
+                                                  "μ0 = the value below"],
+                                        style={"button_width": "7.5em"})
         self.mu0_mode.add_class("shrinkviz-mu0")
         lo, hi = float(state.y.min()), float(state.y.max())
         self.mu0 = w.FloatSlider(value=state.mu0, min=lo, max=hi, step=(hi - lo) / 100,
-                                 description="fixed μ0", layout=_WIDE, style=_STYLE,
+                                 description="fixed μ0", layout=_wide(), style=_STYLE,
                                  disabled=state.mu0_estimated, readout_format=".3g")
         self.mu0_mode.observe(self._mu0_mode, "value")
         traitlets.link((self.mu0, "value"), (state, "mu0"))
@@ -184,7 +190,8 @@ class ShrinkageControls(w.VBox):
             self.sigma2 = log_slider(state, "sigma2", "σ² (sigma2)", css="shrinkviz-sigma2")
             self.n = n_slider(state, n_max)
             rows += [self.sigma2, self.n]
-        rows += [self.n_scale, w.HBox([self.mu0_mode]), self.mu0]
+        rows += [self.n_scale, w.HBox([w.Label("μ0", layout=w.Layout(width="9.3em")),
+                                       self.mu0_mode]), self.mu0]
         if tau_panel:
             self.full_bayes = w.Checkbox(value=state.full_bayes, indent=False,
                                          description="average over τ (full Bayes)")
@@ -195,7 +202,8 @@ class ShrinkageControls(w.VBox):
             self.prior.add_class("shrinkviz-tau-prior")
             traitlets.link((self.prior, "value"), (state, "tau_prior"))
             rows += [w.HBox([self.full_bayes, self.prior])]
-        rows += [self.readout, error_line(state)]
+        self.error = error_line(state)
+        rows += [self.readout, self.error]
         super().__init__(rows)
         self._read({})
         state.observe(self._read, ["frame", "selected"])
@@ -226,8 +234,9 @@ class PoolingControls(w.VBox):
         self.n = n_slider(state, state.n_max, "rows used n_j")
         self.readout = w.HTML()
         self.readout.add_class("shrinkviz-readout")
+        self.error = error_line(state)
         super().__init__([self.tau2, self.sigma2, w.HBox([self.fit, self.group]), self.n,
-                          self.readout, error_line(state)])
+                          self.readout, self.error])
         self._read({})
         state.observe(self._read, ["frame", "selected"])
 

@@ -32,8 +32,15 @@ class _Explorer(w.VBox):
         """Save the main figure as SVG (bqplot's ``Figure.save_svg``)."""
         self.figure.save_svg(filename)
 
-    def _finish(self, children, *classes) -> None:
-        self.children = children
+    def _finish(self, children, font_scale: float, *classes) -> None:
+        # text size of the axis labels (bqplot has no trait for it) and of the controls,
+        # through the CSS variables of bqplot and ipywidgets, scoped to this explorer
+        scoped = f"shrinkviz-font-{round(font_scale * 100)}"
+        style = w.HTML(f"<style>.{scoped} {{--bq-axislabel-font: {15 * font_scale:.0f}px "
+                       f"sans-serif; --jp-widgets-font-size: {13 * font_scale:.0f}px;}}</style>",
+                       layout=w.Layout(height="0px", margin="0"))
+        self.children = [*children, style]
+        self.add_class(scoped)
         self.add_class("shrinkviz-explorer")
         for c in classes:
             self.add_class(c)
@@ -72,6 +79,8 @@ class ShrinkageExplorer(_Explorer):
                          importlib.util.find_spec("shrinkviz.model.full_bayes") is not None)
         self.state = ShrinkageState(y, v=v, n=n, sigma2=sigma2, labels=labels, tau2=tau2,
                                     tau_posterior=bool(tau_panel))
+        if tau_panel and self.state.frame.full_bayes is None:  # p(tau | y) refused
+            self.state.tau_posterior = tau_panel = False
         v0 = self.state.v()
         grid = tau2_grid(v0.min() / 100, v0.max() * 100)
         kw = dict(font_scale=font_scale, animation_duration=animation_duration)
@@ -91,7 +100,7 @@ class ShrinkageExplorer(_Explorer):
             self.tau_view.figure.layout = w.Layout(width="38%", min_width="320px",
                                                    height="460px")
             figures.append(self.tau_view.figure)
-        self._finish([w.HBox(figures), self.controls], "shrinkviz-shrinkage")
+        self._finish([w.HBox(figures), self.controls], font_scale, "shrinkviz-shrinkage")
 
     @classmethod
     def eight_schools(cls, **kw) -> ShrinkageExplorer:
@@ -173,7 +182,7 @@ class PoolingLinesExplorer(_Explorer):
             fig.add_class(css)
         v = s.sigma2 / s.n_max
         self.controls = PoolingControls(s, tau2_grid(v.min() / 100, max(s.sigma2, s.tau2) * 100))
-        self._finish([self.figure, w.HBox([self.overview.figure, self.controls])],
+        self._finish([self.figure, w.HBox([self.overview.figure, self.controls])], font_scale,
                      "shrinkviz-pooling-lines")
 
     @classmethod

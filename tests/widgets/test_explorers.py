@@ -139,11 +139,11 @@ def test_invalid_controls_show_a_message_and_keep_the_picture(sent, updates):
     sent.clear()
     e.controls.n.value = 0  # no group has data: mu0 cannot be estimated
     assert "v must be finite" in e.state.error
-    assert "v must be finite" in e.children[1].children[-1].value
+    assert "v must be finite" in e.controls.error.value
     np.testing.assert_array_equal(e.view.pooled.y, before)
     assert all(updates(m) == [] for m in all_marks(e))
     e.controls.n.value = 3
-    assert e.state.error == "" and e.children[1].children[-1].value == ""
+    assert e.state.error == "" and e.controls.error.value == ""
 
 
 def test_full_bayes_toggle_moves_to_the_full_bayes_means(schools):
@@ -168,6 +168,23 @@ def test_full_bayes_toggle_moves_to_the_full_bayes_means(schools):
     np.testing.assert_array_equal(schools.view.pooled.y, ref.theta_mean)
     c.full_bayes.value = False
     assert not schools.view.interval.visible
+
+
+def test_tau_panel_hides_and_full_bayes_refuses_when_p_tau_is_undefined(schools, updates):
+    pytest.importorskip("shrinkviz.model.full_bayes")
+    s, tau = schools.state, schools.tau_view
+    with s.hold():
+        s.tau_prior, s.tau_scale = "half-cauchy", 0.0  # full_bayes refuses a scale of 0
+    assert s.error == "" and s.frame.full_bayes is None
+    assert not tau.curve.visible and "not available" in tau.figure.title
+    pooled = schools.view.pooled.y.copy()
+    schools.controls.full_bayes.value = True
+    assert "full Bayes" in s.error and "tau_scale" in s.error
+    np.testing.assert_array_equal(schools.view.pooled.y, pooled)
+    s.tau_scale = 5.0
+    ref = sv.full_bayes(SCHOOLS.y, SCHOOLS.v, tau_prior="half-cauchy", tau_scale=5.0)
+    assert s.error == "" and tau.curve.visible and tau.figure.title == "p(τ | y)"
+    np.testing.assert_array_equal(schools.view.pooled.y, ref.theta_mean)
 
 
 def test_save_sends_bqplot_save_messages(schools, sent):

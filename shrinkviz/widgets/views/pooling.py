@@ -35,9 +35,8 @@ class PanelsView:
         ylo, yhi = float(state.y.min()), float(state.y.max())
         xstep = t.nice_step(xhi - xlo, 1)
         ystep = t.nice_step(yhi - ylo, 4)
-        # panel widths and heights in whole tick steps, so shifted ticks stay exact
-        xcell = xstep * (np.ceil((xhi - xlo) / xstep) + 1)
-        ycell = ystep * (np.ceil((yhi - ylo) / ystep) + 2)
+        xcell = (xhi - xlo) + xstep  # a panel and the gap to the next
+        ycell = (yhi - ylo) + 1.6 * ystep
         self._xoff, self._yoff = col * xcell, -row * ycell
         self._xends = np.array([xlo - 0.15 * xstep, xhi + 0.15 * xstep])
 
@@ -47,8 +46,9 @@ class PanelsView:
         jitter = np.random.default_rng(0).uniform(-0.06, 0.06, len(self._rows)) * xstep
         k = self._panel_of_row
         xs = LinearScale(min=xlo - 0.5 * xstep, max=xlo - 0.5 * xstep + ncols * xcell)
+        # room above the first row for the panel titles and the legend
         ys = LinearScale(min=float(self._yoff.min()) + ylo - 0.6 * ystep,
-                         max=yhi + 1.4 * ystep)
+                         max=yhi + 2.2 * ystep)
         sc = {"x": xs, "y": ys}
         f = state.frame
         self.points = Scatter(x=state.x[self._rows] + jitter + self._xoff[k],
@@ -69,9 +69,9 @@ class PanelsView:
         frame = Lines(x=self._xoff[:, None] + [x0, x1, x1, x0, x0],
                       y=self._yoff[:, None] + [y0, y0, y1, y1, y0], scales=sc,
                       colors=[t.LIGHT], stroke_width=1)
-        self.titles = Label(x=self._xoff + (xlo + xhi) / 2, y=self._yoff + yhi + 0.7 * ystep,
+        self.titles = Label(x=self._xoff + (xlo + xhi) / 2, y=self._yoff + yhi + 0.6 * ystep,
                             text=self._titles(f), scales=sc, align="middle",
-                            default_size=int(14 * font_scale), font_weight="bold",
+                            default_size=int(13 * font_scale), font_weight="bold",
                             colors=["#333333"])
 
         xticks, xlabels = _shifted_ticks(self._xoff[:ncols], xlo, xhi, xstep)
@@ -139,7 +139,8 @@ class OverviewView:
                                stroke="white", labels=["partial pooling"], **common)
         for mark in (self.none, self.partial):
             mark.on_element_click(self._clicked)
-        axes = [t.axis(xs, f"{group_name} sample size n_j (log scale)", font_scale),
+        axes = [t.axis(xs, f"{group_name} sample size n_j (log scale)", font_scale,
+                       tick_format=".0f"),
                 t.axis(ys, y_name, font_scale, orientation="vertical")]
         self.figure = t.figure([self.none_bars, self.partial_bars, self.rule, self.none,
                                 self.partial], axes, title, font_scale, animation_duration,

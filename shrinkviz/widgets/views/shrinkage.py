@@ -27,7 +27,7 @@ class ShrinkageView:
         lo, hi = min(f.y.min(), f.mu0), max(f.y.max(), f.mu0)
         pad = 0.08 * (hi - lo or 1.0)
         xs = LinearScale(min=-0.6, max=J - 0.4)
-        ys = LinearScale(min=lo - pad, max=hi + pad)
+        ys = LinearScale(min=lo - pad, max=hi + 3.5 * pad)  # room for the legend on top
         finite = f.precision[np.isfinite(f.precision)]
         self._pmax = 2.0 * float(finite.max()) if finite.size else 1.0
         size = LinearScale(min=-0.2 * self._pmax, max=self._pmax)

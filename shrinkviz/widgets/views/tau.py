@@ -1,9 +1,9 @@
-"""The posterior of tau: p(tau | y) as a curve, a rule at the slider's tau and a marker at
-the REML estimate (BDA3 section 5.4, eq. 5.21)."""
+"""The posterior of tau: p(tau | y) as a curve, a rule at the slider's tau and a dashed
+rule at the REML estimate (BDA3 section 5.4, eq. 5.21)."""
 from __future__ import annotations
 
 import numpy as np
-from bqplot import LinearScale, Lines, Scatter
+from bqplot import LinearScale, Lines
 
 from . import _theme as t
 
@@ -27,19 +27,21 @@ class TauView:
         self._top = 1.15 * peak
         sc = {"x": xs, "y": ys}
         self.curve = Lines(x=fb.tau, y=fb.tau_density, scales=sc, colors=[t.EXTRA],
-                           stroke_width=3 * font_scale, labels=["p(τ | y)"],
+                           stroke_width=3 * font_scale, labels=["p(τ|y)"],
                            display_legend=True)
         self.rule = Lines(x=self._rule_x(f), y=np.array([0.0, self._top]), scales=sc,
                           colors=[t.PARTIAL], stroke_width=2.5 * font_scale,
-                          labels=["τ of the slider"], display_legend=True)
-        self.reml = Scatter(x=self._reml_x(f), y=np.zeros(1), scales=sc, colors=[t.REML],
-                            marker="triangle-up", default_size=int(220 * font_scale ** 2),
-                            stroke="black", labels=["REML estimate"], display_legend=True)
-        axes = [t.axis(xs, "τ (between-group sd)", font_scale),
-                t.axis(ys, "density", font_scale, orientation="vertical", num_ticks=3)]
+                          labels=["slider τ"], display_legend=True)
+        self.reml = Lines(x=self._reml_x(f), y=np.array([0.0, self._top]), scales=sc,
+                          colors=[t.REML], line_style="dashed", stroke_width=2.5 * font_scale,
+                          labels=["REML τ"], display_legend=True)
+        step = t.nice_step(peak, 2)
+        axes = [t.axis(xs, "τ (between-group sd)", font_scale, num_ticks=5, tick_format=".2~g"),
+                t.axis(ys, "density", font_scale, orientation="vertical", tick_format=".2~g",
+                       tick_values=np.arange(0.0, 1.15 * peak, step))]
         self.figure = t.figure([self.curve, self.rule, self.reml], axes, title, font_scale,
                                animation_duration, legend_location="top-right")
-        self._fb = fb
+        self._fb, self._title = fb, title
         state.observe(self._draw, "frame")
 
     def _rule_x(self, f) -> np.ndarray:
@@ -47,8 +49,8 @@ class TauView:
         return np.array([tau, tau])
 
     def _reml_x(self, f) -> np.ndarray:
-        return np.array([np.nan if f.reml_tau2 is None
-                         else min(np.sqrt(f.reml_tau2), self._tau_max)])
+        tau = np.nan if f.reml_tau2 is None else min(np.sqrt(f.reml_tau2), self._tau_max)
+        return np.array([tau, tau])
 
     def _draw(self, change) -> None:
         f = change["new"]
@@ -57,5 +59,6 @@ class TauView:
             self._fb = f.full_bayes
             t.update(self.curve, x=f.full_bayes.tau, y=f.full_bayes.tau_density)
         t.update(self.curve, visible=shown)
-        t.update(self.rule, x=self._rule_x(f))
+        t.update(self.rule, x=self._rule_x(f), visible=shown)
         t.update(self.reml, x=self._reml_x(f), visible=shown and f.reml_tau2 is not None)
+        t.update(self.figure, title=self._title if shown else f"{self._title}: not available")
