@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import optimize
 
 import shrinkviz as sv
 from shrinkviz import pooling_fit, pooling_fit_frame
@@ -206,8 +207,8 @@ def test_update_with_empty_groups(radon):
 
 # --- a dense reference for small data ---------------------------------------------------
 
-def dense(x, y, code, sigma2, tau2):
-    """GLS, BLUPs and -2 log restricted likelihood with the N x N covariance matrix."""
+def dense(x, y, code, sigma2, tau2, method="REML"):
+    """GLS, BLUPs and -2 log (restricted) likelihood with the N x N covariance matrix."""
     N, J = len(y), code.max() + 1
     X = np.column_stack([np.ones(N), x])
     Z = np.eye(J)[code]
@@ -217,9 +218,10 @@ def dense(x, y, code, sigma2, tau2):
     b = np.linalg.solve(M, X.T @ Vi @ y)
     res = y - X @ b
     alpha = b[0] + tau2 * Z.T @ Vi @ res
-    reml = ((N - 2) * np.log(2 * np.pi) + np.linalg.slogdet(V)[1] + np.linalg.slogdet(M)[1]
-            + res @ Vi @ res)
-    return b, alpha, reml
+    crit = N * np.log(2 * np.pi) + np.linalg.slogdet(V)[1] + res @ Vi @ res
+    if method == "REML":
+        crit += np.linalg.slogdet(M)[1] - 2 * np.log(2 * np.pi)
+    return b, alpha, crit
 
 
 @st.composite
@@ -249,6 +251,23 @@ def test_equals_dense_gls_and_likelihood(g, sigma2, tau2):
                                atol=1e-8)
     np.testing.assert_allclose(fit.partial.alpha, alpha[fit.groups], rtol=1e-8, atol=1e-8)
     assert fit.deviance() == pytest.approx(reml, rel=1e-9, abs=1e-9)
+
+
+@settings(max_examples=25, deadline=None)
+@given(grouped(min_groups=3, min_n=2), st.sampled_from(["REML", "ML"]))
+def test_estimate_minimizes_the_dense_criterion(g, method):
+    x, y, code = g
+    fit = pooling_fit(x, y, code, method=method)
+    ours = dense(x, y, code, fit.sigma2, fit.tau2, method)[2]
+    assert fit.deviance() == pytest.approx(ours, rel=1e-9, abs=1e-9)
+
+    def crit(p):
+        return dense(x, y, code, *np.exp(p), method)[2]
+
+    for start in ([np.log(fit.sigma2), np.log(fit.tau2 + 0.1 * fit.sigma2)], [0.0, 0.0]):
+        best = optimize.minimize(crit, start, method="Nelder-Mead",
+                                 options=dict(xatol=1e-9, fatol=1e-12, maxiter=4000))
+        assert ours <= best.fun + 1e-9 * abs(best.fun)
 
 
 @settings(max_examples=40, deadline=None)
