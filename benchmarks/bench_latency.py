@@ -22,6 +22,8 @@ which the SVG changed give the frame rate of the glide. Figures are printed, nev
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import statistics
 import sys
 import time
@@ -94,6 +96,26 @@ mpl_widget = W.interactive(shrinkage_plot,
                            tau2=W.FloatLogSlider(value=30, base=10, min=-1, max=4, step=0.02))
 mpl_widget.add_class("bench-matplotlib")
 mpl_widget
+'''
+
+EXPLORERS = '''
+schools = sv.ShrinkageExplorer.eight_schools()
+schools.add_class("bench-schools")
+radon = sv.PoolingLinesExplorer.radon()
+radon.add_class("bench-radon")
+display(schools, radon)
+'''
+
+# In the kernel: the time of a slider's handler (recompute, serialize, send), in ms.
+KERNEL_TIMER = '''
+import time, json
+def handler_ms(widget, name, values):
+    out = []
+    for value in values:
+        t = time.perf_counter()
+        setattr(widget, name, value)
+        out.append(1e3 * (time.perf_counter() - t))
+    return out
 '''
 
 # In the page: stamps of one keyboard move, kept on window.__bench.
@@ -169,24 +191,11 @@ JS_INSTALL = """([panelId]) => {
 }"""
 
 
-def kernel_exec(page, panel_id: str, code: str) -> None:
-    """Run code in the notebook's kernel (outside any cell); raise on an error reply."""
-    reply = page.evaluate("""async ([id, code]) => {
-        const panel = Array.from(window.jupyterapp.shell.widgets('main')).find(w => w.id === id);
-        const future = panel.sessionContext.session.kernel.requestExecute({code});
-        const reply = await future.done;
-        return reply.content;
-    }""", [panel_id, code])
-    if reply["status"] != "ok":
-        raise RuntimeError(f"{reply.get('ename')}: {reply.get('evalue')}\n{code}")
-
-
 def moves(count: int, span: int) -> list[str]:
-    """Right `span` times, left `span` times, ... so a slider started mid-range stays inside."""
-    keys = []
-    while len(keys) < count:
-        keys += ["ArrowRight"] * span + ["ArrowLeft"] * span
-    return keys[:count]
+    """Right `span` times, left `span` times, ... (whole rounds: the slider ends where it
+    started, so a slider started mid-range stays inside however often it is measured)."""
+    rounds = -(-count // (2 * span))
+    return (["ArrowRight"] * span + ["ArrowLeft"] * span) * rounds
 
 
 def measure(page, css: str, handle: str, count: int, span: int) -> dict[str, list[float]]:
@@ -244,6 +253,20 @@ def row(name: str, xs: list[float]) -> str:
     return f"  {name:<44} {med:8.1f} {p90:8.1f} {mx:8.1f} {len(xs):5d}"
 
 
+def kernel_side(page, panel: str, widget: str, name: str, count: int) -> list[float]:
+    """Handler time in the kernel for `count` moves of `widget.name`, stepped as the keys are."""
+    steps = [1 if k == "ArrowRight" else -1 for k in moves(count, 10)]
+    step = "1" if name == "index" else f"{widget}.step"
+    code = (f"_v, _vals = {widget}.{name}, []\n"
+            f"for _s in {steps}:\n"
+            f"    _v = _v + _s * {step}\n"
+            f"    _vals.append(_v)\n"
+            f"print(json.dumps(handler_ms({widget}, {name!r}, _vals)))")
+    out = json.loads(_lab.kernel_run(page, panel, code))
+    page.wait_for_timeout(1500)  # let the browser draw what was sent
+    return out
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--moves", type=int, default=40, help="keyboard moves per figure")
@@ -253,42 +276,94 @@ def main(argv=None) -> int:
         return 1
     from playwright.sync_api import sync_playwright
 
-    scenarios = [  # (label, css class, slider handle, cells before the measurement)
-        ("floor: bare bqplot, 900 dots + 85 lines", "bench-floor", ".noUi-handle", None),
-        ("matplotlib: interact + inline PNG", "bench-matplotlib", ".noUi-handle", None),
-    ]
-    results = {}
+    tau2, slider, n = ".shrinkviz-tau2 .noUi-handle", ".noUi-handle", args.moves
+    results, kernel, fps = {}, {}, {}
     t_start = time.monotonic()
     with _lab.running_lab() as lab, sync_playwright() as pw:
         browser = _lab.launch_chromium(pw)
         try:
-            page = _lab.open_lab(browser, lab)
-            path = lab.write_notebook("bench.ipynb", [SETUP, FLOOR, MATPLOTLIB])
+            page = _lab.open_lab(browser, lab, viewport=(1400, 1600))
+            path = lab.write_notebook("bench.ipynb", [SETUP, KERNEL_TIMER, FLOOR, MATPLOTLIB,
+                                                      EXPLORERS])
             panel = _lab.open_notebook(page, path)
             _lab.run_all(page, panel)
             if errs := _lab.errors(page, panel):
                 raise RuntimeError("benchmark notebook failed:\n" + "\n".join(errs))
             _lab.screenshot_outputs(page, panel, "bench")
             page.evaluate(JS_INSTALL, [panel])
-            for label, css, handle, _ in scenarios:
-                results[label] = measure(page, css, handle, args.moves, span=10)
+            animation = ("for f in [*figures(schools), *figures(radon)]:\n"
+                         "    f.animation_duration = {}")
+
+            for label, css, handle in (("floor", "bench-floor", slider),
+                                       ("matplotlib", "bench-matplotlib", slider),
+                                       ("schools, animated", "bench-schools", tau2),
+                                       ("radon, animated", "bench-radon", tau2)):
+                results[label] = measure(page, css, handle, n, span=10)
+            _lab.kernel_run(page, panel, animation.format(0))
+            for name in ("schools", "radon"):
+                results[f"{name}, animation off"] = measure(page, f"bench-{name}", tau2, n, 10)
+
+            kernel["floor"] = kernel_side(page, panel, "floor_slider", "value", n)
+            kernel["matplotlib"] = kernel_side(page, panel, "mpl_widget.children[0]", "value", n)
+            for name in ("schools", "radon"):
+                kernel[name] = kernel_side(page, panel, f"{name}.controls.tau2.slider", "index", n)
+
+            _lab.kernel_run(page, panel, animation.format(500))
+            for name in ("schools", "radon"):
+                page.locator(f".bench-{name} {tau2}").first.focus()
+                page.keyboard.press("End")  # Play sweeps from no pooling to complete pooling
+                page.wait_for_timeout(1500)
+                fps[name] = frame_rate(page, f"bench-{name}", ".shrinkviz-play button")
+            page.locator(".bench-radon").first.screenshot(
+                path=_lab.ARTIFACTS / "bench-radon-after-sweep.png")
         finally:
             browser.close()
-    print(f"bench_latency: JupyterLab + headless chromium, {args.moves} keyboard moves each, "
-          f"quiet = {QUIET_MS} ms ({time.monotonic() - t_start:.0f} s)")
-    print(f"  {'slider to redraw, ms':<44} {'median':>8} {'p90':>8} {'max':>8} {'n':>5}")
-    for label, r in results.items():
-        print(f"{label}")
-        print(row("key -> first SVG change", r["first"]))
-        print(row("key -> last change (quiet after)", r["last"]))
-        print(row("  key -> comm message sent (front end)", r["ui"]))
-        print(row("  sent -> first update back (kernel+wire)", r["kernel"]))
-        print(row("  update back -> first change (render)", r["render"]))
-        print(row("  sent -> last update back", r["kernel_last"]))
-        print(row("  last update back -> last change", r["render_last"]))
-        if r["missed"]:
-            print(f"  MISSED: {len(r['missed'])} moves changed nothing")
+    report(results, kernel, fps, n, time.monotonic() - t_start)
     return 0
+
+
+def report(results, kernel, fps, n, seconds) -> None:
+    print(f"bench_latency: JupyterLab + headless chromium (one page, one kernel), {n} keyboard "
+          f"moves per figure; last change = then no SVG change for {QUIET_MS} ms ({seconds:.0f} s"
+          f"; {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end)")
+    print(f"  {'ms':<46} {'median':>8} {'p90':>8} {'max':>8} {'n':>5}")
+    for label, r in results.items():
+        print(label + (f"   MISSED {len(r['missed'])} moves (no change)" if r["missed"] else ""))
+        print(row("key -> first change of the figure", r["first"]))
+        print(row("key -> last change", r["last"]))
+        print(row("  key -> slider message sent (front end)", r["ui"]))
+        print(row("  sent -> first update back (kernel + wire)", r["kernel"]))
+        print(row("  first update back -> first change (render)", r["render"]))
+        print(row("  sent -> last update back", r["kernel_last"]))
+    print("in the kernel: the slider's handler (recompute + serialize + send)")
+    for label, xs in kernel.items():
+        print(row(label, xs))
+    print("Play: animated tau2 sweep from no pooling to complete pooling")
+    for label, f in fps.items():
+        print(f"  {label:<8} {f['changed_fps']:5.1f} frames/s with a change of the figure "
+              f"({f['frames']} in {f['sweep_ms'] / 1e3:.1f} s); all rAF {f['raf_fps']:5.1f}/s; "
+              f"longest gap {f['worst_gap_ms']:.0f} ms")
+
+    def median(label, key):
+        xs = results[label][key]
+        return statistics.median(xs) if xs else float("nan")
+
+    floor, mpl = median("floor", "last"), median("matplotlib", "last")
+    schools, radon = median("schools, animation off", "last"), median("radon, animation off", "last")
+    radon_first = median("radon, animated", "first")
+    goals = [("radon, animated: key -> first change, median < 50 ms", radon_first, radon_first < 50),
+             ("radon, no animation: key -> last change, median < 50 ms", radon, radon < 50),
+             ("radon / floor (last change, no animation) <= 2", radon / floor, radon / floor <= 2),
+             ("schools / floor (last change, no animation) <= 2", schools / floor,
+              schools / floor <= 2),
+             ("matplotlib / schools (last change, no animation) >= 3", mpl / schools,
+              mpl / schools >= 3),
+             ("matplotlib / radon (last change, no animation) >= 3", mpl / radon, mpl / radon >= 3)]
+    goals += [(f"{k}: Play animation >= 30 frames/s", f["changed_fps"], f["changed_fps"] >= 30)
+              for k, f in fps.items()]
+    print("goals (issue 5)")
+    for text, value, ok in goals:
+        print(f"  {text:<60} {value:8.2f}  {'met' if ok else 'MISSED'}")
 
 
 if __name__ == "__main__":
