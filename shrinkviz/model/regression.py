@@ -203,7 +203,10 @@ def _labels(group) -> np.ndarray:
 
 def _encode(group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """encode_groups, then a check of the J labels (not the N rows) for None and nan."""
-    labels, code = encode_groups(group)
+    try:
+        labels, code = encode_groups(group)
+    except TypeError:
+        raise check.fail("group", "hashable labels", group) from None
     if labels.dtype.kind == "O":
         bad = [j for j, g in enumerate(labels) if g is None or g != g]
         if bad:

@@ -410,6 +410,7 @@ X, Y, G = [0, 1, 0, 1.0], [1, 2, 1.5, 2.5], ["a", "a", "b", "b"]
     ((X, Y, ["a"] * 4), {}, r"group must have at least 2 distinct values \(got only 'a'\)"),
     ((X, Y, [1.0, np.nan, 2, 2]), {}, r"group must not be nan \(got nan at index 1\)"),
     ((X, Y, ["a", None, "b", "b"]), {}, r"group must not be None or nan \(got None at index 1\)"),
+    ((X, Y, np.array([[1], [2], [1], {}], dtype=object)), {}, r"group must be hashable labels"),
     (([1, 1, 1, 1.0], Y, G), {}, r"x must vary \(got a constant x = 1.0\)"),
     ((X, Y, G), dict(method="OLS"), r"method must be one of 'REML', 'ML' \(got 'OLS'\)"),
     ((X, Y, G), dict(sigma2=-1, tau2=1), r"sigma2 must be in \[0, inf\] \(got -1\)"),
