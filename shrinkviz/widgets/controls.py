@@ -23,7 +23,7 @@ _STYLE = {"description_width": "9em"}
 
 
 def _wide() -> w.Layout:
-    return w.Layout(width="40em")
+    return w.Layout(width="32em", flex="0 0 auto")
 
 
 def tau2_grid(lo: float, hi: float, steps: int = 60) -> np.ndarray:
@@ -59,9 +59,10 @@ class Tau2Slider(w.VBox):
                            description="sweep τ² from no pooling to complete pooling",
                            tooltip="sweep τ² from no pooling to complete pooling")
         self.play.add_class("shrinkviz-play")
-        ends = w.HBox([w.HTML("◀ <b>complete pooling</b> (τ² = 0)"),
-                       w.HTML("<b>no pooling</b> (τ² = ∞) ▶")],
-                      layout=w.Layout(width="31em", margin="0 0 0 9.3em",
+        ends = w.HBox([w.HTML("◀ <b>complete pooling</b><br>τ² = 0"),
+                       w.HTML("<div style='text-align:right'><b>no pooling</b> ▶<br>"
+                              "τ² = ∞</div>")],
+                      layout=w.Layout(width="23em", margin="0 0 0 9.3em", flex="0 0 auto",
                                       justify_content="space-between"))
         super().__init__([w.HBox([self.slider, self.readout]), ends,
                           w.HBox([w.Label("play", layout=w.Layout(width="9em")),

@@ -36,9 +36,10 @@ class _Explorer(w.VBox):
         # text size of the axis labels (bqplot has no trait for it) and of the controls,
         # through the CSS variables of bqplot and ipywidgets, scoped to this explorer
         scoped = f"shrinkviz-font-{round(font_scale * 100)}"
+        size = f"{13 * font_scale:.0f}px"  # also the em of the controls' widths
         style = w.HTML(f"<style>.{scoped} {{--bq-axislabel-font: {15 * font_scale:.0f}px "
-                       f"sans-serif; --jp-widgets-font-size: {13 * font_scale:.0f}px;}}</style>",
-                       layout=w.Layout(height="0px", margin="0"))
+                       f"sans-serif; --jp-widgets-font-size: {size}; font-size: {size};}}"
+                       "</style>", layout=w.Layout(height="0px", margin="0"))
         self.children = [*children, style]
         self.add_class(scoped)
         self.add_class("shrinkviz-explorer")

@@ -22,8 +22,8 @@ class TauView:
         fb = f.full_bayes
         peak = float(fb.tau_density.max())
         self._tau_max = float(fb.tau[np.flatnonzero(fb.tau_density >= 0.01 * peak)[-1]])
-        xs = LinearScale(min=0.0, max=self._tau_max)
-        ys = LinearScale(min=0.0, max=1.15 * peak)
+        xs = LinearScale(min=0.0, max=self._tau_max, allow_padding=False)
+        ys = LinearScale(min=0.0, max=1.15 * peak, allow_padding=False)
         self._top = 1.15 * peak
         sc = {"x": xs, "y": ys}
         self.curve = Lines(x=fb.tau, y=fb.tau_density, scales=sc, colors=[t.EXTRA],
