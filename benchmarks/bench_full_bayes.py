@@ -59,6 +59,8 @@ def main():
     t_fb = median_time(lambda: sv.full_bayes(y, v), 300)
     print(f"full_bayes, eight schools (uniform prior): median {t_fb * 1e3:.3f} ms over 300 runs, "
           f"{len(fit.tau)} grid nodes")
+    t_q = median_time(lambda: fit.theta_quantiles([0.025, 0.5, 0.975]), 100)
+    print(f"  theta_quantiles([0.025, 0.5, 0.975]): median {t_q * 1e3:.3f} ms over 100 runs")
 
     rng = np.random.default_rng(1)
     k = 10**4
