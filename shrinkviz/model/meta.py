@@ -55,6 +55,10 @@ class MetaAnalysis:
     Q, Q_pval       Cochran's Q (weights 1/v) and its chi^2_{k-1} p-value
     I2, H2          I^2 in percent and H^2 as metafor defines them for the method
     pi_lb, pi_ub    prediction interval of a new study's effect theta (``predict``)
+    test, level, k  the test ("z" or "knha"), the level of every interval, the studies
+    y, v            read-only copies of the data
+
+    ``blup()`` gives the per-study predictions, ``tau2_ci()`` the Q-profile interval of tau2.
     """
 
     method: str
