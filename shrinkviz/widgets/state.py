@@ -71,8 +71,8 @@ class _State(HasTraits):
 class ShrinkageFrame:
     """What a ShrinkageState publishes after one recompute (arrays of length J).
 
-    y, v, n    the data as used: estimates, sampling variances, sample sizes (None for
-               study data given as y and v)
+    y, v, n    the data as used: estimates, sampling variances, sample sizes n_j * n_scale
+               (None for study data given as y and v)
     precision  1 / v (0 for a group without data)
     mean, sd   the shown estimate of each mu_j and its sd: the posterior at the current tau2,
                or the full-Bayes mean and sd when averaging over tau
@@ -208,7 +208,7 @@ class ShrinkageState(_State):
             y=self.y, v=v, n=None if self.n is None else self.n * self.n_scale,
             precision=precision, mean=mean, sd=sd, B=post.B, mu0=float(mu0), tau2=self.tau2,
             full_bayes=None if isinstance(fb, Exception) else fb,
-            reml_tau2=self._reml if self.tau_posterior and self._reml == self._reml else None)
+            reml_tau2=None if not self.tau_posterior or np.isnan(self._reml) else self._reml)
 
 
 @dataclass(frozen=True, eq=False)
