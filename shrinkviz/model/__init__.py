@@ -2,6 +2,7 @@
 
 This layer imports numpy and scipy only (a test keeps it so).
 """
+from .full_bayes import TAU_PRIORS, FullBayes, full_bayes
 from .meta import Blup, MetaAnalysis, meta_analysis
 from .normal import Posterior, posterior, shrinkage_factor
 from .regression import (CompletePooling, NoPooling, PartialPooling, PoolingFit, pooling_fit,
@@ -10,3 +11,4 @@ from .regression import (CompletePooling, NoPooling, PartialPooling, PoolingFit,
 __all__ = ["Posterior", "posterior", "shrinkage_factor", "Blup", "MetaAnalysis", "meta_analysis"]
 __all__ += ["CompletePooling", "NoPooling", "PartialPooling", "PoolingFit", "pooling_fit",
             "pooling_fit_frame"]
+__all__ += ["FullBayes", "full_bayes", "TAU_PRIORS"]
