@@ -14,6 +14,7 @@ from hypothesis.extra.numpy import arrays
 
 import shrinkviz as sv
 from shrinkviz import full_bayes, posterior
+from shrinkviz.model import TAU_PRIORS
 from shrinkviz.model.full_bayes import _theta_given_tau
 
 FIXTURE = json.loads((Path(__file__).parents[1] / "fixtures" / "full_bayes.json").read_text())
@@ -43,7 +44,7 @@ def test_fixture_covers_three_data_sets_and_every_prior():
     names = {n.split("/")[0] for n in FIXTURE}
     assert {"eight_schools", "bcg", "teacher_expectancy", "rat_tumors_logit"} <= names
     for data_set in ("eight_schools", "bcg", "teacher_expectancy"):
-        for prior in sv.model.full_bayes.TAU_PRIORS:
+        for prior in TAU_PRIORS:
             assert f"{data_set}/{prior}" in FIXTURE
 
 
