@@ -232,6 +232,18 @@ def test_pooling_n_slider_drops_rows(radon):
     assert used.sum() == 2
 
 
+def test_pooling_group_without_rows_hides_its_no_pooling_marker(radon):
+    c, s, o = radon.controls, radon.state, radon.overview
+    j = s.labels.index("AITKIN")
+    c.group.value = j
+    c.n.value = 0
+    assert np.isnan(s.frame.fit.none.alpha[j]) and np.isfinite(o.none.y).all()
+    assert o.none.opacities[j] == 0 and sum(o.none.opacities) == len(s.labels) - 1
+    assert o.partial.y[j] == s.frame.fit.partial.mu_alpha  # n_j = 0: at mu_alpha
+    c.n.value = 4
+    np.testing.assert_array_equal(o.none.opacities, [1.0])
+
+
 def test_pooling_tick_labels_show_unshifted_values(radon):
     ax = radon.figure.axes[0]
     labels = [ax.tick_labels[js_number(v)] for v in ax.tick_values]

@@ -132,7 +132,8 @@ class OverviewView:
         self.rule = Lines(x=np.array([0.7, 1.5 * nmax]), y=self._rule_y(f), scales=sc,
                           colors=[t.COMPLETE], line_style="dashed",
                           stroke_width=2 * font_scale, labels=["μ_α"], display_legend=True)
-        self.none = Scatter(x=self._x(f) * 1.06, y=a, fill=False, stroke=t.NONE,
+        self.none = Scatter(x=self._x(f) * 1.06, y=self._none_y(f),
+                            opacities=self._none_opacities(f), fill=False, stroke=t.NONE,
                             colors=[t.NONE], stroke_width=2 * font_scale,
                             labels=["no pooling"], **common)
         self.partial = Scatter(x=self._x(f), y=f.fit.partial.alpha, colors=[t.PARTIAL],
@@ -158,6 +159,18 @@ class OverviewView:
         return np.column_stack([x, x])
 
     @staticmethod
+    def _none_y(f) -> np.ndarray:
+        # a group without rows has no no-pooling intercept (nan): drawn hidden at mu_alpha,
+        # since an SVG position cannot be nan
+        a = f.fit.none.alpha
+        return np.where(np.isnan(a), f.fit.partial.mu_alpha, a)
+
+    @staticmethod
+    def _none_opacities(f) -> np.ndarray:
+        missing = np.isnan(f.fit.none.alpha)
+        return 1.0 - missing if missing.any() else np.ones(1)  # bqplot cycles opacities
+
+    @staticmethod
     def _bars(a, se) -> np.ndarray:
         return np.column_stack([a - se, a + se])
 
@@ -173,7 +186,7 @@ class OverviewView:
         t.update(self.partial_bars, x=self._bar_x(f, 1.0),
                  y=self._bars(f.fit.partial.alpha, f.partial_sd))
         t.update(self.rule, y=self._rule_y(f))
-        t.update(self.none, x=x * 1.06, y=f.fit.none.alpha)
+        t.update(self.none, x=x * 1.06, y=self._none_y(f), opacities=self._none_opacities(f))
         t.update(self.partial, x=x, y=f.fit.partial.alpha)
 
     def _select(self, change) -> None:
