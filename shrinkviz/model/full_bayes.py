@@ -89,9 +89,10 @@ class FullBayes:
         """Quantiles of tau, shape (len(probs),).
 
         The CDF in the grid variable x is the integral of the sinc interpolant of the density,
-        F(x) = sum_i mass_i (1/2 + Si(pi (x - x_i) / h) / pi) (Stenger 1993, *Numerical
-        methods based on sinc and analytic functions*, section 4.5), exponentially accurate
-        like the trapezoid rule itself.
+        F(x) = sum_i mass_i (1/2 + Si(pi (x - x_i) / h) / pi) (sinc indefinite integration:
+        Stenger 1993, *Numerical methods based on sinc and analytic functions*), exponentially
+        accurate like the trapezoid rule itself. It reaches as far as the grid, whose ends lie
+        where the density has fallen to e^-40 of its peak: a prob beyond them gives nan.
         """
         probs = _probs(probs)
         x = self._x
