@@ -3,8 +3,11 @@
 One run, one JupyterLab, one browser page, one kernel. For each figure a slider handle is
 focused and moved with the keyboard (at least 30 moves); in the page, performance.now() stamps
 are taken at the keydown, when the kernel connection sends the slider's comm message, when the
-first and last widget `update` messages arrive back, and (MutationObserver on the figures' SVG)
+widget `update` messages coming back are handled, and (MutationObserver on the figures' SVG)
 at the first and the last change of the figure (the last one: nothing changed for QUIET_MS).
+Where the time goes: the kernel's status messages carry the kernel's clock (header.date, same
+machine), which splits a move into front end -> wire in -> kernel busy..idle -> wire out and
+queue -> render. The kernel's handler alone is also timed inside the kernel.
 
     floor        a bare bqplot figure: a Scatter of 900 points and a Lines mark of 85 segments,
                  updated inside hold_sync, driven by one FloatSlider (no animation)
@@ -124,13 +127,41 @@ JS_INSTALL = """([panelId]) => {
     const kernel = panel.sessionContext.session.kernel;
     const b = window.__bench = {armed: false, observers: []};
     b.reset = () => Object.assign(b, {key: null, sent: null, recvFirst: null, recvLast: null,
-                                      first: null, last: null, changes: 0, armed: true});
+                                      kBusy: null, kIdle: null, idleSeen: null, first: null,
+                                      last: null, changes: 0, armed: true});
+    // Long animation frames (> 50 ms) while a sweep runs: where the main thread's time goes.
+    const source = (url) => url.includes('/bqplot/') || url.includes('bqscales') ? 'bqplot'
+        : url.includes('jupyter-widgets') ? 'ipywidgets' : url.includes('/static/') ? 'jupyterlab'
+        : 'other';
+    b.loaf = null;
+    new PerformanceObserver(list => {
+        if (!b.loaf) return;
+        for (const e of list.getEntries()) {
+            const end = e.startTime + e.duration;
+            b.loaf.total += e.duration; b.loaf.count++;
+            if (e.styleAndLayoutStart) b.loaf.styleLayout += end - e.styleAndLayoutStart;
+            for (const sc of e.scripts) {
+                const k = `${source(sc.sourceURL)} ${sc.invokerType}`;
+                b.loaf.scripts[k] = (b.loaf.scripts[k] || 0) + sc.duration;
+                b.loaf.forced += sc.forcedStyleAndLayoutDuration;
+            }
+        }
+    }).observe({type: 'long-animation-frame', buffered: false});
     document.addEventListener('keydown', () => {
         if (b.armed && b.key === null) b.key = performance.now();
     }, true);
     kernel.anyMessage.connect((_, {msg, direction}) => {
-        if (!b.armed || b.key === null || msg.header.msg_type !== 'comm_msg') return;
+        if (!b.armed || b.key === null) return;
         const t = performance.now();
+        if (direction === 'recv' && msg.header.msg_type === 'status' && b.sent !== null) {
+            // the kernel's own clock (header.date, same machine) put on the page's timeline
+            // through the wall clock read now (timeOrigin drifts from the wall clock)
+            const k = Date.parse(msg.header.date) + (t - Date.now());
+            if (msg.content.execution_state === 'busy' && b.kBusy === null) b.kBusy = k;
+            if (msg.content.execution_state === 'idle') { b.kIdle = k; b.idleSeen = t; }
+            return;
+        }
+        if (msg.header.msg_type !== 'comm_msg') return;
         if (direction === 'send') { if (b.sent === null) b.sent = t; return; }
         if (msg.content.data && msg.content.data.method === 'update') {
             if (b.recvFirst === null) b.recvFirst = t;
@@ -163,7 +194,8 @@ JS_INSTALL = """([panelId]) => {
             if (done || now - t0 > timeout) {
                 b.armed = false;
                 resolve({key: b.key, sent: b.sent, recvFirst: b.recvFirst, recvLast: b.recvLast,
-                         first: b.first, last: b.last, changes: b.changes});
+                         kBusy: b.kBusy, kIdle: b.kIdle, idleSeen: b.idleSeen, first: b.first,
+                         last: b.last, changes: b.changes});
             } else setTimeout(poll, 10);
         };
         poll();
@@ -173,6 +205,7 @@ JS_INSTALL = """([panelId]) => {
         const t0 = performance.now();
         let frames = 0, changed = 0, firstChange = null, lastChange = null, worstGap = 0;
         b.reset(); b.key = t0;
+        b.loaf = {total: 0, count: 0, styleLayout: 0, forced: 0, scripts: {}};
         const tick = (now) => {
             frames++;
             if (b.frameChanged) {
@@ -182,7 +215,9 @@ JS_INSTALL = """([panelId]) => {
             const idle = lastChange !== null ? now - lastChange > quiet : now - t0 > timeout;
             if (idle || now - t0 > timeout) {
                 b.armed = false;
-                resolve({frames, changed, elapsed: now - t0, firstChange, lastChange, worstGap});
+                resolve({frames, changed, elapsed: now - t0, firstChange, lastChange, worstGap,
+                         loaf: b.loaf});
+                b.loaf = null;
             } else requestAnimationFrame(tick);
         };
         requestAnimationFrame(tick);
@@ -206,8 +241,8 @@ def measure(page, css: str, handle: str, count: int, span: int) -> dict[str, lis
         raise RuntimeError(f"no figure found in .{css}")
     knob = box.locator(handle).first
     knob.focus()
-    out = {k: [] for k in ("first", "last", "ui", "kernel", "render", "kernel_last",
-                           "render_last", "missed")}
+    out = {k: [] for k in ("first", "last", "ui", "wire_in", "kernel", "wire_out", "render",
+                           "missed")}
     for key in moves(count, span):
         page.evaluate("() => window.__bench.reset()")
         page.keyboard.press(key)
@@ -217,13 +252,15 @@ def measure(page, css: str, handle: str, count: int, span: int) -> dict[str, lis
             continue
         out["first"].append(r["first"] - r["key"])
         out["last"].append(r["last"] - r["key"])
-        if r["sent"] is not None:
-            out["ui"].append(r["sent"] - r["key"])
-            if r["recvFirst"] is not None:
-                out["kernel"].append(r["recvFirst"] - r["sent"])
-                out["render"].append(r["first"] - r["recvFirst"])
-                out["kernel_last"].append(r["recvLast"] - r["sent"])
-                out["render_last"].append(r["last"] - r["recvLast"])
+        if r["sent"] is None:
+            continue
+        out["ui"].append(r["sent"] - r["key"])
+        if r["kBusy"] is not None and r["kIdle"] is not None:
+            out["wire_in"].append(r["kBusy"] - r["sent"])
+            out["kernel"].append(r["kIdle"] - r["kBusy"])
+            out["wire_out"].append(r["idleSeen"] - r["kIdle"])
+        if r["recvLast"] is not None:
+            out["render"].append(r["last"] - r["recvLast"])
     return out
 
 
@@ -237,7 +274,7 @@ def frame_rate(page, css: str, play: str) -> dict:
     result = page.evaluate("() => window.__bench.pending")
     span = (result["lastChange"] or 0) - (result["firstChange"] or 0)
     return {"changed_fps": 1000 * (result["changed"] - 1) / span if span > 0 else float("nan"),
-            "raf_fps": 1000 * result["frames"] / result["elapsed"],
+            "raf_fps": 1000 * result["frames"] / result["elapsed"], "loaf": result["loaf"],
             "sweep_ms": span, "worst_gap_ms": result["worstGap"], "frames": result["changed"]}
 
 
@@ -332,9 +369,10 @@ def report(results, kernel, fps, n, seconds) -> None:
         print(row("key -> first change of the figure", r["first"]))
         print(row("key -> last change", r["last"]))
         print(row("  key -> slider message sent (front end)", r["ui"]))
-        print(row("  sent -> first update back (kernel + wire)", r["kernel"]))
-        print(row("  first update back -> first change (render)", r["render"]))
-        print(row("  sent -> last update back", r["kernel_last"]))
+        print(row("  sent -> kernel busy (wire in, kernel wakes)", r["wire_in"]))
+        print(row("  kernel busy -> idle (kernel clock)", r["kernel"]))
+        print(row("  kernel idle -> idle handled in the page", r["wire_out"]))
+        print(row("  last update handled -> last change", r["render"]))
     print("in the kernel: the slider's handler (recompute + serialize + send)")
     for label, xs in kernel.items():
         print(row(label, xs))
@@ -343,6 +381,12 @@ def report(results, kernel, fps, n, seconds) -> None:
         print(f"  {label:<8} {f['changed_fps']:5.1f} frames/s with a change of the figure "
               f"({f['frames']} in {f['sweep_ms'] / 1e3:.1f} s); all rAF {f['raf_fps']:5.1f}/s; "
               f"longest gap {f['worst_gap_ms']:.0f} ms")
+        loaf = f["loaf"]
+        scripts = ", ".join(f"{k} {v:.0f}" for k, v in
+                            sorted(loaf["scripts"].items(), key=lambda kv: -kv[1])[:5])
+        print(f"    long frames (> 50 ms): {loaf['count']}, {loaf['total']:.0f} ms in all; "
+              f"style+layout {loaf['styleLayout']:.0f} ms (forced {loaf['forced']:.0f}); "
+              f"scripts ms: {scripts}")
 
     def median(label, key):
         xs = results[label][key]
