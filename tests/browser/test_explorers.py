@@ -66,6 +66,17 @@ def press(page, handle, *keys: str) -> None:
         page.keyboard.press(key)
 
 
+def synced(page, panel: str, handle, index: str, timeout: float = 20.0) -> int:
+    """Wait until the kernel's slider index (expression `index`) is the page's; return it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        shown = int(float(handle.get_attribute("aria-valuenow")))
+        if _lab.kernel_eval(page, panel, index) == shown:
+            return shown
+        time.sleep(0.2)
+    raise TimeoutError(f"the kernel's {index} never reached the page's slider position")
+
+
 def path_ys(d: str) -> list[float]:
     """The y pixels of a path's points (d = 'Mx,yLx,y...')."""
     numbers = [float(v) for v in re.findall(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?", d)]
@@ -93,6 +104,7 @@ def test_keyboard_tau2_moves_each_mu_toward_mu0(explorers):
 
     def picture():
         """x-sorted y pixels of y_j and mu_j, and the y pixel of the mu0 rule."""
+        synced(page, panel, handle, "schools.controls.tau2.slider.index")
         mu = [p[1] for p in sorted(settled(page, fig, pooled))]
         y = [p[1] for p in sorted(settled(page, fig, own))]
         return y, mu, path_ys(settled(page, fig, rule)[0])[0]
@@ -133,17 +145,21 @@ def test_play_glides_every_mu(explorers):
     page, panel = explorers
     fig = ".shrinkviz-shrinkage-figure"
     pooled = _lab.kernel_eval(page, panel, "schools.figure.marks.index(schools.view.pooled)")
-    press(page, page.locator(f"{SCHOOLS} .shrinkviz-tau2 .noUi-handle"), "End")
+    handle = page.locator(f"{SCHOOLS} .shrinkviz-tau2 .noUi-handle")
+    press(page, handle, "End")
+    synced(page, panel, handle, "schools.controls.tau2.slider.index")
     start = settled(page, fig, pooled)
     play = page.locator(f"{SCHOOLS} .shrinkviz-play button").first
-    # every animation frame for 1.5 s after the click: the transform of each mu_j marker
+    # every animation frame for 2 s after the click: the mu_j markers and the slider position
     page.evaluate("""([fig, k]) => {
         const g = document.querySelector(`${fig} svg.svg-figure`).querySelectorAll('g[clip-path]')[k];
+        const knob = document.querySelector('.shrinkviz-shrinkage .shrinkviz-tau2 .noUi-handle');
         window.__frames = new Promise(resolve => {
             const seen = [], t0 = performance.now();
             const tick = (now) => {
-                seen.push(Array.from(g.querySelectorAll('.object_grp'), d => d.getAttribute('transform')));
-                if (now - t0 < 1500) requestAnimationFrame(tick); else resolve(seen);
+                seen.push([knob.getAttribute('aria-valuenow'),
+                           ...Array.from(g.querySelectorAll('.object_grp'), d => d.getAttribute('transform'))]);
+                if (now - t0 < 2000) requestAnimationFrame(tick); else resolve(seen);
             };
             requestAnimationFrame(tick);
         });
@@ -151,12 +167,14 @@ def test_play_glides_every_mu(explorers):
     play.click()
     frames = page.evaluate("() => window.__frames")
     play.click()  # pause
-    distinct = {tuple(f) for f in frames}
-    # Play steps tau2 every 150 ms (about 10 steps in 1.5 s); a glide shows many more pictures
-    assert len(distinct) >= 20, f"only {len(distinct)} distinct pictures in {len(frames)} frames"
+    steps = {f[0] for f in frames}
+    pictures = {tuple(f[1:]) for f in frames}
+    assert len(steps) >= 3, f"Play moved the tau2 slider {len(steps) - 1} times in 2 s"
+    # a glide draws pictures between the steps of the slider; a jump draws one per step
+    assert len(pictures) >= 1.5 * len(steps) + 2, (
+        f"{len(pictures)} distinct pictures for {len(steps)} slider positions ({len(frames)} frames)")
     for j in range(len(start)):
-        seen_j = {f[j] for f in frames}
-        assert len(seen_j) > 1, f"mu_{j} did not move during Play"
+        assert len({f[1 + j] for f in frames}) > 1, f"mu_{j} did not move during Play"
     page.locator(SCHOOLS).screenshot(path=_lab.ARTIFACTS / "explorers-schools-playing.png")
 
 
