@@ -240,6 +240,13 @@ def test_pooling_group_without_rows_hides_its_no_pooling_marker(radon):
     assert np.isnan(s.frame.fit.none.alpha[j]) and np.isfinite(o.none.y).all()
     assert o.none.opacities[j] == 0 and sum(o.none.opacities) == len(s.labels) - 1
     assert o.partial.y[j] == s.frame.fit.partial.mu_alpha  # n_j = 0: at mu_alpha
+    assert np.isfinite(o.none_bars.y).all() and o.none_bars.opacities[j] == 0
+    k = list(radon.panels_view.panels).index(j)
+    none = radon.panels_view.lines["none"]
+    assert np.isfinite(none.y).all() and none.opacities[k] == 0 and sum(none.opacities) == 7
+    c.tau2.slider.index = len(c.tau2.grid) - 1  # tau2 = inf: the sd of alpha_j is inf
+    assert s.frame.partial_sd[j] == np.inf
+    assert np.isfinite(o.partial_bars.y).all() and o.partial_bars.opacities[j] == 0
     c.n.value = 4
     np.testing.assert_array_equal(o.none.opacities, [1.0])
 

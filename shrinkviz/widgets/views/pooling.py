@@ -56,12 +56,13 @@ class PanelsView:
                               scales={**sc, "color": ColorScale(colors=[t.LIGHT, "#4D4D4D"],
                                                                 min=0, max=1)},
                               default_size=int(28 * font_scale ** 2), stroke_width=0)
-        self.lines = {kind: Lines(x=self._xoff[:, None] + self._xends, y=ys_, scales=sc,
-                                  colors=[_COLOURS[kind]], line_style=styles[kind],
+        self.lines = {kind: Lines(x=self._xoff[:, None] + self._xends, y=ys_, opacities=op,
+                                  scales=sc, colors=[_COLOURS[kind]], line_style=styles[kind],
                                   stroke_width=2.5 * font_scale)
-                      for kind, ys_ in self._line_ys(f).items()}
-        # never updated: one legend entry per kind of line
-        legend = [Lines(x=np.zeros(2), y=np.full(2, np.nan), scales=sc, colors=[_COLOURS[k]],
+                      for kind, (ys_, op) in self._line_ys(f).items()}
+        # never updated: one legend entry per kind of line, drawn outside the plot (clipped)
+        away = np.full(2, xlo - 10.0 * ncols * xcell)
+        legend = [Lines(x=away, y=np.full(2, ylo), scales=sc, colors=[_COLOURS[k]],
                         line_style=styles[k], stroke_width=2.5 * font_scale,
                         labels=[_NAMES[k]], display_legend=True) for k in _NAMES]
         x0, x1 = xlo - 0.35 * xstep, xhi + 0.35 * xstep
@@ -90,17 +91,19 @@ class PanelsView:
     def _titles(self, f) -> list[str]:
         return [f"{self.state.labels[g]} (n = {int(f.fit.n[g])})" for g in self.panels]
 
-    def _line_ys(self, f) -> dict[str, np.ndarray]:
+    def _line_ys(self, f) -> dict[str, tuple[np.ndarray, list[float]]]:
+        """y of each kind of line in each panel, and the lines' opacities."""
         fit, g, off = f.fit, self.panels, self._yoff[:, None]
-        return {"complete": off + (fit.complete.alpha + fit.complete.beta * self._xends),
-                "none": off + fit.none.alpha[g][:, None] + fit.none.beta * self._xends,
-                "partial": off + fit.partial.alpha[g][:, None]
-                + fit.partial.beta * self._xends}
+        partial = off + fit.partial.alpha[g][:, None] + fit.partial.beta * self._xends
+        return {"complete": (off + (fit.complete.alpha + fit.complete.beta * self._xends), []),
+                "none": _drawable(off + fit.none.alpha[g][:, None] + fit.none.beta * self._xends,
+                                  partial),
+                "partial": (partial, [])}
 
     def _draw(self, change) -> None:
         f = change["new"]
-        for kind, ys_ in self._line_ys(f).items():
-            t.update(self.lines[kind], y=ys_)
+        for kind, (ys_, op) in self._line_ys(f).items():
+            t.update(self.lines[kind], y=ys_, opacities=op)
         t.update(self.points, color=self._used(f))
         t.update(self.titles, text=np.array(self._titles(f)))
 
@@ -123,12 +126,12 @@ class OverviewView:
         area = int(np.clip(6000 / len(a), 24, 200) * font_scale ** 2)
         common = dict(scales=sc, default_size=area, display_legend=True,
                       selected_style=_SELECTED, unselected_style={})
-        self.none_bars = Lines(x=self._bar_x(f, 1.06), y=self._bars(a, se), scales=sc,
-                               colors=[t.NONE], stroke_width=1.2 * font_scale, opacities=[0.6])
-        self.partial_bars = Lines(x=self._bar_x(f, 1.0), y=self._bars(f.fit.partial.alpha,
-                                                                     f.partial_sd),
-                                  scales=sc, colors=[t.PARTIAL], stroke_width=1.2 * font_scale,
-                                  opacities=[0.6])
+        none_y, none_op = self._none_bars(f)
+        self.none_bars = Lines(x=self._bar_x(f, 1.06), y=none_y, opacities=none_op, scales=sc,
+                               colors=[t.NONE], stroke_width=1.2 * font_scale)
+        partial_y, partial_op = self._partial_bars(f)
+        self.partial_bars = Lines(x=self._bar_x(f, 1.0), y=partial_y, opacities=partial_op,
+                                  scales=sc, colors=[t.PARTIAL], stroke_width=1.2 * font_scale)
         self.rule = Lines(x=np.array([0.7, 1.5 * nmax]), y=self._rule_y(f), scales=sc,
                           colors=[t.COMPLETE], line_style="dashed",
                           stroke_width=2 * font_scale, labels=["μ_α"], display_legend=True)
@@ -170,6 +173,12 @@ class OverviewView:
         missing = np.isnan(f.fit.none.alpha)
         return 1.0 - missing if missing.any() else np.ones(1)  # bqplot cycles opacities
 
+    def _none_bars(self, f) -> tuple[np.ndarray, list[float]]:
+        return _drawable(self._bars(f.fit.none.alpha, f.none_se), f.fit.partial.mu_alpha)
+
+    def _partial_bars(self, f) -> tuple[np.ndarray, list[float]]:
+        return _drawable(self._bars(f.fit.partial.alpha, f.partial_sd), f.fit.partial.mu_alpha)
+
     @staticmethod
     def _bars(a, se) -> np.ndarray:
         return np.column_stack([a - se, a + se])
@@ -181,10 +190,10 @@ class OverviewView:
     def _draw(self, change) -> None:
         f = change["new"]
         x = self._x(f)
-        t.update(self.none_bars, x=self._bar_x(f, 1.06),
-                 y=self._bars(f.fit.none.alpha, f.none_se))
-        t.update(self.partial_bars, x=self._bar_x(f, 1.0),
-                 y=self._bars(f.fit.partial.alpha, f.partial_sd))
+        none_y, none_op = self._none_bars(f)
+        t.update(self.none_bars, x=self._bar_x(f, 1.06), y=none_y, opacities=none_op)
+        partial_y, partial_op = self._partial_bars(f)
+        t.update(self.partial_bars, x=self._bar_x(f, 1.0), y=partial_y, opacities=partial_op)
         t.update(self.rule, y=self._rule_y(f))
         t.update(self.none, x=x * 1.06, y=self._none_y(f), opacities=self._none_opacities(f))
         t.update(self.partial, x=x, y=f.fit.partial.alpha)
@@ -195,6 +204,16 @@ class OverviewView:
 
     def _clicked(self, mark, event) -> None:
         self.state.selected = int(event["data"]["index"])
+
+
+def _drawable(rows: np.ndarray, fill) -> tuple[np.ndarray, list[float]]:
+    """Lines rows that are not finite (a group without rows has no no-pooling line, and at
+    tau2 = inf an infinite partial-pooling sd) moved to ``fill`` and made transparent, since
+    an SVG path cannot be nan; and the lines' opacities."""
+    missing = ~np.isfinite(rows).all(axis=1)
+    if not missing.any():
+        return rows, []
+    return np.where(missing[:, None], fill, rows), np.where(missing, 0.0, 1.0).tolist()
 
 
 def _shifted_ticks(offsets: np.ndarray, lo: float, hi: float, step: float):
