@@ -53,7 +53,7 @@ class Tau2Slider(w.VBox):
             description="τ² (tau2)", continuous_update=True, readout=False,
             layout=_wide(), style=_STYLE)
         self.slider.add_class("shrinkviz-tau2")
-        self.readout = w.HTML(layout=w.Layout(min_width="14em"))
+        self.readout = w.HTML(layout=w.Layout(margin="0 0 0 1em"))
         self.play = w.Play(min=0, max=top, step=1, interval=interval_ms,
                            value=top - self.slider.index, show_repeat=False,
                            description="sweep τ² from no pooling to complete pooling",
@@ -64,9 +64,9 @@ class Tau2Slider(w.VBox):
                               "τ² = ∞</div>")],
                       layout=w.Layout(width="23em", margin="0 0 0 9.3em", flex="0 0 auto",
                                       justify_content="space-between"))
-        super().__init__([w.HBox([self.slider, self.readout]), ends,
+        super().__init__([self.slider, ends,
                           w.HBox([w.Label("play", layout=w.Layout(width="9em")),
-                                  self.play])])
+                                  self.play, self.readout])])
         self._show(state.tau2)
         self.slider.observe(self._moved, "index")
         self.play.observe(lambda c: setattr(self.slider, "index", top - c["new"]), "value")
