@@ -128,7 +128,7 @@ JS_INSTALL = """([panelId]) => {
     const b = window.__bench = {armed: false, observers: []};
     b.reset = () => Object.assign(b, {key: null, sent: null, recvFirst: null, recvLast: null,
                                       kBusy: null, kIdle: null, idleSeen: null, first: null,
-                                      last: null, changes: 0, armed: true});
+                                      last: null, changes: 0, messages: 0, armed: true});
     // Long animation frames (> 50 ms) while a sweep runs: where the main thread's time goes.
     const source = (url) => url.includes('/bqplot/') || url.includes('bqscales') ? 'bqplot'
         : url.includes('jupyter-widgets') ? 'ipywidgets' : url.includes('/static/') ? 'jupyterlab'
@@ -163,6 +163,7 @@ JS_INSTALL = """([panelId]) => {
         }
         if (msg.header.msg_type !== 'comm_msg') return;
         if (direction === 'send') { if (b.sent === null) b.sent = t; return; }
+        b.messages++;  // widget messages back: updates and the slider's echo
         if (msg.content.data && msg.content.data.method === 'update') {
             if (b.recvFirst === null) b.recvFirst = t;
             b.recvLast = t;
@@ -195,7 +196,7 @@ JS_INSTALL = """([panelId]) => {
                 b.armed = false;
                 resolve({key: b.key, sent: b.sent, recvFirst: b.recvFirst, recvLast: b.recvLast,
                          kBusy: b.kBusy, kIdle: b.kIdle, idleSeen: b.idleSeen, first: b.first,
-                         last: b.last, changes: b.changes});
+                         last: b.last, changes: b.changes, messages: b.messages});
             } else setTimeout(poll, 10);
         };
         poll();
@@ -242,6 +243,7 @@ def measure(page, css: str, handle: str, count: int, span: int) -> dict[str, lis
     knob = box.locator(handle).first
     knob.focus()
     out = {k: [] for k in ("first", "last", "ui", "wire_in", "kernel", "wire_out", "render",
+                           "messages",
                            "missed")}
     for key in moves(count, span):
         page.evaluate("() => window.__bench.reset()")
@@ -255,6 +257,7 @@ def measure(page, css: str, handle: str, count: int, span: int) -> dict[str, lis
         if r["sent"] is None:
             continue
         out["ui"].append(r["sent"] - r["key"])
+        out["messages"].append(r["messages"])
         if r["kBusy"] is not None and r["kIdle"] is not None:
             out["wire_in"].append(r["kBusy"] - r["sent"])
             out["kernel"].append(r["kIdle"] - r["kBusy"])
@@ -373,6 +376,7 @@ def report(results, kernel, fps, n, seconds) -> None:
         print(row("  kernel busy -> idle (kernel clock)", r["kernel"]))
         print(row("  kernel idle -> idle handled in the page", r["wire_out"]))
         print(row("  last update handled -> last change", r["render"]))
+        print(row("  (widget messages back per move, count)", r["messages"]))
     print("in the kernel: the slider's handler (recompute + serialize + send)")
     for label, xs in kernel.items():
         print(row(label, xs))
