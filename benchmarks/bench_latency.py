@@ -397,9 +397,11 @@ def report(results, kernel, fps, n, seconds) -> None:
         return statistics.median(xs) if xs else float("nan")
 
     floor, mpl = median("floor", "last"), median("matplotlib", "last")
-    schools, radon = median("schools, animation off", "last"), median("radon, animation off", "last")
+    schools = median("schools, animation off", "last")
+    radon = median("radon, animation off", "last")
     radon_first = median("radon, animated", "first")
-    goals = [("radon, animated: key -> first change, median < 50 ms", radon_first, radon_first < 50),
+    goals = [("radon, animated: key -> first change, median < 50 ms", radon_first,
+              radon_first < 50),
              ("radon, no animation: key -> last change, median < 50 ms", radon, radon < 50),
              ("radon / floor (last change, no animation) <= 2", radon / floor, radon / floor <= 2),
              ("schools / floor (last change, no animation) <= 2", schools / floor,

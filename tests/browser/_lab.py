@@ -102,6 +102,7 @@ class Lab:
         nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
         nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                      "language": "python"}
+        (self.root / name).parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, self.root / name)
         return name
 
@@ -270,7 +271,8 @@ def errors(page, panel_id: str) -> list[str]:
             i++;
             if (cell.type !== 'code') continue;
             for (const out of cell.outputs.toJSON()) {{
-                if (out.output_type === 'error') found.push(`cell ${{i}}: ${{out.ename}}: ${{out.evalue}}`);
+                if (out.output_type === 'error')
+                    found.push(`cell ${{i}}: ${{out.ename}}: ${{out.evalue}}`);
             }}
         }}
         for (const el of w.node.querySelectorAll('.jupyter-widgets-error-widget'))
@@ -282,13 +284,15 @@ def errors(page, panel_id: str) -> list[str]:
     }}""", panel_id)
 
 
-# A bqplot figure draws into svg.svg-figure; marks are paths (scatter `.dot`, lines `.line`).
+# A bqplot figure draws each mark into a `g[clip-path]` of svg.svg-figure (Scatter: path.dot,
+# Lines: path.line, Bars: rect, Label: text).
 _JS_BLANK = """(el) => {
     const r = el.getBoundingClientRect();
     if (r.width < 2 || r.height < 2) return 'zero size';
     for (const fig of el.querySelectorAll('.bqplot.figure, .bqplot')) {
         if (!fig.querySelector('svg')) continue;
-        const marks = fig.querySelectorAll('svg .mark path, svg .mark rect, svg .mark text, svg path.dot, svg path.line');
+        const marks = fig.querySelectorAll(
+            'g[clip-path] path, g[clip-path] rect, g[clip-path] text');
         const drawn = Array.from(marks).filter(m => {
             const b = m.getBoundingClientRect();
             return b.width > 0 || b.height > 0;

@@ -36,7 +36,8 @@ def explorers(jupyter_lab, browser):
     """One page with both explorers displayed (one kernel for the module's tests)."""
     page = _lab.open_lab(browser, jupyter_lab, viewport=(1400, 1600))
     try:
-        panel = _lab.open_notebook(page, jupyter_lab.write_notebook("explorers.ipynb", CELLS))
+        path = jupyter_lab.write_notebook("explorer-test/explorers.ipynb", CELLS)
+        panel = _lab.open_notebook(page, path)
         _lab.run_all(page, panel)
         assert _lab.errors(page, panel) == []
         yield page, panel
@@ -98,8 +99,9 @@ def test_explorers_render(explorers):
 def test_keyboard_tau2_moves_each_mu_toward_mu0(explorers):
     page, panel = explorers
     fig = ".shrinkviz-shrinkage-figure"
-    own, pooled, rule = _lab.kernel_eval(page, panel, "[schools.figure.marks.index(m) for m in "
-                                         "(schools.view.own, schools.view.pooled, schools.view.rule)]")
+    own, pooled, rule = _lab.kernel_eval(
+        page, panel, "[schools.figure.marks.index(m) for m in "
+                     "(schools.view.own, schools.view.pooled, schools.view.rule)]")
     handle = page.locator(f"{SCHOOLS} .shrinkviz-tau2 .noUi-handle")
 
     def picture():
@@ -152,13 +154,15 @@ def test_play_glides_every_mu(explorers):
     play = page.locator(f"{SCHOOLS} .shrinkviz-play button").first
     # every animation frame for 2 s after the click: the mu_j markers and the slider position
     page.evaluate("""([fig, k]) => {
-        const g = document.querySelector(`${fig} svg.svg-figure`).querySelectorAll('g[clip-path]')[k];
+        const svg = document.querySelector(`${fig} svg.svg-figure`);
+        const g = svg.querySelectorAll('g[clip-path]')[k];
         const knob = document.querySelector('.shrinkviz-shrinkage .shrinkviz-tau2 .noUi-handle');
         window.__frames = new Promise(resolve => {
             const seen = [], t0 = performance.now();
             const tick = (now) => {
                 seen.push([knob.getAttribute('aria-valuenow'),
-                           ...Array.from(g.querySelectorAll('.object_grp'), d => d.getAttribute('transform'))]);
+                           ...Array.from(g.querySelectorAll('.object_grp'),
+                                         d => d.getAttribute('transform'))]);
                 if (now - t0 < 2000) requestAnimationFrame(tick); else resolve(seen);
             };
             requestAnimationFrame(tick);
@@ -172,7 +176,8 @@ def test_play_glides_every_mu(explorers):
     assert len(steps) >= 3, f"Play moved the tau2 slider {len(steps) - 1} times in 2 s"
     # a glide draws pictures between the steps of the slider; a jump draws one per step
     assert len(pictures) >= 1.5 * len(steps) + 2, (
-        f"{len(pictures)} distinct pictures for {len(steps)} slider positions ({len(frames)} frames)")
+        f"{len(pictures)} distinct pictures for {len(steps)} slider positions "
+        f"({len(frames)} frames)")
     for j in range(len(start)):
         assert len({f[1 + j] for f in frames}) > 1, f"mu_{j} did not move during Play"
     page.locator(SCHOOLS).screenshot(path=_lab.ARTIFACTS / "explorers-schools-playing.png")
@@ -183,7 +188,8 @@ def test_n_change_redraws_that_groups_lines(explorers):
     fig = ".shrinkviz-panels-figure"
     none, partial = _lab.kernel_eval(page, panel, "[radon.figure.marks.index("
                                      "radon.panels_view.lines[k]) for k in ('none', 'partial')]")
-    panels = _lab.kernel_eval(page, panel, "[radon.state.labels[g] for g in radon.panels_view.panels]")
+    panels = _lab.kernel_eval(page, panel,
+                              "[radon.state.labels[g] for g in radon.panels_view.panels]")
     county = "STLOUIS"
     k = panels.index(county)
     page.locator(f"{RADON} .shrinkviz-group select").select_option(label=county)
@@ -193,8 +199,8 @@ def test_n_change_redraws_that_groups_lines(explorers):
     press(page, page.locator(f"{RADON} .shrinkviz-n .noUi-handle"), "Home", *["ArrowRight"] * 3)
     page.wait_for_function(f"() => document.querySelector('{fig}').textContent"
                            f".includes('{county} (n = 3)')")
-    assert _lab.kernel_eval(page, panel,
-                            f"int(radon.state.frame.fit.n[radon.state.labels.index('{county}')])") == 3
+    used = f"int(radon.state.frame.fit.n[radon.state.labels.index('{county}')])"
+    assert _lab.kernel_eval(page, panel, used) == 3
     after = {m: [path_ys(d) for d in settled(page, fig, m)] for m in (none, partial)}
     for m in (none, partial):
         shift = [max(abs(a - b) for a, b in zip(pa, pb)) for pa, pb in zip(before[m], after[m])]
