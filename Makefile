@@ -19,7 +19,10 @@ system-deps:
 
 # The editable install also builds the JupyterLab extension in js/ (node 20 + npm, see
 # pyproject.toml); `develop` links it into the venv so that a rebuild shows up on reload.
+# The old link goes first, or pip would write its copy through it into shrinkviz/labextension.
+LABEXT_LINK := $(VENV)/share/jupyter/labextensions/shrinkviz
 setup: $(BIN)/python system-deps
+	if [ -L $(LABEXT_LINK) ]; then rm $(LABEXT_LINK); fi
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	$(BIN)/jupyter-builder develop --overwrite .
 
