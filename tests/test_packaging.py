@@ -74,5 +74,6 @@ def test_wheel_ships_the_prebuilt_extension(tmp_path):
     share = f"shrinkviz-{shrinkviz.__version__}.data/data/share/jupyter/labextensions/shrinkviz/"
     for target in ("package.json", "install.json", "static/style.js"):
         assert share + target in names, target
+    assert f"shrinkviz-{shrinkviz.__version__}.data/data/etc/jupyter/voila.json" in names
     assert not any("node_modules" in n or n.endswith(".ts") for n in names)
 

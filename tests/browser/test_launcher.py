@@ -40,8 +40,26 @@ def _cards(page):
 
 
 def _open_launcher(page):
-    page.evaluate("() => window.jupyterapp.commands.execute('launcher:create')")
+    page.evaluate("async () => { await window.jupyterapp.commands.execute('launcher:create'); }")
     _cards(page).first.wait_for()
+
+
+def _palette_item(page, query: str, label: str):
+    """Type `query` into the modal palette; return the item `label`. The palette closes when
+    focus moves, as it may while a notebook settles, so this tries again a few times."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for _ in range(5):
+        page.evaluate("() => { window.jupyterapp.commands.execute("
+                      "'apputils:activate-command-palette'); }")
+        try:
+            page.locator(".lm-CommandPalette-input").fill(query, timeout=3000)
+            item = page.locator(".lm-CommandPalette-item", has_text=label).first
+            item.wait_for(state="visible", timeout=3000)
+            return item
+        except PlaywrightTimeout:
+            continue
+    raise AssertionError("the command palette did not stay open")
 
 
 def _current_path(page) -> str:
@@ -96,15 +114,27 @@ def test_lesson_cards_copy_without_overwriting_and_insert_explorer(jupyter_lab, 
 
     # The palette's "Insert shrinkage explorer" adds the ready code cell below the active one.
     panel = page.evaluate("() => window.jupyterapp.shell.currentWidget.id")
+    _lab.wait_idle(page, panel, timeout=120)
     page.locator(f"#{panel} .jp-Cell").nth(1).locator(".jp-InputPrompt").click()
     cells = _cells(page)
     active = page.evaluate("() => window.jupyterapp.shell.currentWidget.content.activeCellIndex")
-    page.keyboard.press("Control+Shift+C")
-    page.locator(".lm-CommandPalette-input").fill("Insert shrinkage explorer")
-    page.locator(".lm-CommandPalette-item", has_text="Insert shrinkage explorer").first.click()
+    item = _palette_item(page, "shrinkage", "Insert shrinkage explorer")
+    page.screenshot(path=_lab.ARTIFACTS / "launcher-3-palette.png")
+    item.click()
     page.wait_for_function("(n) => window.jupyterapp.shell.currentWidget.content.model"
                            ".cells.length === n", arg=len(cells) + 1)
     assert _cells(page) == cells[:active + 1] + [["code", EXPLORER_SOURCE]] + cells[active + 1:]
     assert _current_path(page) == second
     page.locator(f"#{panel} .jp-Cell.jp-mod-active").scroll_into_view_if_needed()
-    page.screenshot(path=_lab.ARTIFACTS / "launcher-3-explorer-inserted.png")
+    page.screenshot(path=_lab.ARTIFACTS / "launcher-4-explorer-inserted.png")
+
+    # The copy goes to the folder the file browser shows.
+    (root / "course").mkdir()
+    page.evaluate("async () => { await window.jupyterapp.commands.execute("
+                  "'filebrowser:go-to-path', {path: 'course/'}); }")
+    _open_launcher(page)
+    _cards(page).first.click()
+    page.wait_for_function("(p) => { const w = window.jupyterapp.shell.currentWidget;"
+                           " return w && w.context && w.context.path === p; }",
+                           arg=f"course/{name}")
+    assert _sources(json.loads((root / "course" / name).read_text())) == _sources(lesson)
