@@ -133,8 +133,10 @@ def test_voila_serves_the_eight_schools_dashboard(binder):
         assert "There was an error when executing cell" not in html, log.read_text()[-3000:]
         assert "application/vnd.jupyter.widget-view+json" in html  # the explorer is there
 
-        if _lab.browser_missing():
-            return
+        missing = _lab.browser_missing()
+        if missing and os.environ.get("SHRINKVIZ_REQUIRE_BROWSER") != "1":
+            return  # the page was served and holds the widgets; no browser to look at them
+        assert not missing, missing
         from playwright.sync_api import sync_playwright
 
         with sync_playwright() as p:
