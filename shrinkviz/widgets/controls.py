@@ -50,10 +50,8 @@ class Tau2Slider(w.VBox):
         top = len(self.grid) - 1
         self.slider = w.SelectionSlider(
             options=[(_tau2_text(x), float(x)) for x in self.grid], index=self._nearest(),
-            description="τ² (tau2)", continuous_update=True, readout=False,
-            layout=_wide(), style=_STYLE)
+            description="τ² (tau2)", continuous_update=True, layout=_wide(), style=_STYLE)
         self.slider.add_class("shrinkviz-tau2")
-        self.readout = w.HTML(layout=w.Layout(margin="0 0 0 1em"))
         self.play = w.Play(min=0, max=top, step=1, interval=interval_ms,
                            value=top - self.slider.index, show_repeat=False,
                            description="sweep τ² from no pooling to complete pooling",
@@ -66,11 +64,10 @@ class Tau2Slider(w.VBox):
                                       justify_content="space-between"))
         super().__init__([self.slider, ends,
                           w.HBox([w.Label("play", layout=w.Layout(width="9em")),
-                                  self.play, self.readout])])
-        self._show(state.tau2)
+                                  self.play])])
         self.slider.observe(self._moved, "index")
         self.play.observe(lambda c: setattr(self.slider, "index", top - c["new"]), "value")
-        state.observe(lambda c: self._show(c["new"]), "tau2")
+        state.observe(lambda _: setattr(self.slider, "index", self._nearest()), "tau2")
 
     def _nearest(self) -> int:
         tau2 = self.state.tau2
@@ -83,10 +80,11 @@ class Tau2Slider(w.VBox):
             self.state.tau2 = float(self.grid[change["new"]])
         self.play.value = len(self.grid) - 1 - change["new"]
 
-    def _show(self, tau2: float) -> None:
-        self.slider.index = self._nearest()
-        tau = "∞" if tau2 == np.inf else f"{math.sqrt(tau2):.3g}"
-        self.readout.value = f"τ² = {_tau2_text(tau2)}, τ = {tau}"
+
+def tau2_text(tau2: float) -> str:
+    """τ² and τ for a readout; exact where τ² was set off the slider's positions (REML)."""
+    tau = "∞" if tau2 == np.inf else f"{math.sqrt(tau2):.3g}"
+    return f"τ² = {_tau2_text(tau2)}, τ = {tau}"
 
 
 def error_line(state) -> w.HTML:
@@ -219,7 +217,8 @@ class ShrinkageControls(w.VBox):
         n = "" if f.n is None else f"n_j = {f.n[j]:.3g}, "
         self.readout.value = (
             f"<b>{s.labels[j]}</b>: y_j = {f.y[j]:.3g}, {n}v_j = {f.v[j]:.3g}, "
-            f"B_j = {f.B[j]:.3f}, μ_j = {f.mean[j]:.3g} ± {f.sd[j]:.2g}; μ0 = {f.mu0:.3g}")
+            f"B_j = {f.B[j]:.3f}, μ_j = {f.mean[j]:.3g} ± {f.sd[j]:.2g}; μ0 = {f.mu0:.3g}; "
+            f"{tau2_text(f.tau2)}")
 
 
 class PoolingControls(w.VBox):
@@ -247,4 +246,4 @@ class PoolingControls(w.VBox):
         self.readout.value = (
             f"<b>{s.labels[j]}</b>: n_j = {int(fit.n[j])} of {int(s.n_max[j])}; intercept "
             f"no pooling {fit.none.alpha[j]:.3g}, partial pooling {fit.partial.alpha[j]:.3g} "
-            f"(μ_α = {fit.partial.mu_alpha:.3g}); σ² = {fit.sigma2:.3g}, τ² = {fit.tau2:.3g}")
+            f"(μ_α = {fit.partial.mu_alpha:.3g}); σ² = {fit.sigma2:.3g}, {tau2_text(fit.tau2)}")

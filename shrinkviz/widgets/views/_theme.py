@@ -27,7 +27,7 @@ def axis(scale, label: str, font_scale: float, **kw) -> Axis:
     """An axis with ticks of 13 px times font_scale; the label's size comes from the
     explorer's CSS (``--bq-axislabel-font``: bqplot has no trait for it), and its offset,
     in em, follows it."""
-    vertical = kw.get("orientation") == "vertical"
+    vertical = kw.get("side") in ("left", "right")
     return Axis(scale=scale, label=label, grid_lines="none",
                 tick_style={"font-size": px(13, font_scale)},
                 label_offset="3.3em" if vertical else "2.3em", **kw)

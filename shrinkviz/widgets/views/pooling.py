@@ -78,7 +78,7 @@ class PanelsView:
         xticks, xlabels = _shifted_ticks(self._xoff[:ncols], xlo, xhi, xstep)
         yticks, ylabels = _shifted_ticks(self._yoff[::ncols], ylo, yhi, ystep)
         axes = [t.axis(xs, x_name, font_scale, tick_values=xticks, tick_labels=xlabels),
-                t.axis(ys, y_name, font_scale, orientation="vertical", tick_values=yticks,
+                t.axis(ys, y_name, font_scale, side="left", tick_values=yticks,
                        tick_labels=ylabels)]
         self.figure = t.figure([frame, self.points, *self.lines.values(), self.titles, *legend],
                                axes, title, font_scale, animation_duration,
@@ -145,7 +145,7 @@ class OverviewView:
             mark.on_element_click(self._clicked)
         axes = [t.axis(xs, f"{group_name} sample size n_j (log scale)", font_scale,
                        tick_format=".0f"),
-                t.axis(ys, y_name, font_scale, orientation="vertical")]
+                t.axis(ys, y_name, font_scale, side="left")]
         self.figure = t.figure([self.none_bars, self.partial_bars, self.rule, self.none,
                                 self.partial], axes, title, font_scale, animation_duration,
                                legend_location="top-right")

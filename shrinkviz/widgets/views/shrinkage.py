@@ -58,7 +58,7 @@ class ShrinkageView:
             ax_kw = dict(tick_values=idx, tick_labels={t.js_number(j): g
                                                         for j, g in enumerate(state.labels)})
         axes = [t.axis(xs, group_name, font_scale, **ax_kw),
-                t.axis(ys, value_name, font_scale, orientation="vertical")]
+                t.axis(ys, value_name, font_scale, side="left")]
         self.figure = t.figure([self.segments, self.interval, self.rule, self.own, self.pooled],
                                axes, title, font_scale, animation_duration,
                                legend_location="top-right")

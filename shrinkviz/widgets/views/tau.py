@@ -37,7 +37,7 @@ class TauView:
                           labels=["REML τ"], display_legend=True)
         step = t.nice_step(peak, 2)
         axes = [t.axis(xs, "τ (between-group sd)", font_scale, num_ticks=5, tick_format=".2~g"),
-                t.axis(ys, "density", font_scale, orientation="vertical", tick_format=".2~g",
+                t.axis(ys, "density", font_scale, side="left", tick_format=".2~g",
                        tick_values=np.arange(0.0, 1.15 * peak, step))]
         self.figure = t.figure([self.curve, self.rule, self.reml], axes, title, font_scale,
                                animation_duration, legend_location="top-right")
