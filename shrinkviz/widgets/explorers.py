@@ -5,8 +5,6 @@ refused control combination shows a message inside the widget instead.
 """
 from __future__ import annotations
 
-import importlib.util
-
 import ipywidgets as w
 import numpy as np
 
@@ -54,8 +52,8 @@ class ShrinkageExplorer(_Explorer):
     (filled, ``shrinkviz.posterior``) and the segment between them; a dashed rule at mu0.
     Marker area grows with the precision 1 / v_j. Click a marker (or use the dropdown) to
     select a group; its n_j has a slider (group data). "fit" sets tau2 to its REML estimate
-    (``shrinkviz.meta_analysis``). With ``tau_panel`` (default: when ``shrinkviz.full_bayes``
-    is available) a second figure shows p(tau | y) (``shrinkviz.full_bayes``), and a toggle
+    (``shrinkviz.meta_analysis``). With ``tau_panel`` (default: from 3 groups on) a second
+    figure shows p(tau | y) (``shrinkviz.full_bayes``), and a toggle
     moves each mu_j to its full-Bayes mean +-1 sd.
 
     CSS classes: the box ``shrinkviz-explorer shrinkviz-shrinkage``; the figures
@@ -76,8 +74,7 @@ class ShrinkageExplorer(_Explorer):
                  animation_duration=500, tau_panel=None):
         super().__init__()
         if tau_panel is None:  # p(tau | y) is proper (uniform prior) from 3 groups on
-            tau_panel = (np.size(y) >= 3 and
-                         importlib.util.find_spec("shrinkviz.model.full_bayes") is not None)
+            tau_panel = np.size(y) >= 3
         self.state = ShrinkageState(y, v=v, n=n, sigma2=sigma2, labels=labels, tau2=tau2,
                                     tau_posterior=bool(tau_panel))
         if tau_panel and self.state.frame.full_bayes is None:  # p(tau | y) refused
