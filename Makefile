@@ -38,5 +38,7 @@ bench: setup
 
 # Regenerate the reference fixtures (needs Debian's r-base-core, r-cran-metafor,
 # r-cran-lme4, r-cran-jsonlite); the fixtures are committed, so the tests need no R.
-fixtures:
+# The full-Bayes reference is adaptive quadrature in scipy (a few minutes).
+fixtures: setup
 	for r in tests/fixtures/*.R; do Rscript $$r || exit 1; done
+	$(BIN)/python tests/fixtures/make_full_bayes.py
