@@ -19,8 +19,7 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent / "browser"))
-import _lab  # noqa: E402  (free_port, _descendants, chromium, test-artifacts/)
+import _lab  # tests/browser/_lab.py, on the path through tests/conftest.py
 
 ROOT = Path(__file__).resolve().parents[1]
 DASHBOARD = "notebooks/02-eight-schools.ipynb"
@@ -122,7 +121,7 @@ def _voila(repo: Path, env: dict, notebook: str):
                 os.kill(pid, signal.SIGKILL)
 
 
-def test_voila_serves_the_eight_schools_dashboard(binder):
+def test_voila_serves_the_eight_schools_dashboard(binder, request):
     repo, venv, env = binder
     if not (repo / DASHBOARD).exists():
         pytest.skip(f"{DASHBOARD} does not exist yet")
@@ -137,26 +136,23 @@ def test_voila_serves_the_eight_schools_dashboard(binder):
         if missing and os.environ.get("SHRINKVIZ_REQUIRE_BROWSER") != "1":
             return  # the page was served and holds the widgets; no browser to look at them
         assert not missing, missing
-        from playwright.sync_api import sync_playwright
-
-        with sync_playwright() as p:
-            browser = _lab.launch_chromium(p)
-            try:
-                page = browser.new_page(viewport={"width": 1300, "height": 1000})
-                errors = []
-                page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-                page.goto(url, timeout=600_000)
-                page.locator(".bqplot svg path.dot").first.wait_for(timeout=120_000)
-                page.locator(".widget-slider").first.wait_for()
-                time.sleep(2)  # let the figures settle for the screenshot
-                _lab.ARTIFACTS.mkdir(exist_ok=True)
-                page.screenshot(path=_lab.ARTIFACTS / "voila-02-eight-schools.png")
-                explorer = page.locator(".jp-OutputArea-output",
-                                        has=page.locator(".widget-slider")).first
-                explorer.scroll_into_view_if_needed()
-                explorer.screenshot(path=_lab.ARTIFACTS / "voila-02-explorer.png")
-                assert not page.locator(".jupyter-widgets-error-widget").count()
-                # the lab-only extension is kept out of Voila (jupyter-config/voila.json)
-                assert not [e for e in errors if "shrinkviz" in e], errors
-            finally:
-                browser.close()
+        browser = request.getfixturevalue("browser")  # the session's chromium
+        page = browser.new_page(viewport={"width": 1300, "height": 1000})
+        try:
+            errors = []
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.goto(url, timeout=600_000)
+            page.locator(".bqplot svg path.dot").first.wait_for(timeout=120_000)
+            page.locator(".widget-slider").first.wait_for()
+            time.sleep(2)  # let the figures settle for the screenshot
+            _lab.ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=_lab.ARTIFACTS / "voila-02-eight-schools.png")
+            explorer = page.locator(".jp-OutputArea-output",
+                                    has=page.locator(".widget-slider")).first
+            explorer.scroll_into_view_if_needed()
+            explorer.screenshot(path=_lab.ARTIFACTS / "voila-02-explorer.png")
+            assert not page.locator(".jupyter-widgets-error-widget").count()
+            # the lab-only extension is kept out of Voila (jupyter-config/voila.json)
+            assert not [e for e in errors if "shrinkviz" in e], errors
+        finally:
+            page.close()

@@ -2,7 +2,7 @@
 
     jupyter_lab   a running JupyterLab (`_lab.Lab`: .url, .token, .root, .copy_notebook(),
                   .write_notebook()), stopped at the end of the session whatever happens
-    browser       headless Debian chromium through Playwright
+    browser       headless Debian chromium through Playwright (tests/conftest.py)
     lab_page      a fresh page (own context and workspace) with JupyterLab restored
 
 Without chromium or playwright the browser tests skip with the reason, unless
@@ -10,7 +10,6 @@ SHRINKVIZ_REQUIRE_BROWSER=1 (set by .ci/run): then they fail.
 """
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
@@ -18,34 +17,10 @@ import pytest
 import _lab
 
 
-def _require_browser() -> None:
-    missing = _lab.browser_missing()
-    if missing is None:
-        return
-    message = f"BROWSER TESTS NOT RUN: {missing}"
-    if os.environ.get("SHRINKVIZ_REQUIRE_BROWSER") == "1":
-        pytest.fail(message + " (SHRINKVIZ_REQUIRE_BROWSER=1)", pytrace=False)
-    pytest.skip(message)
-
-
 @pytest.fixture(scope="session")
-def jupyter_lab():
-    _require_browser()
+def jupyter_lab(browser):  # asks for the browser first: it skips (or fails) without one
     with _lab.running_lab() as lab:
         yield lab
-
-
-@pytest.fixture(scope="session")
-def browser():
-    _require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = _lab.launch_chromium(playwright)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture

@@ -1,0 +1,40 @@
+"""Fixtures shared by every test folder: one headless Chromium per session.
+
+The browser is session-wide because Playwright's sync API runs one event loop per process:
+a second ``sync_playwright()`` inside the same session fails. Without chromium or
+playwright a test that asks for it skips with the reason, unless SHRINKVIZ_REQUIRE_BROWSER=1
+(set by .ci/run): then it fails.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent / "browser"))
+import _lab  # noqa: E402  (JupyterLab and Chromium start-up, shared with benchmarks/)
+
+
+def require_browser() -> None:
+    missing = _lab.browser_missing()
+    if missing is None:
+        return
+    message = f"BROWSER TESTS NOT RUN: {missing}"
+    if os.environ.get("SHRINKVIZ_REQUIRE_BROWSER") == "1":
+        pytest.fail(message + " (SHRINKVIZ_REQUIRE_BROWSER=1)", pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = _lab.launch_chromium(playwright)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
