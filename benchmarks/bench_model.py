@@ -1,7 +1,7 @@
 """Speed of the model layer, printed (no timed assertions anywhere).
 
     python benchmarks/bench_model.py                         # metafor at k = 10^3
-    python benchmarks/bench_model.py --metafor-k 1000 10000  # also k = 10^4 (~ 1 h, ~ 5 GB)
+    python benchmarks/bench_model.py --metafor-k 1000 10000  # also k = 10^4 (~ 50 min, ~ 8 GB in R)
 
 1. posterior() for J = 10, 10^3, 10^6 next to the bare numpy formula (the floor)
        B = v / (v + tau2);  mean = (1 - B) y + B mu0;  var = B tau2
