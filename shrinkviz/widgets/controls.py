@@ -67,7 +67,6 @@ class Tau2Slider(w.VBox):
                                   self.play])])
         self.slider.observe(self._moved, "index")
         self.play.observe(lambda c: setattr(self.slider, "index", top - c["new"]), "value")
-        self.play.observe(self._start, "playing")
         state.observe(lambda _: setattr(self.slider, "index", self._nearest()), "tau2")
 
     def _nearest(self) -> int:
@@ -79,13 +78,7 @@ class Tau2Slider(w.VBox):
     def _moved(self, change) -> None:
         if change["new"] != self._nearest():  # not the echo of a tau2 set elsewhere
             self.state.tau2 = float(self.grid[change["new"]])
-
-    def _start(self, change) -> None:
-        # Play takes over from where the slider is. Syncing it on every hand move instead
-        # would cost one more message per move; the front end's first tick comes only
-        # after ``interval`` ms, well after this reply.
-        if change["new"]:
-            self.play.value = len(self.grid) - 1 - self.slider.index
+        self.play.value = len(self.grid) - 1 - change["new"]
 
 
 def tau2_text(tau2: float) -> str:

@@ -172,6 +172,9 @@ def test_play_glides_every_mu(explorers):
     frames = page.evaluate("() => window.__frames")
     play.click()  # pause
     steps = {f[0] for f in frames}
+    # Play takes over from the slider's position (no pooling): its first step is the next one
+    visited = list(dict.fromkeys(float(f[0]) for f in frames))
+    assert visited[:3] == [visited[0], visited[0] - 1, visited[0] - 2], visited
     pictures = {tuple(f[1:]) for f in frames}
     assert len(steps) >= 3, f"Play moved the tau2 slider {len(steps) - 1} times in 2 s"
     # a glide draws pictures between the steps of the slider; a jump draws one per step

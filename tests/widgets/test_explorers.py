@@ -293,11 +293,3 @@ def test_inputs_are_not_mutated(sent):
     sv.ShrinkageExplorer.from_frame(df, y="log_radon", group="county")
     sv.PoolingLinesExplorer.from_frame(df, x="floor", y="log_radon", group="county")
     pd.testing.assert_frame_equal(df, RADON)
-
-
-def test_play_starts_from_where_the_slider_is(schools):
-    tau2 = schools.controls.tau2
-    tau2.slider.index = 5  # a hand move: Play is not told (no message per move) ...
-    tau2.play.playing = True  # ... until it starts, from the slider's position
-    assert tau2.play.value == len(tau2.grid) - 1 - 5
-    assert tau2.slider.index == 5
