@@ -68,6 +68,10 @@ class CumulativeSums:
         self.counts = np.bincount(code, minlength=J)
         self.counts.flags.writeable = False  # it is the n of the full fit
         self.start = np.cumsum(self.counts) - self.counts
+        self.code = code
+        self.rank = np.empty_like(code)  # of each row inside its group, in data order
+        self.rank[order] = np.arange(len(code)) - np.repeat(self.start, self.counts)
+        self.code.flags.writeable = self.rank.flags.writeable = False
         xs, ys = x[order], y[order]
         self.shift = np.stack([xs[self.start], ys[self.start]])
         g = code[order]

@@ -112,6 +112,17 @@ class PoolingFit:
         _check_x_varies(stats)
         return _assemble(self._sums, stats, self.groups, sigma2, tau2, self.method)
 
+    @property
+    def group_index(self) -> np.ndarray:
+        """Index into ``groups`` of each data row (read-only, length N)."""
+        return self._sums.code
+
+    @property
+    def row_rank(self) -> np.ndarray:
+        """Rank of each data row inside its group, in data order: 0 for a group's first row.
+        Row i is used by ``update(n=n)`` when ``row_rank[i] < n[group_index[i]]``."""
+        return self._sums.rank
+
     def deviance(self) -> float:
         """-2 log likelihood (ML) or -2 log restricted likelihood (REML) at (sigma2, tau2),
         as lme4's ``deviance(fit)`` / ``REMLcrit(fit)``."""

@@ -246,12 +246,8 @@ class PoolingState(_State):
         self.labels = tuple(str(g) for g in self.base.groups)
         self.n_max = np.asarray(self.base.n, dtype=np.int64)
         self.x, self.y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
-        self.group = _codes(np.asarray(group), self.base.groups)
-        # rank of each row inside its group, in data order: row i is used while rank < n_j
-        order = np.argsort(self.group, kind="stable")
-        starts = np.r_[0, np.cumsum(np.bincount(self.group, minlength=len(self.labels)))[:-1]]
-        self.rank = np.empty(len(self.x), np.int64)
-        self.rank[order] = np.arange(len(self.x)) - starts[self.group[order]]
+        # row i is used while rank[i] < n[group[i]]
+        self.group, self.rank = self.base.group_index, self.base.row_rank
         super().__init__(sigma2=self.base.sigma2 if sigma2 is None else sigma2,
                          tau2=self.base.tau2 if tau2 is None else tau2,
                          n=self.n_max.copy(), **inputs)
@@ -281,16 +277,6 @@ class PoolingState(_State):
         with np.errstate(divide="ignore", invalid="ignore"):
             none_se = np.where(self.n > 0, np.sqrt(fit.sigma2 / self.n), np.nan)
         return PoolingFrame(fit, none_se, np.sqrt(fit.partial.alpha_var))
-
-
-def _codes(group: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Index into ``labels`` of each row's group."""
-    where = {g: j for j, g in enumerate(labels.tolist())}
-    try:
-        distinct, inverse = np.unique(group, return_inverse=True)
-    except TypeError:  # labels of mixed types cannot be sorted: map row by row
-        return np.fromiter((where[g] for g in group.tolist()), np.int64, len(group))
-    return np.array([where[g] for g in distinct.tolist()], np.int64)[inverse.ravel()]
 
 
 def _labels(labels, J: int) -> tuple[str, ...]:

@@ -453,3 +453,19 @@ def test_bad_update_names_the_parameter(n, message):
 def test_bad_frame_names_the_column(radon, kwargs, message):
     with pytest.raises(ValueError, match=message):
         pooling_fit_frame(radon, **kwargs)
+
+
+def test_group_index_and_row_rank_say_which_rows_update_uses():
+    group = np.array(["b", "a", "b", "c", "a", "b"])
+    x = np.array([0.0, 1.0, 1.0, 0.0, 0.0, 2.0])
+    y = np.array([1.0, 2.0, 0.5, 3.0, 1.0, 2.5])
+    fit = pooling_fit(x, y, group)
+    assert list(fit.groups) == ["b", "a", "c"]
+    np.testing.assert_array_equal(fit.group_index, [0, 1, 0, 2, 1, 0])
+    np.testing.assert_array_equal(fit.row_rank, [0, 0, 1, 0, 1, 2])
+    n = np.array([2, 1, 1])
+    used = fit.row_rank < n[fit.group_index]
+    by_hand = pooling_fit(x[used], y[used], group[used], sigma2=fit.sigma2, tau2=fit.tau2)
+    np.testing.assert_array_equal(fit.update(n=n).partial.alpha, by_hand.partial.alpha)
+    with pytest.raises(ValueError):
+        fit.row_rank[0] = 5
