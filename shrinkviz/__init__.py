@@ -22,6 +22,7 @@ _LAZY = {
     "pooling_fit": "shrinkviz.model.regression",
     "pooling_fit_frame": "shrinkviz.model.regression",
     "full_bayes": "shrinkviz.model.full_bayes",
+    "james_stein": "shrinkviz.model.james_stein",
     "ShrinkageExplorer": "shrinkviz.widgets.explorers",
     "PoolingLinesExplorer": "shrinkviz.widgets.explorers",
 }

@@ -3,6 +3,7 @@
 This layer imports numpy and scipy only (a test keeps it so).
 """
 from .full_bayes import TAU_PRIORS, FullBayes, full_bayes
+from .james_stein import JamesStein, james_stein
 from .meta import Blup, MetaAnalysis, meta_analysis
 from .normal import Posterior, posterior, shrinkage_factor
 from .regression import (CompletePooling, NoPooling, PartialPooling, PoolingFit, pooling_fit,
@@ -12,3 +13,4 @@ __all__ = ["Posterior", "posterior", "shrinkage_factor", "Blup", "MetaAnalysis",
 __all__ += ["CompletePooling", "NoPooling", "PartialPooling", "PoolingFit", "pooling_fit",
             "pooling_fit_frame"]
 __all__ += ["FullBayes", "full_bayes", "TAU_PRIORS"]
+__all__ += ["JamesStein", "james_stein"]
