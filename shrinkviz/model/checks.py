@@ -1,8 +1,11 @@
-"""Validation at the public boundary of the model layer.
+"""Validation at the public boundary: one vocabulary of checks and messages for every layer.
 
-Every message follows one template, ``<name> must be <rule> (got <value>)``, so a user
-reads which argument was wrong and what it held. Inside the layer the data are trusted.
+Every message follows one template, ``<name> must be <rule> (got <value>)``, quoting the value
+the user gave (or its first bad element and where it stands), so a user reads which argument
+was wrong and what it held. The model's public functions, the widgets' states and the data
+simulator validate with these; inside, the data are trusted.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -20,19 +23,46 @@ def fail(name: str, rule: str, got) -> ValueError:
     return ValueError(f"{name} must be {rule} (got {_shown(got)})")
 
 
-def float_array(name: str, x, *, min_size: int = 1) -> np.ndarray:
-    """``x`` as a 1-D float64 array (a new array where a conversion is needed; never written to)."""
+def float_array(name: str, x, *, min_size: int = 1, copy: bool = False) -> np.ndarray:
+    """``x`` as a 1-D float64 array: a new array where a conversion is needed, else ``x``
+    itself (never written to); with ``copy`` always a read-only copy the caller may keep."""
     try:
-        arr = np.asarray(x, dtype=np.float64)
+        arr = (np.array if copy else np.asarray)(x, dtype=np.float64)
     except (TypeError, ValueError):
         raise fail(name, "a 1-D array of numbers", x) from None
     if arr.ndim == 0:
         arr = arr.reshape(1)
     if arr.ndim != 1:
-        raise fail(name, "1-D", f"an array of shape {arr.shape}")
+        raise fail(name, "1-D", arr)
     if arr.size < min_size:
-        raise fail(name, f"of length >= {min_size}", f"length {arr.size}")
+        raise fail(name, f"of length >= {min_size}", arr)
+    if copy:
+        arr.flags.writeable = False
     return arr
+
+
+_COUNT = {1: "one", 2: "two", 3: "three"}
+
+
+def groups_with_data(has_data: np.ndarray, labels=None, *, need: int = 2, why: str = "") -> None:
+    """Refuse fewer than ``need`` groups with data, in the words a student reads:
+    ``at least two groups need data (got data for 1 group: 'Elm')``."""
+    k = int(np.count_nonzero(has_data))
+    if k >= need:
+        return
+    which = (
+        ""
+        if labels is None or k == 0
+        else ": " + ", ".join(repr(_plain(labels[j])) for j in np.flatnonzero(has_data))
+    )
+    got = "no group" if k == 0 else f"{k} group{'s' * (k > 1)}{which}"
+    raise ValueError(
+        f"at least {_COUNT.get(need, need)} groups need data{why} (got data for {got})"
+    )
+
+
+def _plain(x):
+    return x.item() if isinstance(x, np.generic) else x
 
 
 def _first_bad(arr: np.ndarray, ok: np.ndarray) -> str:
@@ -70,8 +100,16 @@ def same_length(**arrays: np.ndarray) -> None:
         raise ValueError(f"{' and '.join(lengths)} must have the same length (got {shown})")
 
 
-def scalar(name: str, x, *, lo: float = -np.inf, hi: float = np.inf,
-           lo_open: bool = False, hi_open: bool = False, allow_inf: bool = False) -> float:
+def scalar(
+    name: str,
+    x,
+    *,
+    lo: float = -np.inf,
+    hi: float = np.inf,
+    lo_open: bool = False,
+    hi_open: bool = False,
+    allow_inf: bool = False,
+) -> float:
     """A real number in a range; nan is always rejected, +-inf only with ``allow_inf``."""
     try:
         value = float(x)

@@ -7,6 +7,7 @@ ch. 12 (the radon example). The variance components are those of lme4's
 ``lmer(y ~ x + (1 | group), REML = TRUE / FALSE)`` (Bates, Maechler, Bolker & Walker 2015,
 J. Stat. Softw. 67(1), section 3), computed here from per-group sums only.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -14,13 +15,20 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import optimize
 
-from . import _validate as check
+from . import checks as check
 from ._results import freeze, result_repr
 from ._suffstats import CumulativeSums, GroupStats, encode_groups
+from .frames import read_columns
 from .normal import shrinkage_factor
 
-__all__ = ["CompletePooling", "NoPooling", "PartialPooling", "PoolingFit", "pooling_fit",
-           "pooling_fit_frame"]
+__all__ = [
+    "CompletePooling",
+    "NoPooling",
+    "PartialPooling",
+    "PoolingFit",
+    "pooling_fit",
+    "pooling_fit_frame",
+]
 
 METHODS = ("REML", "ML")
 
@@ -40,17 +48,22 @@ class CompletePooling:
 class NoPooling:
     """One intercept per group and a common slope (``lm(y ~ x + factor(group) - 1)``).
 
-    alpha    the intercepts, nan where ``missing``
-    missing  True for a group without rows (n_j = 0), or for every group when no group's
-             x varies within the group (then the common slope beta is nan)
+    alpha     the intercepts, nan where ``missing``
+    missing   True for a group without rows (n_j = 0), or for every group when no group's
+              x varies within the group (then the common slope beta is nan)
+    alpha_se  standard error of each intercept given the common slope, sqrt(sigma2 / n_j)
+              (the fit's sigma2; nan where ``missing``): (Z'Z)^-1 sigma2 of the dummy
+              regression, the counterpart of PartialPooling.alpha_sd, which is also given
+              the fixed effects
     """
 
     alpha: np.ndarray
     beta: float
     missing: np.ndarray
+    alpha_se: np.ndarray
 
     def __repr__(self) -> str:
-        return result_repr(self, ("alpha", "beta", "missing"))
+        return result_repr(self, ("alpha", "beta", "alpha_se"))
 
 
 @dataclass(frozen=True, repr=False, eq=False)
@@ -61,6 +74,7 @@ class PartialPooling:
     alpha           the BLUP of each alpha_j
     alpha_var       its conditional variance given the fixed effects, 1 / (n_j/sigma2 + 1/tau2)
                     (lme4's ``condVar``); tau2 for a group without rows
+    alpha_sd        sqrt(alpha_var)
     B               the shrinkage factor v_j / (v_j + tau2) with v_j = sigma2 / n_j
     """
 
@@ -68,6 +82,7 @@ class PartialPooling:
     beta: float
     alpha: np.ndarray
     alpha_var: np.ndarray
+    alpha_sd: np.ndarray
     B: np.ndarray
 
     def __repr__(self) -> str:
@@ -79,9 +94,10 @@ class PoolingFit:
     """Complete-, no- and partial-pooling fits of one data set (read-only arrays of length J).
 
     groups   the group labels, in order of first appearance in the data
-    n        the number of rows used in each group
+    n        the number of rows used in each group (``used`` says which rows)
     sigma2   the within-group variance; tau2 the between-group variance of the intercepts
              (estimated by ``method`` when not given)
+    x, y     the data, every row (read-only copies)
     """
 
     complete: CompletePooling
@@ -92,25 +108,63 @@ class PoolingFit:
     groups: np.ndarray
     n: np.ndarray
     method: str
+    x: np.ndarray = field(repr=False)
+    y: np.ndarray = field(repr=False)
     _sums: CumulativeSums = field(repr=False)
     _stats: GroupStats = field(repr=False)
 
-    def update(self, sigma2=None, tau2=None, n=None) -> PoolingFit:
+    def update(
+        self,
+        sigma2=None,
+        tau2=None,
+        n=None,
+        estimate: str | None = None,
+        *,
+        check_input: bool = True,
+    ) -> PoolingFit:
         """The fits for other variance components or other per-group sizes, in O(J).
 
-        ``n[j]`` uses the first n[j] rows of group j in data order (0 <= n[j] <= its rows);
-        sigma2, tau2 or n left None keep this fit's values (variances are not re-estimated).
+        ``n[j]`` uses the first n[j] rows of group j in data order (0 <= n[j] <= its rows).
+        Without ``estimate``, sigma2, tau2 or n left None keep this fit's values. With
+        ``estimate="REML"`` or ``"ML"`` the variances not given are estimated on the rows in
+        use, from the per-group sums: the numbers of ``pooling_fit`` on those rows alone
+        (lme4's ``lmer`` on them). ``n=None`` reuses this fit's group sums and its complete-
+        and no-pooling fits (only the partial-pooling fit depends on tau2).
+
+        ``check_input=False`` trusts ``n`` (an integer array of length J within the bounds
+        above, as ``check_n`` returns): for a caller that checked it once, e.g. a slider.
         """
-        sigma2 = self.sigma2 if sigma2 is None else sigma2
-        tau2 = self.tau2 if tau2 is None else tau2
-        sigma2, tau2 = _variances(sigma2, tau2)
+        if estimate is not None:
+            estimate = check.choice("estimate", estimate, METHODS)
         if n is None:
-            return _assemble(self._sums, self._stats, self.groups, sigma2, tau2, self.method,
-                             self.complete, self.none)
-        n = _sizes(n, self._sums.counts)
-        stats = self._sums.at(n)
-        _check_x_varies(stats)
-        return _assemble(self._sums, stats, self.groups, sigma2, tau2, self.method)
+            stats = self._stats
+        else:
+            stats = self._sums.at(self.check_n(n) if check_input else n)
+            _check_x_varies(stats)
+        method = self.method if estimate is None else estimate
+        if estimate is None or (sigma2 is not None and tau2 is not None):
+            sigma2 = self.sigma2 if sigma2 is None else sigma2
+            tau2 = self.tau2 if tau2 is None else tau2
+            sigma2, tau2 = _variances(sigma2, tau2)
+        else:
+            check.groups_with_data(stats.n > 0, self.groups)
+            sigma2, tau2 = _estimate(stats, method == "REML", *_given(sigma2, tau2))
+        if n is None:  # the group sums, complete and no pooling are this fit's
+            none = self.none if sigma2 == self.sigma2 else _no_pooling_se(self.none, stats, sigma2)
+            return _assemble(self, stats, sigma2, tau2, method, self.complete, none)
+        return _assemble(self, stats, sigma2, tau2, method)
+
+    def check_n(self, n) -> np.ndarray:
+        """``n`` as ``update`` takes it: integers in [0, rows of the group], not all 0,
+        one per group; a new read-only integer array (the caller's is never kept)."""
+        return _sizes(n, self._sums.counts)
+
+    def used(self, rows=None) -> np.ndarray:
+        """Whether each data row (or each row of the indices ``rows``) is in use: row i is
+        used when it is among the first n[j] rows of its group j in data order,
+        ``row_rank[i] < n[group_index[i]]``."""
+        rows = slice(None) if rows is None else rows
+        return self._sums.rank[rows] < self.n[self._sums.code[rows]]
 
     @property
     def group_index(self) -> np.ndarray:
@@ -128,12 +182,14 @@ class PoolingFit:
         as lme4's ``deviance(fit)`` / ``REMLcrit(fit)``."""
         if self.sigma2 == 0 or self.tau2 == np.inf:
             return np.inf
-        return float(_criterion(self._stats, self.tau2 / self.sigma2, self.sigma2,
-                                self.method == "REML")[0])
+        return float(
+            _criterion(self._stats, self.tau2 / self.sigma2, self.sigma2, self.method == "REML")[0]
+        )
 
     def __repr__(self) -> str:
         return result_repr(self, ("sigma2", "tau2", "groups", "n")) + (
-            f"\n  complete={self.complete!r}\n  none={self.none!r}\n  partial={self.partial!r}")
+            f"\n  complete={self.complete!r}\n  none={self.none!r}\n  partial={self.partial!r}"
+        )
 
 
 def pooling_fit(x, y, group, sigma2=None, tau2=None, method: str = "REML") -> PoolingFit:
@@ -158,57 +214,57 @@ def pooling_fit(x, y, group, sigma2=None, tau2=None, method: str = "REML") -> Po
     group : N labels (any hashable values); at least 2 distinct ones.
     sigma2 : within-group variance, >= 0 and finite, or None to estimate it.
     tau2 : between-group variance of the intercepts, >= 0 (inf allowed), or None.
-    method : "REML" or "ML", for the variances not given.
+    method : "REML" or "ML", for the variances not given. Estimating both needs a group
+        with two or more rows (with one row per group only sigma2 + tau2 is identified).
     """
-    x = check.finite("x", check.float_array("x", x))
-    y = check.finite("y", check.float_array("y", y))
+    x = check.finite("x", check.float_array("x", x, copy=True))
+    y = check.finite("y", check.float_array("y", y, copy=True))
     group = _labels(group)
     check.same_length(x=x, y=y, group=group)
+    return _fit(x, y, group, sigma2, tau2, method)
+
+
+def pooling_fit_frame(
+    df, *, x: str, y: str, group: str, sigma2=None, tau2=None, method: str = "REML"
+) -> PoolingFit:
+    """``pooling_fit`` on the columns ``x``, ``y`` and ``group`` of a data frame.
+
+    Any object whose ``df[name].to_numpy()`` gives a column works (a pandas DataFrame);
+    x and y must hold numbers. A missing value is refused with its column and its row
+    (``df.index`` label): ``shrinkviz.model.frames.read_columns``.
+    """
+    cols = read_columns(df, x=x, y=y, group=group)
+    return _fit(cols["x"], cols["y"], cols["group"], sigma2, tau2, method)
+
+
+def _fit(x, y, group, sigma2, tau2, method) -> PoolingFit:
+    """pooling_fit on checked columns (x, y finite float64 arrays the fit may keep)."""
     method = check.choice("method", method, METHODS)
     labels, code = _encode(group)
     if not np.ptp(x) > 0:
         raise ValueError(f"x must vary (got a constant x = {float(x[0])!r})")
+    x.flags.writeable = y.flags.writeable = False
     sums = CumulativeSums(code, len(labels), x, y)
     stats = sums.at(sums.counts)
     if sigma2 is None or tau2 is None:
-        sigma2 = None if sigma2 is None else check.scalar("sigma2", sigma2, lo=0)
-        tau2 = None if tau2 is None else check.scalar("tau2", tau2, lo=0, allow_inf=True)
-        sigma2, tau2 = _estimate(stats, method == "REML", sigma2, tau2)
+        sigma2, tau2 = _estimate(stats, method == "REML", *_given(sigma2, tau2))
     else:
         sigma2, tau2 = _variances(sigma2, tau2)
-    return _assemble(sums, stats, freeze(labels), sigma2, tau2, method)
-
-
-def pooling_fit_frame(df, *, x: str, y: str, group: str, sigma2=None, tau2=None,
-                      method: str = "REML") -> PoolingFit:
-    """``pooling_fit`` on the columns ``x``, ``y`` and ``group`` of a data frame.
-
-    Any object whose ``df[name].to_numpy()`` gives a column works (a pandas DataFrame);
-    x and y must be numeric columns.
-    """
-    cols = {}
-    for name, col in (("x", x), ("y", y), ("group", group)):
-        try:
-            cols[name] = df[col].to_numpy()
-        except (KeyError, IndexError, TypeError):
-            raise check.fail(name, "a column of df", col) from None
-        if name != "group" and cols[name].dtype.kind not in "biuf":
-            raise ValueError(f"{name} must be a numeric column (got {col!r} of dtype "
-                             f"{cols[name].dtype})")
-    return pooling_fit(cols["x"], cols["y"], cols["group"], sigma2=sigma2, tau2=tau2,
-                       method=method)
+    return _assemble(_Data(freeze(labels), x, y, sums), stats, sigma2, tau2, method)
 
 
 # --- validation -------------------------------------------------------------------------
+
 
 def _labels(group) -> np.ndarray:
     """The group labels as a 1-D array (never written to); nan or None is not a label."""
     arr = np.asarray(group)
     if arr.ndim != 1:
-        raise check.fail("group", "1-D", f"an array of shape {arr.shape}")
+        raise check.fail("group", "1-D", arr)
     if arr.dtype.kind == "f" and np.isnan(arr).any():
-        raise ValueError(f"group must not be nan (got nan at index "
-                         f"{int(np.flatnonzero(np.isnan(arr))[0])})")
+        raise ValueError(
+            f"group must not be nan (got nan at index {int(np.flatnonzero(np.isnan(arr))[0])})"
+        )
     return arr
 
 
@@ -222,12 +278,17 @@ def _encode(group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         bad = [j for j, g in enumerate(labels) if g is None or g != g]
         if bad:
             i = int(np.flatnonzero(code == bad[0])[0])
-            raise ValueError(f"group must not be None or nan (got {labels[bad[0]]!r} at "
-                             f"index {i})")
-    if len(labels) < 2:
-        raise ValueError(f"group must have at least 2 distinct values (got only "
-                         f"{check._shown(labels[0])})")
+            raise ValueError(f"group must not be None or nan (got {labels[bad[0]]!r} at index {i})")
+    check.groups_with_data(np.ones(len(labels), dtype=bool), labels)
     return labels, code
+
+
+def _given(sigma2, tau2) -> tuple[float | None, float | None]:
+    """The variances given (checked), None for those to estimate."""
+    return (
+        None if sigma2 is None else check.scalar("sigma2", sigma2, lo=0),
+        None if tau2 is None else check.scalar("tau2", tau2, lo=0, allow_inf=True),
+    )
 
 
 def _variances(sigma2, tau2) -> tuple[float, float]:
@@ -244,14 +305,16 @@ def _sizes(n, counts: np.ndarray) -> np.ndarray:
     if arr.dtype.kind not in "iu":
         arr = check.float_array("n", n)
     if arr.shape != counts.shape:
-        raise ValueError(f"n must be of length J = {len(counts)} (got shape {arr.shape})")
+        raise check.fail("n", f"of length J = {len(counts)}", arr)
     ok = (arr >= 0) & (arr <= counts)
     if arr.dtype.kind == "f":
         ok &= arr == np.floor(arr)
     if not ok.all():
         j = int(np.flatnonzero(~ok)[0])
-        raise ValueError(f"n must be integers in [0, rows of the group] (got {arr[j].item()!r} at "
-                         f"index {j}, a group of {counts[j]} rows)")
+        raise ValueError(
+            f"n must be integers in [0, rows of the group] (got {arr[j].item()!r} at "
+            f"index {j}, a group of {counts[j]} rows)"
+        )
     if not arr.any():
         raise ValueError("n must be > 0 for at least one group (got all 0)")
     return freeze(arr.astype(np.intp))  # a copy: the caller's n is never shared
@@ -265,12 +328,26 @@ def _check_x_varies(s: GroupStats) -> None:
 
 # --- the three fits given (sigma2, tau2) ------------------------------------------------
 
-def _assemble(sums, stats, groups, sigma2, tau2, method, complete=None, none=None):
+
+@dataclass(frozen=True)
+class _Data:
+    """What every fit of one data set shares: its labels, rows and cumulative sums."""
+
+    groups: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    _sums: CumulativeSums
+
+
+def _assemble(data, stats, sigma2, tau2, method, complete=None, none=None):
+    """The three fits at (sigma2, tau2) for the rows of ``stats``; ``data`` is a _Data or
+    a PoolingFit of the same data set. ``complete`` and ``none`` (for these rows and this
+    sigma2) are reused when given: neither depends on tau2."""
     if complete is None:
         mu, beta = _fixed(stats, 0.0)[:2]
         complete = CompletePooling(float(mu), float(beta))
     if none is None:
-        none = _no_pooling(stats)
+        none = _no_pooling(stats, sigma2)
     r = np.inf if tau2 == np.inf or sigma2 == 0 else tau2 / sigma2
     if r == np.inf:  # the limit of the GLS: no pooling's slope, the plain mean of intercepts
         beta = none.beta
@@ -282,15 +359,43 @@ def _assemble(sums, stats, groups, sigma2, tau2, method, complete=None, none=Non
     alpha = (1.0 - B) * (stats.ybar - beta * stats.xbar)  # 0 where n_j = 0 (B = 1)
     alpha += B * mu_alpha
     alpha_var = v.copy() if tau2 == np.inf else B * tau2  # = 1 / (1/v + 1/tau2), exact limits
-    partial = PartialPooling(mu_alpha, float(beta), freeze(alpha), freeze(alpha_var), freeze(B))
-    return PoolingFit(complete, none, partial, float(sigma2), float(tau2), groups, stats.n,
-                      method, sums, stats)
+    partial = PartialPooling(
+        mu_alpha,
+        float(beta),
+        freeze(alpha),
+        freeze(alpha_var),
+        freeze(np.sqrt(alpha_var)),
+        freeze(B),
+    )
+    return PoolingFit(
+        complete,
+        none,
+        partial,
+        float(sigma2),
+        float(tau2),
+        data.groups,
+        stats.n,
+        method,
+        data.x,
+        data.y,
+        data._sums,
+        stats,
+    )
 
 
-def _no_pooling(s: GroupStats) -> NoPooling:
+def _no_pooling(s: GroupStats, sigma2: float) -> NoPooling:
     beta = s.Wxy_sum / s.Wxx_sum if s.Wxx_sum > 0 else np.nan
     alpha = np.where(s.n > 0, s.ybar - beta * s.xbar, np.nan)
-    return NoPooling(freeze(alpha), float(beta), freeze(np.isnan(alpha)))
+    return _no_pooling_se(
+        NoPooling(freeze(alpha), float(beta), freeze(np.isnan(alpha)), None), s, sigma2
+    )
+
+
+def _no_pooling_se(none: NoPooling, s: GroupStats, sigma2: float) -> NoPooling:
+    """``none`` with the standard errors sqrt(sigma2 / n_j) of another sigma2."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        se = np.where(none.missing, np.nan, np.sqrt(sigma2 / s.n))
+    return NoPooling(none.alpha, none.beta, none.missing, freeze(se))
 
 
 def _fixed(s: GroupStats, r):
@@ -322,8 +427,7 @@ def _gls(s: GroupStats, r):
     _, beta, w, sw, dx, dy, Sxx = _fixed(s, r)
     e = dy - beta[..., None] * dx
     w2 = w * w
-    Q = (s.Wyy_sum - 2.0 * beta * s.Wxy_sum + beta * beta * s.Wxx_sum
-         + (w * e * e).sum(-1))
+    Q = s.Wyy_sum - 2.0 * beta * s.Wxy_sum + beta * beta * s.Wxx_sum + (w * e * e).sum(-1)
     dQ = -(w2 * e * e).sum(-1)
     logdet = np.log(sw) + np.log(Sxx)
     dlogdet = -(w2.sum(-1) / sw + (w2 * dx * dx).sum(-1) / Sxx)
@@ -363,8 +467,16 @@ def _estimate(s: GroupStats, reml: bool, sigma2, tau2) -> tuple[float, float]:
     """
     dof = s.N - 2 if reml else s.N
     if dof <= 0:
-        raise ValueError(f"y must have length >= {s.N - dof + 1} to estimate by "
-                         f"{'REML' if reml else 'ML'} (got length {s.N})")
+        raise ValueError(
+            f"estimating by {'REML' if reml else 'ML'} needs at least "
+            f"{s.N - dof + 1} rows in use (got {s.N})"
+        )
+    if sigma2 is None and tau2 is None and s.n.max() < 2:
+        raise ValueError(
+            f"sigma2 and tau2 cannot both be estimated from one row per group "
+            f"(only their sum is): give sigma2 or tau2, or use groups of two or "
+            f"more rows (got {s.N} rows in {np.count_nonzero(s.n)} groups)"
+        )
     if tau2 is None:
         if sigma2 == 0:
             raise check.fail("sigma2", "> 0 to estimate tau2", sigma2)
@@ -409,8 +521,7 @@ def _argmin(f, grid: np.ndarray, vals: np.ndarray) -> float:
     """The minimizer of f near the best of its values on the grid."""
     k = int(np.nanargmin(vals))
     lo, hi = grid[max(k - 1, 0)], grid[min(k + 1, len(grid) - 1)]
-    u = optimize.minimize_scalar(f, bounds=(lo, hi), method="bounded",
-                                 options={"xatol": 1e-12}).x
+    u = optimize.minimize_scalar(f, bounds=(lo, hi), method="bounded", options={"xatol": 1e-12}).x
     # Polish: the derivative changes sign across u unless the optimum is on the grid's edge.
     step = 1e-6
     while step < hi - lo and f(u - step, grad=True)[1] * f(u + step, grad=True)[1] > 0:

@@ -4,6 +4,7 @@ The fixtures come from tests/fixtures/lme4.R (lme4's lmer with tight tolerances,
 dense GLS in R). Small random data sets are checked against a dense GLS and a dense
 likelihood written here with numpy's linear algebra, independent of the per-group sums.
 """
+
 import json
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from scipy import optimize
 
 import shrinkviz as sv
 from shrinkviz import pooling_fit, pooling_fit_frame
+from shrinkviz.model.frames import group_summaries
 
 FIXTURES = json.loads((Path(__file__).parents[1] / "fixtures" / "lme4.json").read_text())
 
@@ -44,6 +46,7 @@ def rel(a, b):
 
 
 # --- the textbook and lme4 ---------------------------------------------------------------
+
 
 def test_radon_textbook_numbers(radon):
     fit = fit_radon(radon)
@@ -80,8 +83,13 @@ def test_equals_lme4(radon, case, k, method):
 def test_complete_and_no_pooling_equal_lm(radon, case, k):
     ref = FIXTURES[case]
     fit = fit_radon(radon if k is None else first_rows(radon, k))
-    assert rel([fit.complete.alpha, fit.complete.beta],
-               [ref["complete"]["alpha"], ref["complete"]["beta"]]) <= 1e-12
+    assert (
+        rel(
+            [fit.complete.alpha, fit.complete.beta],
+            [ref["complete"]["alpha"], ref["complete"]["beta"]],
+        )
+        <= 1e-12
+    )
     assert rel(fit.none.beta, ref["none"]["beta"]) <= 1e-12
     assert rel(fit.none.alpha, ref["none"]["alpha"]) <= 1e-12
     assert not fit.none.missing.any()
@@ -150,9 +158,13 @@ def test_frame_equals_arrays(radon):
 
 # --- update(): O(J), exactly a fresh fit ------------------------------------------------
 
+
 def assert_same_fit(a, b):
-    for part, names in (("complete", ("alpha", "beta")), ("none", ("alpha", "beta", "missing")),
-                        ("partial", ("mu_alpha", "beta", "alpha", "alpha_var", "B"))):
+    for part, names in (
+        ("complete", ("alpha", "beta")),
+        ("none", ("alpha", "beta", "missing")),
+        ("partial", ("mu_alpha", "beta", "alpha", "alpha_var", "B")),
+    ):
         for name in names:
             u, v = getattr(getattr(a, part), name), getattr(getattr(b, part), name)
             assert np.array_equal(u, v, equal_nan=True), (part, name, u, v)
@@ -165,8 +177,9 @@ def test_update_n_is_exactly_a_fresh_fit_on_the_first_rows(radon):
     n = np.minimum(fit.n, 3)
     fresh = fit_radon(first_rows(radon, 3), sigma2=fit.sigma2, tau2=fit.tau2)
     assert_same_fit(fit.update(n=n), fresh)
-    assert_same_fit(fit.update(n=n).update(n=fit.n), fit_radon(radon, sigma2=fit.sigma2,
-                                                               tau2=fit.tau2))
+    assert_same_fit(
+        fit.update(n=n).update(n=fit.n), fit_radon(radon, sigma2=fit.sigma2, tau2=fit.tau2)
+    )
 
 
 @settings(max_examples=30, deadline=None)
@@ -176,6 +189,64 @@ def test_update_n_property(radon, data):
     n = np.array([data.draw(st.integers(1, c)) for c in fit.n])
     keep = radon.groupby("county", sort=False).cumcount().to_numpy() < n[group_index(fit, radon)]
     assert_same_fit(fit.update(n=n), fit_radon(radon[keep], sigma2=0.6, tau2=0.1))
+
+
+@pytest.mark.parametrize("method", ["REML", "ML"])
+def test_update_estimate_is_a_fresh_fit_on_the_rows_in_use(radon, method):
+    """update(n=, estimate=) re-estimates from the group sums: the numbers of pooling_fit on
+    the first rows alone, and lme4's on them (fixture radon_first3)."""
+    fit = fit_radon(radon)
+    up = fit.update(n=np.minimum(fit.n, 3), estimate=method)
+    assert_same_fit(up, fit_radon(first_rows(radon, 3), method=method))
+    assert up.method == method
+    lme = FIXTURES["radon_first3"][method]
+    assert rel(up.sigma2, lme["sigma2"]) <= 1e-5 and rel(up.tau2, lme["tau2"]) <= 1e-5
+    assert rel(up.partial.alpha, lme["alpha"]) <= 1e-5
+    assert rel(up.deviance(), lme["criterion"]) <= 1e-10
+    # back to every row: the full fit again
+    assert_same_fit(up.update(n=fit.n, estimate="REML"), fit)
+    # one variance held, the other estimated
+    held = fit.update(sigma2=0.6, estimate=method)
+    assert held.sigma2 == 0.6
+    assert held.tau2 == fit_radon(radon, sigma2=0.6, method=method).tau2
+
+
+def test_update_estimate_without_some_groups(radon):
+    fit = fit_radon(radon)
+    n = fit.n.copy()
+    n[[0, 5]] = 0
+    up = fit.update(n=n, estimate="REML")
+    rest = fit_radon(radon[~radon.county.isin(fit.groups[[0, 5]])])
+    assert (up.sigma2, up.tau2) == pytest.approx((rest.sigma2, rest.tau2), rel=1e-12)
+    others = np.setdiff1d(np.arange(85), [0, 5])
+    np.testing.assert_allclose(up.partial.alpha[others], rest.partial.alpha, rtol=1e-12)
+
+
+def test_standard_errors(radon):
+    fit = fit_radon(radon)
+    np.testing.assert_array_equal(fit.none.alpha_se, np.sqrt(fit.sigma2 / fit.n))
+    np.testing.assert_array_equal(fit.partial.alpha_sd, np.sqrt(fit.partial.alpha_var))
+    n = fit.n.copy()
+    n[4] = 0
+    up = fit.update(sigma2=0.3, n=n)
+    assert np.isnan(up.none.alpha_se[4]) and up.partial.alpha_sd[4] == np.sqrt(fit.tau2)
+    np.testing.assert_array_equal(
+        np.delete(up.none.alpha_se, 4), np.sqrt(0.3 / np.delete(fit.n, 4))
+    )
+    # a sigma2 move on the same rows: the same no-pooling intercepts, new standard errors
+    again = up.update(sigma2=0.7)
+    assert again.none.alpha is up.none.alpha
+    np.testing.assert_array_equal(
+        np.delete(again.none.alpha_se, 4), np.sqrt(0.7 / np.delete(fit.n, 4))
+    )
+
+
+def test_tau2_move_reuses_the_group_sums_and_the_other_fits(radon):
+    fit = fit_radon(radon).update(n=np.minimum(fit_radon(radon).n, 5))
+    moved = fit.update(tau2=0.2)
+    assert moved._stats is fit._stats and moved.none is fit.none
+    assert moved.complete is fit.complete
+    assert_same_fit(moved, fit_radon(first_rows(radon, 5), sigma2=fit.sigma2, tau2=0.2))
 
 
 def test_update_variances_is_exactly_a_fresh_fit(radon):
@@ -206,6 +277,7 @@ def test_update_with_empty_groups(radon):
 
 
 # --- a dense reference for small data ---------------------------------------------------
+
 
 def dense(x, y, code, sigma2, tau2, method="REML"):
     """GLS, BLUPs and -2 log (restricted) likelihood with the N x N covariance matrix."""
@@ -247,8 +319,7 @@ def test_equals_dense_gls_and_likelihood(g, sigma2, tau2):
     x, y, code = g
     fit = pooling_fit(x, y, code, sigma2=sigma2, tau2=tau2)
     b, alpha, reml = dense(x, y, code, sigma2, tau2)
-    np.testing.assert_allclose([fit.partial.mu_alpha, fit.partial.beta], b, rtol=1e-8,
-                               atol=1e-8)
+    np.testing.assert_allclose([fit.partial.mu_alpha, fit.partial.beta], b, rtol=1e-8, atol=1e-8)
     np.testing.assert_allclose(fit.partial.alpha, alpha[fit.groups], rtol=1e-8, atol=1e-8)
     assert fit.deviance() == pytest.approx(reml, rel=1e-9, abs=1e-9)
 
@@ -265,8 +336,9 @@ def test_estimate_minimizes_the_dense_criterion(g, method):
         return dense(x, y, code, *np.exp(p), method)[2]
 
     for start in ([np.log(fit.sigma2), np.log(fit.tau2 + 0.1 * fit.sigma2)], [0.0, 0.0]):
-        best = optimize.minimize(crit, start, method="Nelder-Mead",
-                                 options=dict(xatol=1e-9, fatol=1e-12, maxiter=4000))
+        best = optimize.minimize(
+            crit, start, method="Nelder-Mead", options=dict(xatol=1e-9, fatol=1e-12, maxiter=4000)
+        )
         assert ours <= best.fun + 1e-9 * abs(best.fun)
 
 
@@ -279,8 +351,10 @@ def test_limits_are_exact(g, sigma2):
     assert zero.partial.beta == zero.complete.beta
     assert zero.partial.mu_alpha == zero.complete.alpha
     assert np.all(zero.partial.alpha_var == 0)
-    for fit in (pooling_fit(x, y, code, sigma2=sigma2, tau2=np.inf),
-                pooling_fit(x, y, code, sigma2=0.0, tau2=sigma2)):
+    for fit in (
+        pooling_fit(x, y, code, sigma2=sigma2, tau2=np.inf),
+        pooling_fit(x, y, code, sigma2=0.0, tau2=sigma2),
+    ):
         assert np.array_equal(fit.partial.alpha, fit.none.alpha, equal_nan=True)
         assert np.array_equal(fit.partial.beta, fit.none.beta, equal_nan=True)
     inf = pooling_fit(x, y, code, sigma2=sigma2, tau2=np.inf)
@@ -320,6 +394,7 @@ def test_relabelling_groups_permutes_the_results(g, rnd):
 
 
 # --- edge cases with a defined answer ---------------------------------------------------
+
 
 def test_group_with_one_row_and_group_with_constant_x():
     x = np.array([0, 1, 2, 0, 1, 2, 5, 1, 1, 1.0])
@@ -385,8 +460,14 @@ def test_result_is_frozen_readable_and_inputs_untouched(radon):
     fit.update(n=n)
     assert np.array_equal(n, n_copy)
     assert all(np.array_equal(a, b) for a, b in zip((x, y, g), copies))
-    for arr in (fit.partial.alpha, fit.partial.alpha_var, fit.none.alpha, fit.none.missing,
-                fit.n, fit.groups):
+    for arr in (
+        fit.partial.alpha,
+        fit.partial.alpha_var,
+        fit.none.alpha,
+        fit.none.missing,
+        fit.n,
+        fit.groups,
+    ):
         with pytest.raises(ValueError):
             arr[0] = arr[1]
     with pytest.raises(AttributeError):
@@ -402,40 +483,59 @@ def test_result_is_frozen_readable_and_inputs_untouched(radon):
 X, Y, G = [0, 1, 0, 1.0], [1, 2, 1.5, 2.5], ["a", "a", "b", "b"]
 
 
-@pytest.mark.parametrize("args, kwargs, message", [
-    ((X[:3], Y, G), {}, r"x and y and group must have the same length \(got x: 3, y: 4"),
-    ((X, [1, np.nan, 1, 1], G), {}, r"y must be finite \(got nan at index 1\)"),
-    (([0, np.inf, 0, 1], Y, G), {}, r"x must be finite \(got inf at index 1\)"),
-    ((["u", "v", "w", "z"], Y, G), {}, r"x must be a 1-D array of numbers"),
-    ((X, Y, ["a"] * 4), {}, r"group must have at least 2 distinct values \(got only 'a'\)"),
-    ((X, Y, [1.0, np.nan, 2, 2]), {}, r"group must not be nan \(got nan at index 1\)"),
-    ((X, Y, ["a", None, "b", "b"]), {}, r"group must not be None or nan \(got None at index 1\)"),
-    ((X, Y, np.array([[1], [2], [1], {}], dtype=object)), {}, r"group must be hashable labels"),
-    (([1, 1, 1, 1.0], Y, G), {}, r"x must vary \(got a constant x = 1.0\)"),
-    ((X, Y, G), dict(method="OLS"), r"method must be one of 'REML', 'ML' \(got 'OLS'\)"),
-    ((X, Y, G), dict(sigma2=-1, tau2=1), r"sigma2 must be in \[0, inf\] \(got -1\)"),
-    ((X, Y, G), dict(sigma2=1, tau2=np.nan), r"tau2 must be a number \(got nan\)"),
-    ((X, Y, G), dict(sigma2=0, tau2=0), r"sigma2 and tau2 must not both be 0"),
-    ((X, Y, G), dict(sigma2=0), r"sigma2 must be > 0 to estimate tau2 \(got 0.0\)"),
-    ((X[:2], Y[:2], G[1:3]), {}, r"y must have length >= 3 to estimate by REML \(got length 2\)"),
-])
+@pytest.mark.parametrize(
+    "args, kwargs, message",
+    [
+        ((X[:3], Y, G), {}, r"x and y and group must have the same length \(got x: 3, y: 4"),
+        ((X, [1, np.nan, 1, 1], G), {}, r"y must be finite \(got nan at index 1\)"),
+        (([0, np.inf, 0, 1], Y, G), {}, r"x must be finite \(got inf at index 1\)"),
+        ((["u", "v", "w", "z"], Y, G), {}, r"x must be a 1-D array of numbers"),
+        ((X, Y, ["a"] * 4), {}, r"at least two groups need data \(got data for 1 group: 'a'\)"),
+        ((X, Y, [1.0, np.nan, 2, 2]), {}, r"group must not be nan \(got nan at index 1\)"),
+        (
+            (X, Y, ["a", None, "b", "b"]),
+            {},
+            r"group must not be None or nan \(got None at index 1\)",
+        ),
+        ((X, Y, np.array([[1], [2], [1], {}], dtype=object)), {}, r"group must be hashable labels"),
+        (([1, 1, 1, 1.0], Y, G), {}, r"x must vary \(got a constant x = 1.0\)"),
+        ((X, Y, G), dict(method="OLS"), r"method must be one of 'REML', 'ML' \(got 'OLS'\)"),
+        ((X, Y, G), dict(sigma2=-1, tau2=1), r"sigma2 must be in \[0, inf\] \(got -1\)"),
+        ((X, Y, G), dict(sigma2=1, tau2=np.nan), r"tau2 must be a number \(got nan\)"),
+        ((X, Y, G), dict(sigma2=0, tau2=0), r"sigma2 and tau2 must not both be 0"),
+        ((X, Y, G), dict(sigma2=0), r"sigma2 must be > 0 to estimate tau2 \(got 0.0\)"),
+        ((X[:2], Y[:2], G[1:3]), {}, r"estimating by REML needs at least 3 rows in use \(got 2\)"),
+        (
+            ([0, 1, 2.0], [1, 2, 4.0], list("abc")),
+            dict(method="ML"),
+            r"sigma2 and tau2 cannot both be estimated from one row per group .*\(got 3 rows in 3 "
+            r"groups\)",
+        ),
+    ],
+)
 def test_bad_input_names_the_parameter(args, kwargs, message):
     with pytest.raises(ValueError, match=message):
         pooling_fit(*args, **kwargs)
 
 
-@pytest.mark.parametrize("n, message", [
-    ([1, 5], r"n must be integers in \[0, rows of the group\] \(got 5 at index 1, a group "
-             r"of 2 rows\)"),
-    ([1, -1], r"n must be integers .*\(got -1 at index 1"),
-    ([1.5, 1], r"n must be integers .*\(got 1.5 at index 0"),
-    ([1, 1, 1], r"n must be of length J = 2 \(got shape \(3,\)\)"),
-    ([[1, 1]], r"n must be of length J = 2 \(got shape \(1, 2\)\)"),
-    (["a", "b"], r"n must be a 1-D array of numbers"),
-    ([0, 0], r"n must be > 0 for at least one group \(got all 0\)"),
-    ([1, 1], r"n must keep x varying \(got x constant over the rows kept\)"),
-    ([1, np.nan], r"n must be integers .*nan at index 1"),
-])
+@pytest.mark.parametrize(
+    "n, message",
+    [
+        (
+            [1, 5],
+            r"n must be integers in \[0, rows of the group\] \(got 5 at index 1, a group "
+            r"of 2 rows\)",
+        ),
+        ([1, -1], r"n must be integers .*\(got -1 at index 1"),
+        ([1.5, 1], r"n must be integers .*\(got 1.5 at index 0"),
+        ([1, 1, 1], r"n must be of length J = 2 \(got \[1 1 1\]\)"),
+        ([[1, 1]], r"n must be of length J = 2 \(got \[\[1 1\]\]\)"),
+        (["a", "b"], r"n must be a 1-D array of numbers"),
+        ([0, 0], r"n must be > 0 for at least one group \(got all 0\)"),
+        ([1, 1], r"n must keep x varying \(got x constant over the rows kept\)"),
+        ([1, np.nan], r"n must be integers .*nan at index 1"),
+    ],
+)
 def test_bad_update_names_the_parameter(n, message):
     fit = pooling_fit(X, Y, G)
     with pytest.raises(ValueError, match=message):
@@ -444,15 +544,88 @@ def test_bad_update_names_the_parameter(n, message):
         fit.update(tau2=-2)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(x="nope", y="log_radon", group="county"), r"x must be a column of df \(got 'nope'\)"),
-    (dict(x="floor", y="county", group="county"),
-     r"y must be a numeric column \(got 'county' of dtype object\)"),
-    (dict(x="floor", y="log_radon", group="missing"), r"group must be a column of df"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (
+            dict(x="nope", y="log_radon", group="county"),
+            r"x must be a column of df \(got 'nope'; the columns are house, county, county_idx, ",
+        ),
+        (
+            dict(x="floor", y="county", group="county"),
+            r"y column 'county' must hold numbers \(got 'AITKIN' at row 'h0'\)",
+        ),
+        (dict(x="floor", y="log_radon", group="missing"), r"group must be a column of df"),
+    ],
+)
 def test_bad_frame_names_the_column(radon, kwargs, message):
     with pytest.raises(ValueError, match=message):
-        pooling_fit_frame(radon, **kwargs)
+        pooling_fit_frame(radon.set_axis([f"h{i}" for i in range(len(radon))]), **kwargs)
+
+
+def test_bad_frame_rows_are_named_by_their_label(radon):
+    """Missing values name the column and the row's label in df.index (lesson 05)."""
+    df = radon.set_axis([f"h{i}" for i in range(len(radon))])
+    cases = [
+        ("log_radon", 3, np.nan, r"y column 'log_radon' has a missing value at row 'h3'"),
+        ("floor", 7, np.inf, r"x column 'floor' has an infinite value \(inf\) at row 'h7'"),
+        ("county", 5, None, r"group column 'county' has a missing value at row 'h5'"),
+    ]
+    for col, i, value, message in cases:
+        bad = df.astype({col: object if value is None else float})
+        bad.iloc[i, bad.columns.get_loc(col)] = value
+        with pytest.raises(ValueError, match=message):
+            pooling_fit_frame(bad, x="floor", y="log_radon", group="county")
+    nullable = df.astype({"log_radon": "Float64"})
+    nullable.iloc[2, nullable.columns.get_loc("log_radon")] = pd.NA
+    with pytest.raises(ValueError, match=r"y column 'log_radon' has a missing value at row 'h2'"):
+        pooling_fit_frame(nullable, x="floor", y="log_radon", group="county")
+    fit = pooling_fit_frame(
+        df.astype({"log_radon": "Float64"}), x="floor", y="log_radon", group="county"
+    )
+    assert fit.tau2 == fit_radon(radon).tau2
+
+
+def test_one_group_or_one_row_per_group_is_refused_in_plain_words(radon):
+    with pytest.raises(
+        ValueError,
+        match=r"at least two groups need data \(got data for 1 "
+        r"group: 'AITKIN'\)",
+    ):
+        pooling_fit_frame(radon[radon.county == "AITKIN"], x="floor", y="log_radon", group="county")
+    one_row = radon.groupby("county").head(1)
+    with pytest.raises(
+        ValueError,
+        match=r"sigma2 and tau2 cannot both be estimated from one "
+        r"row per group .*\(got 85 rows in 85 groups\)",
+    ):
+        pooling_fit_frame(one_row, x="floor", y="log_radon", group="county")
+    # one variance given, the other is identified
+    fit = pooling_fit_frame(one_row, x="floor", y="log_radon", group="county", sigma2=0.5)
+    assert np.isfinite(fit.tau2)
+    full = fit_radon(radon)
+    with pytest.raises(
+        ValueError,
+        match=r"at least two groups need data \(got data for 1 "
+        r"group: 'ANOKA'\)",
+    ):
+        full.update(n=np.where(np.arange(85) == 1, full.n, 0), estimate="REML")
+    with pytest.raises(ValueError, match=r"sigma2 and tau2 cannot both be estimated"):
+        full.update(n=np.minimum(full.n, 1), estimate="REML")
+
+
+def test_group_summaries_equal_pandas_groupby(radon):
+    s = group_summaries(radon, y="log_radon", group="county")
+    ref = radon.groupby("county", sort=False).log_radon.agg(["mean", "count", "var"])
+    assert list(s.groups) == list(ref.index)
+    np.testing.assert_array_equal(s.n, ref["count"])
+    np.testing.assert_allclose(s.ybar, ref["mean"], rtol=1e-14)
+    pooled = ((ref["count"] - 1) * ref["var"].fillna(0)).sum() / (919 - 85)
+    assert s.sigma2 == pytest.approx(pooled, rel=1e-13)
+    with pytest.raises(ValueError, match=r"sigma2 cannot be estimated from one row per group"):
+        group_summaries(radon.groupby("county").head(1), y="log_radon", group="county")
+    with pytest.raises(ValueError, match=r"at least two groups need data"):
+        group_summaries(radon[radon.county == "AITKIN"], y="log_radon", group="county")
 
 
 def test_group_index_and_row_rank_say_which_rows_update_uses():
@@ -467,5 +640,15 @@ def test_group_index_and_row_rank_say_which_rows_update_uses():
     used = fit.row_rank < n[fit.group_index]
     by_hand = pooling_fit(x[used], y[used], group[used], sigma2=fit.sigma2, tau2=fit.tau2)
     np.testing.assert_array_equal(fit.update(n=n).partial.alpha, by_hand.partial.alpha)
+    np.testing.assert_array_equal(fit.update(n=n).used(), used)
+    np.testing.assert_array_equal(fit.update(n=n).used([5, 0]), used[[5, 0]])
+    assert fit.used().all()
     with pytest.raises(ValueError):
         fit.row_rank[0] = 5
+
+
+def test_check_n_is_what_update_trusts():
+    fit = pooling_fit(X, Y, G)
+    n = fit.check_n([2.0, 1.0])
+    assert n.dtype.kind == "i" and not n.flags.writeable
+    assert_same_fit(fit.update(n=n, check_input=False), fit.update(n=[2, 1]))
