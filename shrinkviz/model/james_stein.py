@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _validate as check
+from . import checks as check
 from ._results import freeze, result_repr
 
 _SAME = 1e-12  # relative spread of v still taken as "one common variance"
@@ -70,8 +70,7 @@ def james_stein(y, v) -> JamesStein:
     """
     y = check.finite("y", check.float_array("y", y))
     if len(y) < 3:
-        raise check.fail("y", "of length >= 3 (James-Stein needs k >= 3 groups)",
-                         f"length {len(y)}")
+        raise ValueError(f"y must hold at least 3 groups for James-Stein (got {len(y)})")
     v_arr = check.positive("v", check.float_array("v", v))
     if len(v_arr) != 1:
         check.same_length(y=y, v=v_arr)

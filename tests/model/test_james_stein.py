@@ -178,7 +178,7 @@ def test_unequal_variances_refused():
 
 
 @pytest.mark.parametrize("y, v, match", [
-    ([1.0, 2.0], 1.0, r"y must be of length >= 3"),
+    ([1.0, 2.0], 1.0, r"y must hold at least 3 groups for James-Stein \(got 2\)"),
     ([1.0, np.nan, 2.0, 3.0], 1.0, r"y must be finite \(got nan at index 1\)"),
     ([1.0, 2.0, 3.0, 4.0], 0.0, r"v must be > 0 and finite \(got 0.0"),
     ([1.0, 2.0, 3.0, 4.0], [1.0, 1.0], r"y and v must have the same length"),
