@@ -206,3 +206,95 @@ def test_lesson02_plug_in_and_full_bayes():
     bda3 = np.array([10, 8, 7, 8, 5, 6, 10, 8])  # BDA3 table 5.3, from 200 draws
     assert np.abs(fb.theta_quantiles([0.5])[:, 0] - bda3).max() < 0.7
     stated(L02, "as 10, 8, 7, 8, 5, 6, 10 and 8 points")
+
+
+# ---- lesson 01 -----------------------------------------------------------------------------------
+
+L01 = "01-pooling"
+N1 = np.array([1, 1, 2, 2, 3, 4, 5, 8, 12, 20, 30, 50])
+SIGMA2, TAU2, MU0 = 4.0, 1.0, 10.0
+
+
+def test_lesson01_wins_and_losses():
+    wins = 0
+    for seed in range(300):
+        sim = sv.data.simulate_groups(J=len(N1), n=N1, sigma2=SIGMA2, tau2=TAU2, mu0=MU0,
+                                      seed=seed)
+        g = sim.groupby("group").agg(ybar=("y", "mean"), truth=("mu", "first"))
+        partial = sv.posterior(g["ybar"], SIGMA2 / N1, tau2=TAU2).mean
+        wins += ((partial - g["truth"]) ** 2).sum() < ((g["ybar"] - g["truth"]) ** 2).sum()
+    stated(L01, f"In {300 - wins} of these 300 data sets no pooling did better")
+    stated(L01, f"With {N1.sum()} measurements here")
+
+
+def test_lesson01_losing_group():
+    """The lesson's simulation (same seed), and the exact expected squared errors of the
+    linear estimator (1 - B) y + B mu0_hat at the fixed true means: bias^2 + variance."""
+    v = SIGMA2 / N1
+    rng = np.random.default_rng(7)
+    truth = MU0 + rng.normal(0.0, np.sqrt(TAU2), size=len(N1))
+    truth[0] = MU0 + 3.0
+    ybar = truth + rng.normal(size=(10_000, len(N1))) * np.sqrt(v)
+    partial = np.array([sv.posterior(row, v, tau2=TAU2).mean for row in ybar])
+    sim_none = ((ybar - truth) ** 2).mean(axis=0)
+    sim_partial = ((partial - truth) ** 2).mean(axis=0)
+    w = 1 / (v + TAU2)
+    B = v / (v + TAU2)
+    A = np.diag(1 - B) + np.outer(B, w / w.sum())  # estimate = A @ ybar
+    exact = (A @ truth - truth) ** 2 + (A**2) @ v
+    assert exact[0] > v[0] and np.all(exact[1:] < v[1:])  # only group 0 loses
+    assert np.all(sim_partial[1:] < sim_none[1:]) and sim_partial[0] > sim_none[0]
+    stated(L01, f"about {sim_partial[0]:.1f} with partial pooling against about "
+                f"{sim_none[0]:.1f} with no pooling",
+           f"are {exact[0]:.2f} and {v[0]:.0f})")
+
+
+def test_lesson01_plug_in_coverage():
+    import time
+
+    start = time.perf_counter()
+    v = SIGMA2 / N1
+    rng = np.random.default_rng(2027)
+    plug, true = np.zeros(len(N1)), np.zeros(len(N1))
+    for _ in range(1000):
+        mu = rng.normal(MU0, np.sqrt(TAU2), size=len(N1))
+        ybar = mu + rng.normal(size=len(N1)) * np.sqrt(v)
+        tau2_hat = sv.meta_analysis(ybar, v, method="REML").tau2
+        for acc, t2 in [(plug, tau2_hat), (true, TAU2)]:
+            low, high = sv.posterior(ybar, v, tau2=t2).interval(0.95)
+            acc += (low <= mu) & (mu <= high)
+    print(f"coverage simulation: {time.perf_counter() - start:.1f} s")
+    small = N1 <= 5
+    plug, true = plug[small] / 1000, true[small] / 1000
+    stated(L01, f"only about {plug.mean():.0%} of the time ({plug.min():.0%} to {plug.max():.0%} by "
+                f"group); with the true $\\tau^2$ they cover {true.mean():.0%}")
+    assert plug.max() < 0.92 and abs(true.mean() - 0.95) < 0.01  # not noise: 7000 intervals
+
+
+def test_lesson01_explorer_matches_the_text():
+    """Exercise 3 asks for 8 on the "scale every n" slider: the slider must offer it, and the
+    explorer numbers the groups as the tables do."""
+    import math
+
+    df = sv.data.simulate_groups(J=len(N1), n=N1, sigma2=SIGMA2, tau2=TAU2, mu0=MU0, seed=2027)
+    groups = df.groupby("group").agg(n=("y", "size"), ybar=("y", "mean"))
+    ex = sv.ShrinkageExplorer.from_groups(groups["ybar"], groups["n"], SIGMA2,
+                                          labels=groups.index)
+    assert list(ex.state.labels) == [str(g) for g in groups.index]
+    sliders = [s for s in _widgets(ex) if getattr(s, "description", "") == "scale every n"]
+    assert len(sliders) == 1
+    s = sliders[0]
+    steps = (math.log(8, s.base) - s.min) / s.step
+    assert s.min <= math.log(8, s.base) <= s.max and abs(steps - round(steps)) < 1e-9
+    stated(L01, 'move the "scale every n" slider to 8')
+    not_stated(L01, "ten times larger")
+
+
+def _widgets(root):
+    """Every widget below ``root`` (children of boxes)."""
+    out, todo = [], [root]
+    while todo:
+        w = todo.pop()
+        out.append(w)
+        todo.extend(getattr(w, "children", ()))
+    return out
