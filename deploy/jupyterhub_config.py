@@ -1,0 +1,118 @@
+"""JupyterHub for a class on one machine: the shrinkviz lessons in every student's home.
+
+Started by ``make hub`` through ``deploy/hub.py``, which runs configurable-http-proxy as a
+process of its own and sets the environment below. Tested by ``tests/hub/`` (a real hub, proxy
+and servers on 127.0.0.1, 30 simulated students).
+
+- Login: one password shared by the class (JupyterHub's ``shared-password`` authenticator);
+  any user name that matches ``username_pattern`` logs in with it. Fine for a workshop, not
+  for a course: see "real authenticators" at the end.
+- Each student's server runs ``jupyterhub-singleuser`` (JupyterLab) with its home in
+  ``$SHRINKVIZ_HUB_DATA/home/<name>``. On every start the lessons missing from
+  ``~/lessons`` are copied there; a student's own copy is never overwritten.
+- Idle servers are stopped by ``jupyterhub-idle-culler`` (a hub-managed service).
+- The proxy runs apart from the hub and the hub leaves the servers running when it stops, so
+  restarting the hub (an upgrade, a crash) interrupts nobody's kernel.
+- ``SimpleLocalProcessSpawner`` runs every server as the hub's own Unix user: students are not
+  isolated from each other (they can read each other's files) and nothing limits a server's
+  memory. For real isolation and limits use Kubernetes (``deploy/values.yaml``) or
+  jupyterhub-systemdspawner with ``dynamic_users``.
+
+Environment (``deploy/hub.py`` sets it; defaults in brackets): SHRINKVIZ_HUB_DATA (the
+folder of the database, secrets and homes), SHRINKVIZ_HUB_PASSWORD (the class password, at
+least 8 characters), SHRINKVIZ_HUB_PROXY_API_PORT [8001], SHRINKVIZ_HUB_API_PORT (the hub's
+own API, [8081]), SHRINKVIZ_HUB_LESSONS [the repository's notebooks/], SHRINKVIZ_HUB_CULL_TIMEOUT
+[3600 s], SHRINKVIZ_HUB_CULL_EVERY [300 s], SHRINKVIZ_HUB_ALLOW_ROOT [0].
+"""
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+c = get_config()  # noqa: F821  (defined by JupyterHub when it loads this file)
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(os.environ["SHRINKVIZ_HUB_DATA"]).resolve()
+LESSONS = Path(os.environ.get("SHRINKVIZ_HUB_LESSONS", ROOT / "notebooks")).resolve()
+PROXY_API_PORT = int(os.environ.get("SHRINKVIZ_HUB_PROXY_API_PORT", "8001"))
+HUB_API_PORT = int(os.environ.get("SHRINKVIZ_HUB_API_PORT", "8081"))
+CULL_TIMEOUT = int(os.environ.get("SHRINKVIZ_HUB_CULL_TIMEOUT", "3600"))
+CULL_EVERY = int(os.environ.get("SHRINKVIZ_HUB_CULL_EVERY", "300"))
+
+# Servers run as the hub's user. As root that would hand every student a root shell.
+ALLOW_ROOT = os.environ.get("SHRINKVIZ_HUB_ALLOW_ROOT") == "1"
+if os.geteuid() == 0 and not ALLOW_ROOT:
+    sys.exit(
+        "jupyterhub_config.py: run the hub as an ordinary user, not root (student servers "
+        "run as the hub's user); SHRINKVIZ_HUB_ALLOW_ROOT=1 overrides this for tests"
+    )
+
+# --- state: database and secrets in the data folder, so a restarted hub finds its servers
+c.JupyterHub.db_url = f"sqlite:///{DATA / 'jupyterhub.sqlite'}"
+c.JupyterHub.cookie_secret_file = str(DATA / "jupyterhub_cookie_secret")
+c.JupyterHub.cleanup_servers = False  # a hub restart leaves the students' servers running
+
+# --- network: the proxy is deploy/hub.py's; the hub's API listens on loopback only
+c.JupyterHub.hub_ip = "127.0.0.1"
+c.JupyterHub.hub_port = HUB_API_PORT
+c.ConfigurableHTTPProxy.should_start = False
+c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{PROXY_API_PORT}"
+c.ConfigurableHTTPProxy.auth_token = os.environ["CONFIGPROXY_AUTH_TOKEN"]
+
+# --- login: one shared password for the class
+c.JupyterHub.authenticator_class = "shared-password"
+c.SharedPasswordAuthenticator.user_password = os.environ["SHRINKVIZ_HUB_PASSWORD"]
+c.Authenticator.allow_all = True
+c.Authenticator.username_pattern = r"^[a-z0-9][a-z0-9_.-]{0,31}$"
+
+# --- servers: JupyterLab in <data>/home/<name>, the lessons copied in
+c.JupyterHub.spawner_class = "simple"
+c.SimpleLocalProcessSpawner.home_dir_template = str(DATA / "home" / "{username}")
+c.Spawner.cmd = [sys.executable, "-m", "jupyterhub.singleuser"]
+c.Spawner.default_url = "/lab/tree/lessons"
+c.Spawner.args = ["--ServerApp.allow_root=True"] if ALLOW_ROOT else []
+# A class logs in within a minute on a machine with few cores: give servers time to start.
+c.Spawner.start_timeout = 300
+c.Spawner.http_timeout = 300
+c.JupyterHub.concurrent_spawn_limit = 200
+
+
+def copy_lessons(spawner) -> None:
+    """Copy the lessons missing from ~/lessons; never overwrite a student's copy."""
+    target = Path(spawner.home_dir) / "lessons"
+    target.mkdir(parents=True, exist_ok=True)
+    for lesson in sorted(LESSONS.glob("*.ipynb")):
+        if not (target / lesson.name).exists():
+            shutil.copyfile(lesson, target / lesson.name)
+
+
+c.Spawner.pre_spawn_hook = copy_lessons
+
+# --- idle culling: stop a server nobody used for CULL_TIMEOUT seconds
+c.JupyterHub.load_roles = [
+    {
+        "name": "idle-culler",
+        "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"],
+        "services": ["idle-culler"],
+    }
+]
+c.JupyterHub.services = [
+    {
+        "name": "idle-culler",
+        "command": [
+            sys.executable,
+            "-m",
+            "jupyterhub_idle_culler",
+            f"--timeout={CULL_TIMEOUT}",
+            f"--cull-every={CULL_EVERY}",
+        ],
+    }
+]
+
+# --- real authenticators (instead of the shared password), each a pip install away:
+#   oauthenticator: GitHubOAuthenticator, GoogleOAuthenticator, GenericOAuthenticator (a
+#     university's OpenID Connect / Keycloak), with allowed_users or an organisation;
+#   jupyterhub-ltiauthenticator: log in from Moodle / Canvas (LTI 1.3);
+#   jupyterhub-nativeauthenticator: students sign up, the teacher approves;
+#   jupyterhub-ldapauthenticator: the institution's LDAP.
