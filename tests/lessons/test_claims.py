@@ -298,3 +298,54 @@ def _widgets(root):
         out.append(w)
         todo.extend(getattr(w, "children", ()))
     return out
+
+
+# ---- lesson 03 -----------------------------------------------------------------------------------
+
+L03 = "03-radon"
+COUNTIES = ["LACQUIPARLE", "AITKIN", "KOOCHICHING", "DOUGLAS", "CLAY", "STEARNS", "RAMSEY",
+            "STLOUIS"]
+
+
+def test_lesson03_fit_and_counties():
+    import pandas as pd
+
+    radon = sv.data.radon()
+    stated(L03, f"measured it in {len(radon)} houses in {radon['county'].nunique()} counties")
+    fit = sv.pooling_fit_frame(radon, x="floor", y="log_radon", group="county")
+    stated(L03, f"$\\mu_\\alpha = {fit.partial.mu_alpha:.2f}$, $\\beta = {fit.partial.beta:.2f}$",
+           f"$\\sigma = {np.sqrt(fit.sigma2):.2f}$", f"$\\tau = {np.sqrt(fit.tau2):.2f}$",
+           f"$e^{{{fit.partial.beta:.2f}}} \\approx {np.exp(fit.partial.beta):.1f}$")
+    n = pd.Series(np.asarray(fit.n), index=fit.groups)
+    none = pd.Series(np.asarray(fit.none.alpha), index=fit.groups)
+    assert none[COUNTIES].idxmax() == "LACQUIPARLE"
+    assert list(n[COUNTIES]) == sorted(n[COUNTIES])  # "from the smallest to the largest"
+    stated(L03, f"Lac qui Parle, with {n['LACQUIPARLE']} houses, has the highest no-pooling",
+           f"St. Louis, with {n['STLOUIS']} houses", f"Clay county ({n['CLAY']} houses)")
+
+
+def test_lesson03_spread_by_size():
+    import pandas as pd
+
+    radon = sv.data.radon()
+    fit = sv.pooling_fit_frame(radon, x="floor", y="log_radon", group="county")
+    df = pd.DataFrame({"n": np.asarray(fit.n), "none": np.asarray(fit.none.alpha),
+                       "partial": np.asarray(fit.partial.alpha)})
+    size = pd.cut(df["n"], [0, 3, 10, 30, 200])
+    sd = df.groupby(size, observed=True)[["none", "partial"]].std()
+    small, large = sd.iloc[0], sd.iloc[-1]
+    tau = np.sqrt(fit.tau2)
+    assert small["partial"] < tau < small["none"]  # shrinkage removes real variation too
+    stated(L03, f"no-pooling intercepts spread out a lot (sd {small['none']:.2f})",
+           f"spread out with sd {small['partial']:.2f}", f"$\\hat\\tau = {tau:.2f}$",
+           f"nearly agree ({large['none']:.2f} and {large['partial']:.2f})")
+    not_stated(L03, "removes most of that", "Beside them, the overview")
+
+
+def test_lesson03_clay():
+    radon = sv.data.radon()
+    clay = radon[radon["county"] == "CLAY"]
+    first = clay.iloc[0]
+    assert first["floor"] == 1
+    stated(L03, "measured on the first floor with a low reading (log radon "
+                f"${first['log_radon']:.2f}$)")
