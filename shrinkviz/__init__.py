@@ -19,6 +19,8 @@ _LAZY = {
     "posterior": "shrinkviz.model.normal",
     "Posterior": "shrinkviz.model.normal",
     "meta_analysis": "shrinkviz.model.meta",
+    "effect_sizes": "shrinkviz.model.effect_sizes",
+    "effect_sizes_frame": "shrinkviz.model.effect_sizes",
     "pooling_fit": "shrinkviz.model.regression",
     "pooling_fit_frame": "shrinkviz.model.regression",
     "full_bayes": "shrinkviz.model.full_bayes",

@@ -2,6 +2,7 @@
 
 This layer imports numpy and scipy only (a test keeps it so).
 """
+from .effect_sizes import EffectSizes, effect_sizes, effect_sizes_frame
 from .full_bayes import TAU_PRIORS, FullBayes, full_bayes
 from .james_stein import JamesStein, james_stein
 from .meta import Blup, MetaAnalysis, meta_analysis
@@ -14,3 +15,4 @@ __all__ += ["CompletePooling", "NoPooling", "PartialPooling", "PoolingFit", "poo
             "pooling_fit_frame"]
 __all__ += ["FullBayes", "full_bayes", "TAU_PRIORS"]
 __all__ += ["JamesStein", "james_stein"]
+__all__ += ["EffectSizes", "effect_sizes", "effect_sizes_frame"]
