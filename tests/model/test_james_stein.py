@@ -200,3 +200,11 @@ def test_matches_the_formula(y):
     assert js.B == pytest.approx(B, rel=1e-9, abs=1e-12)
     np.testing.assert_allclose(js.mean, [ybar + (1 - B) * (t - ybar) for t in y.tolist()],
                                atol=1e-9 * (1 + np.abs(y).max()))
+
+
+def test_bundled_rest_of_season_against_table_1():
+    """DATA.md: baseball.csv's rest_avg agrees with Efron & Morris's table 1 to its three
+    decimals except Williams (bball1970 carries another Williams) and Kessinger."""
+    players = sv.data.baseball()
+    same = np.round(players["rest_avg"].to_numpy(), 3) == EM_REST
+    assert set(players["player"][~same]) == {"Williams", "Kessinger"}
