@@ -1,0 +1,312 @@
+"""beta_binomial(), gamma_poisson(): R fixtures, exact limits, invariants (hypothesis), bad input.
+
+tests/fixtures/counts.json comes from tests/fixtures/counts.R: an independent maximisation of
+the beta-binomial and negative-binomial marginal likelihoods in base R (optim BFGS, reltol
+1e-15, Newton-polished to a gradient < 1e-9), MASS::glm.nb for the gamma-Poisson, and R's
+qbeta / qgamma for the closed forms at a given prior.
+"""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from shrinkviz.model.counts import BetaBinomial, GammaPoisson, beta_binomial, gamma_poisson
+
+FIXTURE = json.loads((Path(__file__).parents[1] / "fixtures" / "counts.json").read_text())
+BB, NB = FIXTURE["beta_binomial"], FIXTURE["gamma_poisson"]
+FITTED_BB = sorted(k for k in BB if "fit" in BB[k])
+FITTED_NB = sorted(k for k in NB if "fit" in NB[k])
+
+
+def fit_of(family, case, a=None, b=None):
+    if family == "beta_binomial":
+        return beta_binomial(BB[case]["y"], BB[case]["n"], a, b)
+    return gamma_poisson(NB[case]["y"], NB[case]["exposure"], a, b)
+
+
+# --- against R --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", FITTED_BB)
+def test_beta_binomial_empirical_bayes_matches_r(case):
+    ref, fit = BB[case]["fit"], fit_of("beta_binomial", case)
+    np.testing.assert_allclose([fit.a, fit.b], [ref["a"], ref["b"]], rtol=1e-8)
+    assert fit.loglik == pytest.approx(ref["loglik"], abs=1e-8)
+    assert fit.prior_mean == pytest.approx(ref["a"] / (ref["a"] + ref["b"]), rel=1e-8)
+    assert fit.prior_size == pytest.approx(ref["a"] + ref["b"], rel=1e-8)
+
+
+@pytest.mark.parametrize("case", FITTED_NB)
+def test_gamma_poisson_empirical_bayes_matches_r_and_glm_nb(case):
+    ref, fit = NB[case]["fit"], fit_of("gamma_poisson", case)
+    np.testing.assert_allclose([fit.a, fit.b], [ref["a"], ref["b"]], rtol=1e-8)
+    assert fit.loglik == pytest.approx(ref["loglik"], abs=1e-8)
+    nb = NB[case]["glm_nb"]  # MASS::glm.nb: theta = a, exp(intercept) = a / b
+    assert fit.a == pytest.approx(nb["a"], rel=1e-6)
+    assert fit.prior_mean == pytest.approx(nb["m"], rel=1e-6)
+    assert fit.loglik == pytest.approx(nb["loglik"], abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    "family,case",
+    [("beta_binomial", c) for c in FITTED_BB] + [("gamma_poisson", c) for c in FITTED_NB],
+)
+@pytest.mark.parametrize("prior", ["fixed", "at_fit"])
+def test_closed_forms_match_qbeta_and_qgamma(family, case, prior):
+    ref = (BB if family == "beta_binomial" else NB)[case][prior]
+    fit = fit_of(family, case, ref["a"], ref["b"])
+    for key in ("mean", "var", "B"):
+        np.testing.assert_allclose(getattr(fit, key), ref[key], rtol=1e-12, err_msg=key)
+    lower, upper = fit.interval(ref["level"])
+    np.testing.assert_allclose(lower, ref["lower"], rtol=1e-9)
+    np.testing.assert_allclose(upper, ref["upper"], rtol=1e-9)
+    assert fit.loglik == pytest.approx(ref["loglik"], abs=1e-9)
+
+
+def test_r_fixture_covers_the_data_sets():
+    assert {"rat_tumors", "surgical", "sim_3000", "no_overdispersion"} <= set(BB)
+    assert {"surgical", "sim_3000", "no_overdispersion"} <= set(NB)
+
+
+# --- no overdispersion: the boundary, said clearly --------------------------------------------
+
+
+def test_no_overdispersion_is_complete_pooling_beta_binomial():
+    ref = BB["no_overdispersion"]
+    assert ref["profile_max"] < ref["binomial_loglik"] and ref["score"] < 0  # R's own check
+    fit = beta_binomial(ref["y"], ref["n"])
+    assert fit.prior_size == np.inf and fit.a == np.inf and fit.b == np.inf
+    assert fit.prior_mean == pytest.approx(ref["pooled"], rel=1e-14)
+    assert fit.loglik == pytest.approx(ref["binomial_loglik"], abs=1e-9)
+    assert np.all(fit.mean == fit.prior_mean) and np.all(fit.B == 1) and np.all(fit.var == 0)
+    assert "prior_size=inf" in repr(fit)
+
+
+def test_no_overdispersion_is_complete_pooling_gamma_poisson():
+    ref = NB["no_overdispersion"]
+    fit = gamma_poisson(ref["y"], ref["exposure"])
+    assert fit.prior_size == np.inf and fit.b == np.inf
+    assert fit.prior_mean == pytest.approx(ref["pooled"], rel=1e-14)
+    assert fit.loglik == pytest.approx(ref["poisson_loglik"], abs=1e-9)
+    lower, upper = fit.interval()
+    assert np.all(lower == fit.prior_mean) and np.all(upper == fit.prior_mean)
+
+
+# --- the closed forms and their exact limits --------------------------------------------------
+
+
+def rats():
+    return np.array(BB["rat_tumors"]["y"], float), np.array(BB["rat_tumors"]["n"], float)
+
+
+def test_mean_is_the_shrinkage_identity():
+    y, n = rats()
+    fit = beta_binomial(y, n, 2.0, 13.0)
+    np.testing.assert_allclose(fit.B, 15 / (15 + n), rtol=1e-15)
+    np.testing.assert_allclose(fit.mean, (1 - fit.B) * y / n + fit.B * 2 / 15, rtol=1e-14)
+    np.testing.assert_allclose(fit.raw, y / n, rtol=0)
+    E = n * 3.5
+    pois = gamma_poisson(y, E, 2.0, 13.0)
+    np.testing.assert_allclose(pois.B, 13 / (13 + E), rtol=1e-15)
+    np.testing.assert_allclose(pois.mean, (1 - pois.B) * y / E + pois.B * 2 / 13, rtol=1e-14)
+
+
+@pytest.mark.parametrize("family", ["beta_binomial", "gamma_poisson"])
+def test_size_zero_is_no_pooling_and_size_inf_complete_pooling_exactly(family):
+    y, n = rats()
+    fit = beta_binomial(y, n) if family == "beta_binomial" else gamma_poisson(y, n)
+    none = fit.with_prior(size=0)
+    assert np.all(none.B == 0) and np.array_equal(none.mean, y / n)
+    lower, upper = none.interval()
+    zero = y == 0
+    assert np.all(lower[zero] == 0) and np.all(upper[zero] == 0)  # a point mass at 0
+    assert none.loglik == -np.inf  # some 0 < y_j: impossible under no pooling's limit
+    full = fit.with_prior(size=np.inf)
+    assert np.all(full.B == 1) and np.all(full.mean == fit.prior_mean) and np.all(full.var == 0)
+    assert full.prior_mean == fit.prior_mean and full.a == np.inf
+    # and the limits are approached continuously
+    np.testing.assert_allclose(fit.with_prior(size=1e-10).mean, y / n, atol=1e-10)
+    np.testing.assert_allclose(fit.with_prior(size=1e12).mean, fit.prior_mean, rtol=1e-9)
+    np.testing.assert_allclose(fit.with_prior(size=1e12).loglik, full.loglik, rtol=1e-6)
+
+
+def test_a_group_without_trials_sits_at_the_prior_mean():
+    y, n = np.array([0.0, 3, 5, 0]), np.array([0.0, 10, 12, 7])
+    for size in (0.0, 0.5, 20.0, np.inf):
+        fit = beta_binomial(y, n, 1.0, 3.0).with_prior(size=size)
+        assert fit.mean[0] == 0.25 and fit.B[0] == 1
+        assert np.isnan(fit.raw[0])
+    # size 0: Beta(0, 0) with mean m is the limit Bernoulli(m): variance m (1 - m), interval (0, 1)
+    none = beta_binomial(y, n, 1.0, 3.0).with_prior(size=0)
+    assert none.var[0] == pytest.approx(0.25 * 0.75)
+    assert none.interval(0.9)[0][0] == 0 and none.interval(0.9)[1][0] == 1
+    assert beta_binomial(y, n).B[0] == 1  # empirical Bayes ignores the empty group
+
+
+def test_with_prior_keeps_what_is_not_given():
+    y, n = rats()
+    fit = beta_binomial(y, n)
+    moved = fit.with_prior(size=50)
+    assert moved.prior_mean == fit.prior_mean and moved.prior_size == 50
+    assert moved.a == pytest.approx(50 * fit.prior_mean)
+    same = beta_binomial(y, n, moved.a, moved.b)
+    np.testing.assert_allclose(moved.mean, same.mean, rtol=1e-14)
+    assert moved.loglik == pytest.approx(same.loglik, rel=1e-13)
+    assert fit.with_prior(mean=0.3).prior_size == fit.prior_size
+
+
+def test_results_are_frozen_and_inputs_untouched():
+    y, n = rats()
+    y0, n0 = y.copy(), n.copy()
+    fit = beta_binomial(y, n)
+    assert np.array_equal(y, y0) and np.array_equal(n, n0)
+    for name in ("raw", "mean", "var", "B", "y", "n"):
+        with pytest.raises(ValueError):
+            getattr(fit, name)[0] = 1.0
+    with pytest.raises(AttributeError):
+        fit.a = 1.0
+    assert repr(fit).startswith("BetaBinomial(mean=[")
+    assert isinstance(fit, BetaBinomial) and isinstance(gamma_poisson(y, n), GammaPoisson)
+
+
+# --- invariants (hypothesis) ------------------------------------------------------------------
+
+
+@st.composite
+def overdispersed(draw):
+    """Binomial data whose proportions vary: the maximum is inside, not at a + b = inf."""
+    J = draw(st.integers(4, 12))
+    n = np.array(draw(st.lists(st.integers(2, 60), min_size=J, max_size=J)), float)
+    frac = np.array(draw(st.lists(st.floats(0, 1), min_size=J, max_size=J)))
+    y = np.round(frac * n)
+    return y, n
+
+
+@settings(max_examples=40, deadline=None)
+@given(overdispersed(), st.randoms(use_true_random=False))
+def test_permuting_the_groups_permutes_the_results(data, rnd):
+    y, n = data
+    try:
+        fit = beta_binomial(y, n)
+    except ValueError:
+        return  # every group the same proportion, or all at 0 % / 100 %
+    order = np.arange(len(y))
+    rnd.shuffle(order)
+    other = beta_binomial(y[order], n[order])
+    np.testing.assert_allclose([other.a, other.b], [fit.a, fit.b], rtol=1e-7)
+    np.testing.assert_allclose(other.mean, fit.mean[order], rtol=1e-7, atol=1e-12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(overdispersed())
+def test_swapping_successes_and_failures_mirrors_theta(data):
+    y, n = data
+    try:
+        fit = beta_binomial(y, n)
+    except ValueError:
+        return
+    mirror = beta_binomial(n - y, n)
+    np.testing.assert_allclose([mirror.a, mirror.b], [fit.b, fit.a], rtol=1e-7)
+    np.testing.assert_allclose(mirror.mean, 1 - fit.mean, rtol=1e-7, atol=1e-12)
+    np.testing.assert_allclose(mirror.var, fit.var, rtol=1e-6, atol=1e-15)
+    if np.isfinite(fit.prior_size):
+        lower, upper = fit.interval(0.8)
+        m_lower, m_upper = mirror.interval(0.8)
+        np.testing.assert_allclose(m_lower, 1 - upper, rtol=1e-6, atol=1e-9)
+        np.testing.assert_allclose(m_upper, 1 - lower, rtol=1e-6, atol=1e-9)
+    # at a given prior the mirror is exact
+    given_ab = beta_binomial(y, n, 1.7, 4.2)
+    swapped = beta_binomial(n - y, n, 4.2, 1.7)
+    np.testing.assert_allclose(swapped.mean, 1 - given_ab.mean, rtol=1e-13, atol=1e-15)
+    assert swapped.loglik == pytest.approx(given_ab.loglik, rel=1e-12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(overdispersed(), st.floats(-6, 6), st.floats(0.01, 0.99))
+def test_posterior_mean_moves_monotonically_from_raw_to_prior_mean(data, log_size, m):
+    y, n = data
+    fit = beta_binomial(y, n, m, 1 - m)
+    small, big = fit.with_prior(size=10**log_size), fit.with_prior(size=10 ** (log_size + 1))
+    raw = y / n
+    # the mean lies between the group's own proportion and the prior mean, nearer the prior
+    # mean as the prior grows
+    assert np.all(np.abs(big.mean - m) <= np.abs(small.mean - m) + 1e-12)
+    assert np.all(np.minimum(raw, m) - 1e-12 <= small.mean)
+    assert np.all(small.mean <= np.maximum(raw, m) + 1e-12)
+
+
+# --- bad input --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "y,n,message",
+    [
+        ([1, 5], [3, 4], r"y must be <= n \(got y = 5 > n = 4 at index 1\)"),
+        ([1, -2], [3, 4], r"y must be whole numbers >= 0 \(got -2.0 at index 1\)"),
+        ([1, 2.5], [3, 4], r"y must be whole numbers >= 0 \(got 2.5 at index 1\)"),
+        ([1, 2], [3, np.nan], r"n must be whole numbers >= 0 \(got nan at index 1\)"),
+        ([1, 2, 3], [3, 4], r"y and n must have the same length"),
+        (
+            [1, 2, 3],
+            [10, 20, 30],
+            r"y / n must differ between groups .* every group has y / n = "
+            r"0.1, .* complete pooling, a \+ b -> inf\); pass a and b",
+        ),
+        ([0, 0, 0], [10, 20, 30], r"y / n must differ between groups"),
+        ([0, 1, 0, 1], [1, 1, 1, 1], r"n must be >= 2 for some group"),
+        ([0, 20, 0], [10, 20, 30], r"strictly between 0 and n in some group .* a \+ b -> 0"),
+        ([3], [10], r"n must be > 0 for at least two groups"),
+    ],
+)
+def test_beta_binomial_bad_input(y, n, message):
+    with pytest.raises(ValueError, match=message):
+        beta_binomial(y, n)
+
+
+def test_bad_input_names_the_row_label_of_a_series():
+    y = pd.Series([1, 7, 2], index=["A", "B", "C"])
+    n = pd.Series([5, 6, 9], index=["A", "B", "C"])
+    with pytest.raises(ValueError, match=r"got y = 7 > n = 6 at row 'B'"):
+        beta_binomial(y, n)
+    with pytest.raises(ValueError, match=r"exposure must be > 0 and finite \(got 0.0 at row 'C'"):
+        gamma_poisson(y, pd.Series([1.0, 2.0, 0.0], index=["A", "B", "C"]))
+
+
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        (dict(a=1.0), r"a and b must be given together, or both None \(got 'a=1.0, b=None'\)"),
+        (dict(b=2.0), r"a and b must be given together, or both None \(got 'a=None, b=2.0'\)"),
+        (dict(a=-1.0, b=2.0), r"a must be in \(0, inf\] \(got -1.0\)"),
+        (dict(a=1.0, b=np.inf), r"b must be a finite number"),
+    ],
+)
+def test_bad_prior(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        beta_binomial([1, 2], [5, 6], **kwargs)
+
+
+def test_gamma_poisson_bad_input():
+    with pytest.raises(ValueError, match=r"exposure must be > 0 and finite \(got -1.0 at index 0"):
+        gamma_poisson([1, 2], [-1.0, 3.0])
+    with pytest.raises(ValueError, match=r"y / exposure must differ between groups .* b -> inf"):
+        gamma_poisson([2, 4], [1.0, 2.0])
+    with pytest.raises(ValueError, match=r"y must be of length >= 2 to estimate a and b"):
+        gamma_poisson([2], [1.0])
+    with pytest.raises(ValueError, match=r"y must be whole numbers >= 0 \(got 1.5 at index 1\)"):
+        gamma_poisson([2, 1.5], [1.0, 2.0])
+
+
+def test_bad_with_prior_and_level():
+    fit = beta_binomial([1, 2, 5], [10, 10, 10], 1.0, 2.0)
+    with pytest.raises(ValueError, match=r"size must be in \[0, inf\] \(got -1\)"):
+        fit.with_prior(size=-1)
+    with pytest.raises(ValueError, match=r"mean must be in \(0, 1\) \(got 1.5\)"):
+        fit.with_prior(mean=1.5)
+    with pytest.raises(ValueError, match=r"level must be in \(0, 1\)"):
+        fit.interval(1.0)
