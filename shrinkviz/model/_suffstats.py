@@ -10,6 +10,7 @@ cancellation and makes it exactly 0 for a group whose x is constant. The first r
 is also the first row of any truncation of it, so a fit on the first n_j rows alone sums the
 same numbers in the same order: ``at(n)`` is bitwise what a fresh fit would compute.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -23,8 +24,7 @@ def encode_groups(group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         _, first, code = np.unique(group, return_index=True, return_inverse=True)
     except TypeError:  # labels of mixed types cannot be sorted: map them one by one
         index: dict = {}
-        code = np.fromiter((index.setdefault(g, len(index)) for g in group), np.intp,
-                           len(group))
+        code = np.fromiter((index.setdefault(g, len(index)) for g in group), np.intp, len(group))
         return group[np.unique(code, return_index=True)[1]], code
     rank = np.argsort(first)
     relabel = np.empty_like(rank)
@@ -52,6 +52,8 @@ class GroupStats:
     Wyy_sum: float = field(init=False)
 
     def __post_init__(self):
+        for arr in (self.xbar, self.ybar, self.Wxx, self.Wxy, self.Wyy):
+            arr.flags.writeable = False  # arrays the fits share
         set_ = object.__setattr__  # frozen: derived fields are set once, here
         set_(self, "N", int(self.n.sum()))
         set_(self, "Wxx_sum", float(self.Wxx.sum()))
@@ -76,8 +78,9 @@ class CumulativeSums:
         self.shift = np.stack([xs[self.start], ys[self.start]])
         g = code[order]
         dx, dy = xs - self.shift[0, g], ys - self.shift[1, g]
-        self.sums = _cumsum_by_group(np.stack([dx, dy, dx * dx, dx * dy, dy * dy], axis=1),
-                                     self.start, self.counts)
+        self.sums = _cumsum_by_group(
+            np.stack([dx, dy, dx * dx, dx * dy, dy * dy], axis=1), self.start, self.counts
+        )
 
     def at(self, n: np.ndarray) -> GroupStats:
         """The moments of the first n[j] rows of each group j: one gather, O(J)."""
@@ -85,10 +88,14 @@ class CumulativeSums:
         S[n == 0] = 0.0
         m = np.maximum(n, 1)
         Sx, Sy = S[:, 0] / m, S[:, 1] / m  # means of the shifted values
-        return GroupStats(n=n, xbar=self.shift[0] + Sx, ybar=self.shift[1] + Sy,
-                          Wxx=np.maximum(S[:, 2] - S[:, 0] * Sx, 0.0),
-                          Wxy=S[:, 3] - S[:, 0] * Sy,
-                          Wyy=np.maximum(S[:, 4] - S[:, 1] * Sy, 0.0))
+        return GroupStats(
+            n=n,
+            xbar=self.shift[0] + Sx,
+            ybar=self.shift[1] + Sy,
+            Wxx=np.maximum(S[:, 2] - S[:, 0] * Sx, 0.0),
+            Wxy=S[:, 3] - S[:, 0] * Sy,
+            Wyy=np.maximum(S[:, 4] - S[:, 1] * Sy, 0.0),
+        )
 
 
 def _cumsum_by_group(V: np.ndarray, start: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -100,8 +107,8 @@ def _cumsum_by_group(V: np.ndarray, start: np.ndarray, counts: np.ndarray) -> np
     """
     C = V.copy()
     if len(counts) <= counts.max():
-        for s, c in zip(start.tolist(), counts.tolist()):
-            np.cumsum(V[s:s + c], axis=0, out=C[s:s + c])
+        for s, c in zip(start.tolist(), counts.tolist(), strict=True):
+            np.cumsum(V[s : s + c], axis=0, out=C[s : s + c])
         return C
     rank = np.arange(len(V)) - np.repeat(start, counts)
     by_rank = np.argsort(rank, kind="stable")

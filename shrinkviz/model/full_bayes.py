@@ -15,6 +15,7 @@ Given tau, mu | tau, y ~ N(mu_hat, V_mu) and (eq. 5.17 with mu integrated out)
 the moments of ``posterior(y, v, tau**2)``. So every summary is a 1-D integral over tau and the
 marginal posterior of theta_j (or mu) is a mixture of those normals over p(tau | y).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -23,23 +24,28 @@ import numpy as np
 from scipy import optimize, special
 from scipy.optimize import elementwise
 
-from . import _validate as check
+from . import checks as check
 from ._results import freeze, readonly, result_repr
 
 TAU_PRIORS = ("uniform", "half-cauchy", "half-normal")
 # p(tau | y) falls like tau^-(J + _TAIL[prior]) (uniform: V_mu^(1/2) ~ tau against tau^-J).
 _TAIL = {"uniform": -1, "half-cauchy": 1, "half-normal": np.inf}
-_DROP = 40.0       # the grid covers wherever an integrand is within e^-40 of its peak
-_COARSE = 0.5      # step in log tau of the scan that finds the mode and the extent
-_H_MAX = 0.25      # largest trapezoid step in x (= log tau near the mode)
-_RTOL = 1e-10      # the step is halved until the summaries change by less than this
+_DROP = 40.0  # the grid covers wherever an integrand is within e^-40 of its peak
+_COARSE = 0.5  # step in log tau of the scan that finds the mode and the extent
+_H_MAX = 0.25  # largest trapezoid step in x (= log tau near the mode)
+_RTOL = 1e-10  # the step is halved until the summaries change by less than this
 
 
 @dataclass(frozen=True, repr=False, eq=False)
 class FullBayes:
     """Posterior summaries averaged over p(tau | y) (read-only arrays).
 
-    theta_mean, theta_sd  posterior mean and sd of each theta_j (length J)
+    theta_mean, theta_sd  posterior mean and sd of each theta_j (length J); for a group
+                          without data (v_j = inf), theta_j ~ N(mu, tau^2): mu_mean and
+                          sqrt(mu_sd^2 + E[tau^2 | y]) (inf where E[tau^2 | y] is)
+    B_mean                posterior mean of each shrinkage factor B_j = v_j / (v_j + tau^2),
+                          E[B_j | y] (1 for a group without data): the factor the slider
+                          sets, averaged over p(tau | y)
     mu_mean, mu_sd        of the grand mean mu
     tau_mean, tau_sd      of tau; ``inf`` where the moment diverges: p(tau | y) falls like
                           tau^-(J-1) under the uniform prior and tau^-(J+1) under the
@@ -57,6 +63,7 @@ class FullBayes:
 
     theta_mean: np.ndarray
     theta_sd: np.ndarray
+    B_mean: np.ndarray
     mu_mean: float
     mu_sd: float
     tau_mean: float
@@ -68,8 +75,8 @@ class FullBayes:
     tau_scale: float | None
     _y: np.ndarray
     _v: np.ndarray
-    _mass: np.ndarray      # tau_weights * tau_density: the mixture weights, summing to 1
-    _x: np.ndarray         # the uniform grid behind tau: log tau = _x - exp(_x0 - _x)
+    _mass: np.ndarray  # tau_weights * tau_density: the mixture weights, summing to 1
+    _x: np.ndarray  # the uniform grid behind tau: log tau = _x - exp(_x0 - _x)
     _x0: float
 
     def theta_quantiles(self, probs) -> np.ndarray:
@@ -106,8 +113,9 @@ class FullBayes:
         return np.exp(_to_u(root, self._x0)[0])
 
     def __repr__(self) -> str:
-        numbers = result_repr(self, ("theta_mean", "theta_sd", "mu_mean", "mu_sd", "tau_mean",
-                                     "tau_sd"))
+        numbers = result_repr(
+            self, ("theta_mean", "theta_sd", "mu_mean", "mu_sd", "tau_mean", "tau_sd")
+        )
         return f"{numbers[:-1]}, tau_prior={self.tau_prior!r}, tau_scale={self.tau_scale!r})"
 
 
@@ -132,43 +140,78 @@ def full_bayes(y, v, tau_prior: str = "uniform", tau_scale=None) -> FullBayes:
     halved until the means and sds change by less than 1e-10 relative. Quantiles solve the
     mixture CDF with a bracketing root finder (Chandrupatla's, scipy.optimize.elementwise).
 
+    A group without data (v_j = inf, e.g. n_j = 0) drops out of p(tau | y) and mu, as it
+    drops out of the likelihood; its theta_j is a draw from N(mu, tau^2) averaged over the
+    posterior. Every other number is that of ``full_bayes`` on the groups with data alone.
+
     Parameters
     ----------
-    y : array of J >= 2 finite group estimates.
-    v : array of J sampling variances, > 0 and finite.
+    y : array of J finite group estimates.
+    v : array of J sampling variances, > 0; inf for a group without data. At least 2 groups
+        need data (3 for the uniform prior).
     tau_prior : "uniform", "half-cauchy" or "half-normal".
     tau_scale : the scale of the half-Cauchy or half-normal prior (> 0); None for "uniform".
 
     Returns
     -------
-    FullBayes with theta_mean, theta_sd, mu_mean, mu_sd, tau_mean, tau_sd, the grid tau,
-    tau_density, tau_weights and theta_quantiles(), mu_quantiles(), tau_quantiles().
+    FullBayes with theta_mean, theta_sd, B_mean, mu_mean, mu_sd, tau_mean, tau_sd, the grid
+    tau, tau_density, tau_weights and theta_quantiles(), mu_quantiles(), tau_quantiles().
     """
-    y = check.finite("y", check.float_array("y", y, min_size=2))
-    v = check.positive("v", check.float_array("v", v))
+    y = check.finite("y", check.float_array("y", y))
+    v = check.float_array("v", v)
+    ok = v > 0
+    if not ok.all():
+        j = int(np.flatnonzero(~ok)[0])
+        raise ValueError(
+            f"v must be > 0 (inf for a group without data) (got {float(v[j])!r} at index {j})"
+        )
     check.same_length(y=y, v=v)
     tau_prior = check.choice("tau_prior", tau_prior, TAU_PRIORS)
+    data = v < np.inf
     if tau_prior == "uniform":
         if tau_scale is not None:
             raise check.fail("tau_scale", "None for tau_prior='uniform'", tau_scale)
-        if len(y) < 3:
-            raise check.fail("y", "of length >= 3 for tau_prior='uniform' (p(tau | y) is "
-                             "improper with 2 groups)", f"length {len(y)}")
+        check.groups_with_data(
+            data, need=3, why=" for tau_prior='uniform' (with 2, p(tau | y) is improper)"
+        )
     else:
         if tau_scale is None:
             raise check.fail("tau_scale", f"given (> 0) for tau_prior={tau_prior!r}", None)
         tau_scale = check.scalar("tau_scale", tau_scale, lo=0, lo_open=True)
+        check.groups_with_data(data)
 
-    tail = len(y) + _TAIL[tau_prior]                  # p(tau | y) ~ tau^-tail
-    powers = [m for m in (0, 1, 2) if tail > m + 1]   # E[tau^m] < inf
-    s, x, mass, x0, h = _grid(y, v, tau_prior, tau_scale, powers)
+    yd, vd = y[data], v[data]
+    tail = len(yd) + _TAIL[tau_prior]  # p(tau | y) ~ tau^-tail
+    powers = [m for m in (0, 1, 2) if tail > m + 1]  # E[tau^m] < inf
+    s, x, mass, x0, h = _grid(yd, vd, tau_prior, tau_scale, powers)
     u, log_du = _to_u(x, x0)
     tau = np.exp(u)
     weights = h * tau * np.exp(log_du)
+    s.update(_all_groups(s, data, vd, tau * tau, mass, powers))
     return FullBayes(
-        **s, tau=freeze(tau), tau_density=freeze(mass / weights), tau_weights=freeze(weights),
-        tau_prior=tau_prior, tau_scale=tau_scale,
-        _y=readonly(y), _v=readonly(v), _mass=freeze(mass), _x=freeze(x), _x0=x0)
+        **s,
+        tau=freeze(tau),
+        tau_density=freeze(mass / weights),
+        tau_weights=freeze(weights),
+        tau_prior=tau_prior,
+        tau_scale=tau_scale,
+        _y=readonly(y),
+        _v=readonly(v),
+        _mass=freeze(mass),
+        _x=freeze(x),
+        _x0=x0,
+    )
+
+
+def _all_groups(s, data, v, tau2, mass, powers):
+    """theta_mean, theta_sd and B_mean of every group from those of the groups with data:
+    a group without data has B_j = 1 and theta_j | tau, y ~ N(mu_hat, tau^2 + V_mu), so
+    E = mu_mean and Var = E[tau^2] + mu_sd^2 (mu_sd^2 = E[V_mu] + Var(mu_hat))."""
+    mean, sd, B = np.full(len(data), s["mu_mean"]), np.empty(len(data)), np.ones(len(data))
+    mean[data], sd[data] = s["theta_mean"], s["theta_sd"]
+    B[data] = mass @ (v / (v + tau2[:, None]))
+    sd[~data] = np.sqrt(mass @ tau2 + s["mu_sd"] ** 2) if 2 in powers else np.inf
+    return dict(theta_mean=freeze(mean), theta_sd=freeze(sd), B_mean=freeze(B))
 
 
 def _pooled(y, v, tau2):
@@ -185,7 +228,8 @@ def _theta_given_tau(y, v, tau2):
     The numbers of ``posterior(y, v, tau2)`` at every node at once; (1 - B) v = tau2 B.
     """
     w, mu_hat, V_mu = _pooled(y, v, tau2)
-    B = v * w
+    with np.errstate(invalid="ignore"):
+        B = np.where(v == np.inf, 1.0, v * w)  # inf * 0: a group without data is all prior
     return y - B * (y - mu_hat[:, None]), tau2[:, None] * B + B * B * V_mu[:, None]
 
 
@@ -228,24 +272,27 @@ def _grid(y, v, prior, scale, powers):
     u = np.arange(np.log(small) - 45, np.log(big) + 45, _COARSE)
     g = density(u)
     k = int(np.clip(np.argmax(g), 1, len(u) - 2))
-    mode = optimize.minimize_scalar(lambda x: -density(x)[0], bounds=(u[k - 1], u[k + 1]),
-                                    method="bounded", options={"xatol": 1e-6}).x
+    mode = optimize.minimize_scalar(
+        lambda x: -density(x)[0],
+        bounds=(u[k - 1], u[k + 1]),
+        method="bounded",
+        options={"xatol": 1e-6},
+    ).x
     d = 1e-3
     g3 = density(mode + np.array([-d, 0.0, d]))
     curvature = (2 * g3[1] - g3[0] - g3[2]) / d**2
     h = min(_H_MAX, 0.5 / np.sqrt(curvature)) if curvature > 0 else _H_MAX
-    lo, hi = _extent(np.append(u, mode), np.append(g, g3[1]), np.append(u, mode), powers,
-                     _COARSE)
+    lo, hi = _extent(np.append(u, mode), np.append(g, g3[1]), np.append(u, mode), powers, _COARSE)
     # Below every scale of the problem (and the mode) the integrand is ~ C tau: compress there.
     x0 = min(np.log(small), mode) - 3
-    lo = min(lo, x0 - 6)    # u(x) <= x, and u(x0 - 6) = x0 - 409
+    lo = min(lo, x0 - 6)  # u(x) <= x, and u(x0 - 6) = x0 - 409
 
     previous = None
     for _ in range(20):
         x = mode + h * np.arange(np.floor((lo - mode) / h), np.ceil((hi - mode) / h) + 1)
         u, log_du = _to_u(x, x0)
         g = density(u) + log_du
-        lo, hi = _extent(x, g, u, powers, h)   # trim the tails the coarse scan left
+        lo, hi = _extent(x, g, u, powers, h)  # trim the tails the coarse scan left
         keep = (x >= lo) & (x <= hi)
         x, u, g = x[keep], u[keep], g[keep]
         mass = np.exp(g - g.max())
@@ -265,21 +312,25 @@ def _summaries(y, v, u, mass, powers):
     theta_mean = mass @ theta_m
     mu_mean = mass @ mu_hat
     tau_mean = mass @ tau
-    sd2 = 2 in powers   # V_mu ~ tau^2 / J: mu_sd is finite with E[tau^2]
+    sd2 = 2 in powers  # V_mu ~ tau^2 / J: mu_sd is finite with E[tau^2]
     return dict(
         theta_mean=freeze(theta_mean),
         theta_sd=freeze(np.sqrt(mass @ (theta_var + (theta_m - theta_mean) ** 2))),
         mu_mean=float(mu_mean),
         mu_sd=float(np.sqrt(mass @ (V_mu + (mu_hat - mu_mean) ** 2))) if sd2 else np.inf,
         tau_mean=float(tau_mean) if 1 in powers else np.inf,
-        tau_sd=float(np.sqrt(mass @ (tau - tau_mean) ** 2)) if sd2 else np.inf)
+        tau_sd=float(np.sqrt(mass @ (tau - tau_mean) ** 2)) if sd2 else np.inf,
+    )
 
 
 def _converged(a, b) -> bool:
     """Every summary moved by less than _RTOL relative to its size plus a typical sd."""
     scale = np.median(b["theta_sd"])
-    return all(np.all(np.abs(np.asarray(a[k]) - b[k]) <= _RTOL * (np.abs(b[k]) + scale))
-               for k in a if np.all(np.isfinite(b[k])))
+    return all(
+        np.all(np.abs(np.asarray(a[k]) - b[k]) <= _RTOL * (np.abs(b[k]) + scale))
+        for k in a
+        if np.all(np.isfinite(b[k]))
+    )
 
 
 def _probs(probs) -> np.ndarray:
@@ -295,9 +346,9 @@ def _mixture_quantiles(mass, mean, sd, probs):
 
     The root lies between the smallest and the largest quantile of the components.
     """
-    q = mean[..., None] + sd[..., None] * special.ndtri(probs)   # (N, K, P)
+    q = mean[..., None] + sd[..., None] * special.ndtri(probs)  # (N, K, P)
     lo, hi = q.min(axis=0), q.max(axis=0)
-    pad = 1e-6 * sd.min(axis=0)[:, None]   # F(lo) < p < F(hi) strictly, even when lo == hi
+    pad = 1e-6 * sd.min(axis=0)[:, None]  # F(lo) < p < F(hi) strictly, even when lo == hi
     k = np.broadcast_to(np.arange(mean.shape[1])[:, None], lo.shape)
 
     def excess(x, k, p):

@@ -5,6 +5,7 @@
 Gelman, Carlin, Stern, Dunson, Vehtari & Rubin (2013), *Bayesian Data Analysis*, 3rd ed.
 (BDA3), section 5.4.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from . import _validate as check
+from . import checks as check
 from ._results import freeze, result_repr
 
 
@@ -59,7 +60,7 @@ def shrinkage_factor(v: np.ndarray, tau2: float) -> np.ndarray:
     return B
 
 
-def posterior(y, v, tau2, mu0=None) -> Posterior:
+def posterior(y, v, tau2, mu0=None, *, check_input: bool = True) -> Posterior:
     """Posterior mean and variance of each group mean mu_j (BDA3 section 5.4).
 
     Given mu0 (BDA3 eqs. 5.17):
@@ -82,10 +83,14 @@ def posterior(y, v, tau2, mu0=None) -> Posterior:
     v : array of J sampling variances, >= 0, inf allowed (no data).
     tau2 : between-group variance, >= 0, inf allowed.
     mu0 : the grand mean, or None to estimate it.
+    check_input : False trusts y and v (1-D float64 arrays of one length, y finite, v >= 0),
+        for a caller that checked them once (scikit-learn's ``check_input``); tau2 and mu0
+        are checked always.
     """
-    y = check.finite("y", check.float_array("y", y))
-    v = check.nonnegative("v", check.float_array("v", v), allow_inf=True)
-    check.same_length(y=y, v=v)
+    if check_input:
+        y = check.finite("y", check.float_array("y", y))
+        v = check.nonnegative("v", check.float_array("v", v), allow_inf=True)
+        check.same_length(y=y, v=v)
     tau2 = check.scalar("tau2", tau2, lo=0, allow_inf=True)
     if tau2 == 0 and not v.all():
         j = int(np.flatnonzero(v == 0)[0])
@@ -119,8 +124,9 @@ def _pooled_mean(y: np.ndarray, v: np.ndarray, tau2: float) -> tuple[float, floa
     """
     finite_v = v < np.inf
     if not finite_v.any():
-        raise ValueError("v must be finite for at least one group to estimate mu0 "
-                         "(got v = inf for every group)")
+        raise ValueError(
+            "v must be finite for at least one group to estimate mu0 (got v = inf for every group)"
+        )
     if tau2 == np.inf:
         return float(y[finite_v].mean()), np.inf
     w = 1.0 / (v + tau2)

@@ -3,6 +3,7 @@
 The fixture tests/fixtures/full_bayes.json comes from tests/fixtures/make_full_bayes.py, an
 independent scipy.integrate.quad implementation of the same integrals.
 """
+
 import json
 from pathlib import Path
 
@@ -31,11 +32,12 @@ def test_matches_adaptive_quadrature(name):
     ref = FIXTURE[name]
     fit = full_bayes(ref["y"], ref["v"], ref["tau_prior"], ref["tau_scale"])
     for key in ("theta_mean", "theta_sd", "mu_mean", "mu_sd", "tau_mean", "tau_sd"):
-        expected = np.inf if ref[key] is None else ref[key]   # null: the moment diverges
+        expected = np.inf if ref[key] is None else ref[key]  # null: the moment diverges
         np.testing.assert_allclose(getattr(fit, key), expected, rtol=1e-6, err_msg=key)
     probs = ref["probs"]
-    np.testing.assert_allclose(fit.theta_quantiles(probs)[ref["quantile_groups"]],
-                               ref["theta_quantiles"], rtol=1e-5)
+    np.testing.assert_allclose(
+        fit.theta_quantiles(probs)[ref["quantile_groups"]], ref["theta_quantiles"], rtol=1e-5
+    )
     np.testing.assert_allclose(fit.mu_quantiles(probs), ref["mu_quantiles"], rtol=1e-5)
     np.testing.assert_allclose(fit.tau_quantiles(probs), ref["tau_quantiles"], rtol=1e-5)
 
@@ -62,11 +64,14 @@ def test_density_is_eq_5_21_and_normalised(schools):
     log_p = []
     for t in tau[::7]:
         post = posterior(y, v, t * t)
-        log_p.append(0.5 * np.log(post.mu0_var) - 0.5 * np.log(v + t * t).sum()
-                     - 0.5 * ((y - post.mu0) ** 2 / (v + t * t)).sum())
+        log_p.append(
+            0.5 * np.log(post.mu0_var)
+            - 0.5 * np.log(v + t * t).sum()
+            - 0.5 * ((y - post.mu0) ** 2 / (v + t * t)).sum()
+        )
     ratio = np.log(schools.tau_density[::7]) - log_p
     np.testing.assert_allclose(ratio, ratio[0], atol=1e-9)
-    assert np.all(np.diff(tau) > 0) and tau[0] < 1e-3 and tau[-1] > 1e4   # the tails are covered
+    assert np.all(np.diff(tau) > 0) and tau[0] < 1e-3 and tau[-1] > 1e4  # the tails are covered
 
 
 @pytest.mark.parametrize("tau", [0.0, 1e-3, 3.0, 40.0, 1e6])
@@ -80,14 +85,14 @@ def test_conditional_moments_are_those_of_posterior(tau):
 
 def test_heavy_tails_give_infinite_moments():
     y, v = SCHOOLS.y.to_numpy(), SCHOOLS.v.to_numpy()
-    three = full_bayes(y[:3], v[:3])               # p(tau | y) ~ tau^-2
+    three = full_bayes(y[:3], v[:3])  # p(tau | y) ~ tau^-2
     assert three.tau_mean == np.inf and three.tau_sd == np.inf and three.mu_sd == np.inf
     assert np.all(np.isfinite(three.theta_sd)) and np.isfinite(three.mu_mean)
-    four = full_bayes(y[:4], v[:4])                # ~ tau^-3: a mean but no variance
+    four = full_bayes(y[:4], v[:4])  # ~ tau^-3: a mean but no variance
     assert np.isfinite(four.tau_mean) and four.tau_sd == np.inf and four.mu_sd == np.inf
     five = full_bayes(y[:5], v[:5])
     assert np.isfinite([five.tau_mean, five.tau_sd, five.mu_sd]).all()
-    two = full_bayes(y[:2], v[:2], "half-cauchy", 25)   # ~ tau^-3
+    two = full_bayes(y[:2], v[:2], "half-cauchy", 25)  # ~ tau^-3
     assert np.isfinite(two.tau_mean) and two.tau_sd == np.inf
     assert np.isfinite(full_bayes(y[:2], v[:2], "half-normal", 10).tau_sd)
     # quantiles stay finite and ordered
@@ -101,8 +106,9 @@ def test_small_half_normal_scale_is_complete_pooling():
     fit = full_bayes(y, v, "half-normal", 1e-6)
     np.testing.assert_allclose(fit.theta_mean, pooled.mean, rtol=1e-9)
     np.testing.assert_allclose(fit.theta_sd, np.sqrt(pooled.var), rtol=1e-9)
-    np.testing.assert_allclose([fit.mu_mean, fit.mu_sd], [pooled.mu0, np.sqrt(pooled.mu0_var)],
-                               rtol=1e-9)
+    np.testing.assert_allclose(
+        [fit.mu_mean, fit.mu_sd], [pooled.mu0, np.sqrt(pooled.mu0_var)], rtol=1e-9
+    )
     # E[tau] of a half-normal(s) prior when the likelihood is flat near 0: s sqrt(2 / pi)
     assert fit.tau_mean == pytest.approx(1e-6 * np.sqrt(2 / np.pi), rel=1e-6)
 
@@ -144,10 +150,14 @@ def test_shift_and_scale_equivariance(g, prior, shift, scale):
     np.testing.assert_allclose(b.theta_mean, shift + scale * a.theta_mean, rtol=1e-8, atol=atol)
     np.testing.assert_allclose(b.theta_sd, scale * a.theta_sd, rtol=1e-8)
     np.testing.assert_allclose(b.mu_mean, shift + scale * a.mu_mean, rtol=1e-8, atol=atol)
-    np.testing.assert_allclose([b.mu_sd, b.tau_mean, b.tau_sd],
-                               scale * np.array([a.mu_sd, a.tau_mean, a.tau_sd]), rtol=1e-8)
-    np.testing.assert_allclose(b.tau_quantiles([0.1, 0.9]), scale * a.tau_quantiles([0.1, 0.9]),
-                               rtol=1e-7)
+    np.testing.assert_allclose(
+        [b.mu_sd, b.tau_mean, b.tau_sd],
+        scale * np.array([a.mu_sd, a.tau_mean, a.tau_sd]),
+        rtol=1e-8,
+    )
+    np.testing.assert_allclose(
+        b.tau_quantiles([0.1, 0.9]), scale * a.tau_quantiles([0.1, 0.9]), rtol=1e-7
+    )
 
 
 @settings(max_examples=30, deadline=None)
@@ -163,47 +173,110 @@ def test_permutation_equivariance_and_ordered_quantiles(g, prior, rnd):
     assert np.all(np.diff(a.mu_quantiles([0.05, 0.5, 0.95])) > 0)
 
 
-def test_result_is_frozen_and_inputs_untouched():
-    y, v = np.array([1.0, 2.0, 4.0, 0.0]), np.array([1.0, 2.0, 0.5, 1.0])
-    y0, v0 = y.copy(), v.copy()
-    fit = full_bayes(y, v, "half-cauchy", 1.0)
-    assert np.array_equal(y, y0) and np.array_equal(v, v0)
-    for name in ("theta_mean", "theta_sd", "tau", "tau_density", "tau_weights"):
-        with pytest.raises(ValueError):
-            getattr(fit, name)[0] = 0.0
-    with pytest.raises(AttributeError):
-        fit.mu_mean = 0.0
-    y[0] = 100.0   # the result keeps its own copy
-    np.testing.assert_allclose(fit.theta_quantiles([0.5]),
-                               full_bayes(y0, v0, "half-cauchy", 1.0).theta_quantiles([0.5]))
-    assert repr(fit).startswith("FullBayes(theta_mean=[") and "tau_prior='half-cauchy'" in repr(fit)
-
-
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(tau_prior="flat"), r"tau_prior must be one of 'uniform', 'half-cauchy', "
-                             r"'half-normal' \(got 'flat'\)"),
-    (dict(tau_prior="half-cauchy"), r"tau_scale must be given \(> 0\) for "
-                                    r"tau_prior='half-cauchy' \(got None\)"),
-    (dict(tau_prior="half-normal", tau_scale=0.0), r"tau_scale must be in \(0, inf\] \(got 0.0\)"),
-    (dict(tau_prior="half-normal", tau_scale=-2), r"tau_scale must be in \(0, inf\] \(got -2\)"),
-    (dict(tau_prior="half-normal", tau_scale=np.inf), r"tau_scale must be a finite number"),
-    (dict(tau_prior="half-normal", tau_scale=np.nan), r"tau_scale must be a finite number"),
-    (dict(tau_prior="half-normal", tau_scale="big"), r"tau_scale must be a real number"),
-    (dict(tau_scale=3.0), r"tau_scale must be None for tau_prior='uniform' \(got 3.0\)"),
-    (dict(y=[1.0], v=[1.0], tau_prior="half-normal", tau_scale=1),
-     r"y must be of length >= 2 \(got 'length 1'\)"),
-    (dict(y=[1.0, 2.0], v=[1.0, 1.0]), r"y must be of length >= 3 for tau_prior='uniform'"),
-    (dict(v=[1, 1, 0.0]), r"v must be > 0 and finite \(got 0.0 at index 2\)"),
-    (dict(v=[1, -1, 1.0]), r"v must be > 0 and finite \(got -1.0 at index 1\)"),
-    (dict(v=[1, 1, np.inf]), r"v must be > 0 and finite \(got inf at index 2\)"),
-    (dict(v=[1, np.nan, 1]), r"v must be > 0 and finite \(got nan at index 1\)"),
-    (dict(v=[1, 1]), r"y and v must have the same length \(got y: 3, v: 2\)"),
-    (dict(y=[1, np.nan, 2]), r"y must be finite \(got nan at index 1\)"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (
+            dict(tau_prior="flat"),
+            r"tau_prior must be one of 'uniform', 'half-cauchy', "
+            r"'half-normal' \(got 'flat'\)",
+        ),
+        (
+            dict(tau_prior="half-cauchy"),
+            r"tau_scale must be given \(> 0\) for "
+            r"tau_prior='half-cauchy' \(got None\)",
+        ),
+        (
+            dict(tau_prior="half-normal", tau_scale=0.0),
+            r"tau_scale must be in \(0, inf\] \(got 0.0\)",
+        ),
+        (
+            dict(tau_prior="half-normal", tau_scale=-2),
+            r"tau_scale must be in \(0, inf\] \(got -2\)",
+        ),
+        (dict(tau_prior="half-normal", tau_scale=np.inf), r"tau_scale must be a finite number"),
+        (dict(tau_prior="half-normal", tau_scale=np.nan), r"tau_scale must be a finite number"),
+        (dict(tau_prior="half-normal", tau_scale="big"), r"tau_scale must be a real number"),
+        (dict(tau_scale=3.0), r"tau_scale must be None for tau_prior='uniform' \(got 3.0\)"),
+        (
+            dict(y=[1.0], v=[1.0], tau_prior="half-normal", tau_scale=1),
+            r"at least two groups need data \(got data for 1 group\)",
+        ),
+        (
+            dict(y=[1.0, 2.0], v=[1.0, 1.0]),
+            r"at least three groups need data for tau_prior='uniform' .*\(got data for 2 groups\)",
+        ),
+        (dict(v=[1, 1, np.inf]), r"at least three groups need data for tau_prior='uniform'"),
+        (
+            dict(v=[1, 1, 0.0]),
+            r"v must be > 0 \(inf for a group without data\) \(got 0.0 at "
+            r"index 2\)",
+        ),
+        (dict(v=[1, -1, 1.0]), r"v must be > 0 .*\(got -1.0 at index 1\)"),
+        (dict(v=[1, np.nan, 1]), r"v must be > 0 .*\(got nan at index 1\)"),
+        (dict(v=[1, 1]), r"y and v must have the same length \(got y: 3, v: 2\)"),
+        (dict(y=[1, np.nan, 2]), r"y must be finite \(got nan at index 1\)"),
+    ],
+)
 def test_bad_input_names_the_parameter(kwargs, message):
     args = dict(y=[1.0, 2.0, 3.0], v=[1.0, 1.0, 1.0]) | kwargs
     with pytest.raises(ValueError, match=message):
         full_bayes(**args)
+
+
+@pytest.mark.parametrize("prior, scale", [("uniform", None), ("half-cauchy", 5.0)])
+def test_a_group_without_data_drops_out(prior, scale):
+    """v_j = inf (n_j = 0): p(tau | y), mu and the other groups are those of the groups with
+    data alone, and theta_j ~ N(mu, tau^2) averaged: E = E[mu | y], Var = E[tau^2] + Var(mu)."""
+    y, v = SCHOOLS.y.to_numpy(float), SCHOOLS.v.to_numpy(float)
+    gone = [2, 5]
+    with_inf = full_bayes(y, np.where(np.isin(np.arange(8), gone), np.inf, v), prior, scale)
+    alone = full_bayes(np.delete(y, gone), np.delete(v, gone), prior, scale)
+    keep = np.setdiff1d(np.arange(8), gone)
+    for name in ("theta_mean", "theta_sd", "B_mean"):
+        np.testing.assert_array_equal(getattr(with_inf, name)[keep], getattr(alone, name))
+    for name in ("tau", "tau_density", "mu_mean", "mu_sd", "tau_mean", "tau_sd"):
+        np.testing.assert_array_equal(getattr(with_inf, name), getattr(alone, name))
+    assert np.all(with_inf.theta_mean[gone] == alone.mu_mean)
+    assert np.all(with_inf.B_mean[gone] == 1.0)
+    var = alone.tau_sd**2 + alone.tau_mean**2 + alone.mu_sd**2  # E[tau^2] + Var(mu | y)
+    np.testing.assert_allclose(with_inf.theta_sd[gone] ** 2, var, rtol=1e-10)
+    # its quantiles: those of the mixture of N(mu_hat, tau^2 + V_mu)
+    q = with_inf.theta_quantiles([0.5])
+    assert q[2, 0] == q[5, 0]
+    assert abs(q[2, 0] - alone.mu_quantiles([0.5])[0]) < 0.2 * alone.mu_sd
+
+
+def test_b_mean_is_the_average_shrinkage_factor(schools):
+    """E[B_j | y] = sum over the grid of p(tau | y) * v_j / (v_j + tau^2), against a direct
+    quadrature of eq. 5.21 with scipy.integrate.quad."""
+    from scipy import integrate
+
+    y, v = SCHOOLS.y.to_numpy(float), SCHOOLS.v.to_numpy(float)
+
+    def density(tau):
+        w = 1.0 / (v + tau * tau)
+        mu = w @ y / w.sum()
+        return np.sqrt(1.0 / w.sum() * np.prod(w)) * np.exp(-0.5 * w @ (y - mu) ** 2)
+
+    norm = integrate.quad(density, 0, np.inf, epsabs=0, epsrel=1e-12, limit=500)[0]
+    for j in (0, 4):
+        ref = (
+            integrate.quad(
+                lambda t, j=j: density(t) * v[j] / (v[j] + t * t),
+                0,
+                np.inf,
+                epsabs=0,
+                epsrel=1e-12,
+                limit=500,
+            )[0]
+            / norm
+        )
+        assert schools.B_mean[j] == pytest.approx(ref, rel=1e-8)
+    assert np.all((schools.B_mean > 0) & (schools.B_mean < 1))
+    # more precise groups shrink less on average
+    order = np.argsort(v)
+    assert np.all(np.diff(schools.B_mean[order]) >= 0)
 
 
 @pytest.mark.parametrize("probs", [[0.0, 0.5], [0.5, 1.0], [np.nan], [1.5]])
