@@ -5,7 +5,7 @@ This layer imports numpy and scipy only (a test keeps it so).
 from .effect_sizes import EffectSizes, effect_sizes, effect_sizes_frame
 from .full_bayes import TAU_PRIORS, FullBayes, full_bayes
 from .james_stein import JamesStein, james_stein
-from .meta import Blup, MetaAnalysis, meta_analysis
+from .meta import Blup, LeaveOneOut, MetaAnalysis, meta_analysis
 from .normal import Posterior, posterior, shrinkage_factor
 from .regression import (CompletePooling, NoPooling, PartialPooling, PoolingFit, pooling_fit,
                          pooling_fit_frame)
@@ -15,4 +15,4 @@ __all__ += ["CompletePooling", "NoPooling", "PartialPooling", "PoolingFit", "poo
             "pooling_fit_frame"]
 __all__ += ["FullBayes", "full_bayes", "TAU_PRIORS"]
 __all__ += ["JamesStein", "james_stein"]
-__all__ += ["EffectSizes", "effect_sizes", "effect_sizes_frame"]
+__all__ += ["EffectSizes", "effect_sizes", "effect_sizes_frame", "LeaveOneOut"]

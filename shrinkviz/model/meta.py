@@ -7,6 +7,7 @@ Viechtbauer (2010), Conducting meta-analyses in R with the metafor package, *J. 
 Softw.* 36(3); Knapp & Hartung (2003), *Stat. Med.* 22:2693; Viechtbauer (2007), *Stat. Med.*
 26:37 (Q-profile interval). The estimators of tau2 are in :mod:`shrinkviz.model.tau2`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
+from . import _leave1out
 from . import _validate as check
 from ._results import freeze, readonly, result_repr
 from .normal import posterior
@@ -22,8 +24,22 @@ from .tau2 import ESTIMATORS, dot, q_root, q_stat, trace_p
 METHODS = tuple(ESTIMATORS)
 TESTS = ("z", "knha")
 _FIXED = ("EE", "FE")
-_NUMBERS = ("tau2", "se_tau2", "mu", "se", "ci_lb", "ci_ub", "stat", "pval", "Q", "Q_pval",
-            "I2", "H2", "pi_lb", "pi_ub")
+_NUMBERS = (
+    "tau2",
+    "se_tau2",
+    "mu",
+    "se",
+    "ci_lb",
+    "ci_ub",
+    "stat",
+    "pval",
+    "Q",
+    "Q_pval",
+    "I2",
+    "H2",
+    "pi_lb",
+    "pi_ub",
+)
 
 
 def _reference(test: str, k: int):
@@ -45,6 +61,31 @@ class Blup:
         return result_repr(self, ("pred", "se", "pi_lb", "pi_ub"))
 
 
+_LEAVE1OUT = ("mu", "se", "stat", "pval", "ci_lb", "ci_ub", "Q", "Q_pval", "tau2", "I2", "H2")
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class LeaveOneOut:
+    """The fits without study i, i = 1..k (metafor's ``leave1out``): read-only arrays
+    ``mu, se, stat, pval, ci_lb, ci_ub, Q, Q_pval, tau2, I2, H2`` of length k, entry i the
+    field of ``meta_analysis`` on the other k - 1 studies (same method, test and level)."""
+
+    mu: np.ndarray
+    se: np.ndarray
+    stat: np.ndarray
+    pval: np.ndarray
+    ci_lb: np.ndarray
+    ci_ub: np.ndarray
+    Q: np.ndarray
+    Q_pval: np.ndarray
+    tau2: np.ndarray
+    I2: np.ndarray
+    H2: np.ndarray
+
+    def __repr__(self) -> str:
+        return result_repr(self, _LEAVE1OUT)
+
+
 @dataclass(frozen=True, repr=False, eq=False)
 class MetaAnalysis:
     """A fitted random-effects model (the fields of metafor's ``rma`` object).
@@ -58,7 +99,8 @@ class MetaAnalysis:
     test, level, k  the test ("z" or "knha"), the level of every interval, the studies
     y, v            read-only copies of the data
 
-    ``blup()`` gives the per-study predictions, ``tau2_ci()`` the Q-profile interval of tau2.
+    ``blup()`` gives the per-study predictions, ``tau2_ci()`` the Q-profile interval of tau2,
+    ``leave1out()`` the k fits without one study each.
     """
 
     method: str
@@ -113,8 +155,27 @@ class MetaAnalysis:
             raise check.fail("method", "a random-effects method for tau2_ci", self.method)
         alpha = 1 - self._level(level)
         chi2 = stats.chi2(self.k - 1)
-        return (q_root(self.y, self.v, chi2.isf(alpha / 2)),
-                q_root(self.y, self.v, chi2.ppf(alpha / 2)))
+        return (
+            q_root(self.y, self.v, chi2.isf(alpha / 2)),
+            q_root(self.y, self.v, chi2.ppf(alpha / 2)),
+        )
+
+    def leave1out(self, level=None) -> LeaveOneOut:
+        """The fit without study i for every i, as metafor's ``leave1out()``: what
+        ``meta_analysis(np.delete(y, i), np.delete(v, i), method, test, level)`` gives, but
+        without copying the data k times: O(k) per left-out study for the closed-form tau2
+        (EE, DL, HE, HS, SJ), and a few Newton steps of O(k) each for ML, REML, PM and EB.
+        See :mod:`shrinkviz.model._leave1out`.
+        """
+        level = self._level(level)
+        needed = 2 if self.method in _FIXED and self.test == "z" else 3  # each fit as in rma
+        if self.k < needed:
+            raise ValueError(
+                f"leave1out needs k >= {needed} studies for method={self.method!r},"
+                f" test={self.test!r} (got k = {self.k})"
+            )
+        fits = _leave1out.leave1out(self.y, self.v, self.method, self.test, level, self.tau2)
+        return LeaveOneOut(**{name: freeze(fits[name]) for name in _LEAVE1OUT})
 
     def __repr__(self) -> str:
         head = f"method={self.method!r}, test={self.test!r}, k={self.k}, "
@@ -180,6 +241,24 @@ def meta_analysis(y, v, method="REML", test="z", level=0.95) -> MetaAnalysis:
     pval, crit = float(2 * ref.sf(abs(stat))), float(ref.isf((1 - level) / 2))
     half_pi = float(crit * np.sqrt(var_mu + tau2))
     return MetaAnalysis(
-        method=method, tau2=tau2, se_tau2=se_tau2, mu=mu, se=se, ci_lb=mu - crit * se,
-        ci_ub=mu + crit * se, stat=stat, pval=pval, Q=Q, Q_pval=Q_pval, I2=I2, H2=H2,
-        pi_lb=mu - half_pi, pi_ub=mu + half_pi, test=test, level=level, k=k, y=y, v=v)
+        method=method,
+        tau2=tau2,
+        se_tau2=se_tau2,
+        mu=mu,
+        se=se,
+        ci_lb=mu - crit * se,
+        ci_ub=mu + crit * se,
+        stat=stat,
+        pval=pval,
+        Q=Q,
+        Q_pval=Q_pval,
+        I2=I2,
+        H2=H2,
+        pi_lb=mu - half_pi,
+        pi_ub=mu + half_pi,
+        test=test,
+        level=level,
+        k=k,
+        y=y,
+        v=v,
+    )

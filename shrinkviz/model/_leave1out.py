@@ -1,0 +1,180 @@
+"""The k leave-one-out fits of the random-effects model at once (metafor's ``leave1out``).
+
+Fit i uses the studies j != i. A block of left-out studies I is a matrix of weights
+W[r, j] = 1 / (v_j + tau2_r) with W[r, I_r] = 0, so every sum of :mod:`shrinkviz.model.tau2`
+is a row sum: O(k) per left-out study and no copy of the data per fit. The closed-form
+estimators (EE, DL, HE, HS, SJ) take one or two passes; ML, REML and PM/EB solve their
+estimating equation f(tau2) = 0 for all rows together by Newton's method from the full
+data's tau2, safeguarded by bisection inside a bracket [lo, hi] with f(lo) > 0 >= f(hi)
+(``rtsafe``, Press et al., *Numerical Recipes*, 3rd ed., section 9.4). f falls through 0 at
+the same tau2 as the scalar root search of :mod:`shrinkviz.model.tau2`, and tau2 = 0 where
+f(0) <= 0. With w = 1 / (v + tau2), r = y - mu_w, S_n = sum w^n:
+
+    PM/EB  f = sum w r^2 - (k - 1)          f' = -sum w^2 r^2
+    ML     f = sum w^2 r^2 - S_1            f' = -2 sum w^3 r^2 + 2 (sum w^2 r)^2 / S_1 + S_2
+    REML   f = sum w^2 r^2 - tr(P)          f' = f'_ML - 2 S_3 / S_1 + (S_2 / S_1)^2
+           tr(P) = S_1 - S_2 / S_1
+
+(The derivative uses d mu_w / d tau2 = -sum w^2 r / S_1.)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+_BLOCK = 1 << 20  # matrix entries per block of left-out studies (8 MB of float64)
+_EPS = np.finfo(float).eps
+_MAXITER = 500
+
+
+class _Block:
+    """The left-out studies ``rows`` (fits without study rows[r]), sums over j != rows[r]."""
+
+    def __init__(self, y: np.ndarray, v: np.ndarray, rows: np.ndarray):
+        self.y, self.v, self.rows = y, v, rows
+        self.kept = np.ones((len(rows), len(y)))
+        self.kept[np.arange(len(rows)), rows] = 0.0
+
+    def weights(self, tau2) -> np.ndarray:
+        """W[r, j] = 1 / (v_j + tau2_r), 0 for the left-out study (tau2 a scalar or per row)."""
+        return self.kept / (self.v + np.reshape(tau2, (-1, 1)))
+
+    def residuals(self, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per row: sum w, mu_w = sum w y / sum w and r = y - mu_w (two passes: no sum w y^2
+        that would cancel)."""
+        sw = w.sum(axis=1)
+        mu = np.einsum("ij,j->i", w, self.y) / sw  # not BLAS: see tau2.dot
+        return sw, mu, self.y - mu[:, None]
+
+    def sub(self, active: np.ndarray) -> _Block:
+        out = object.__new__(_Block)
+        out.y, out.v, out.rows, out.kept = self.y, self.v, self.rows[active], self.kept[active]
+        return out
+
+
+def _q(w: np.ndarray, r: np.ndarray) -> np.ndarray:
+    return np.einsum("ij,ij->i", w * r, r)
+
+
+def _trace_p(w: np.ndarray, sw: np.ndarray) -> np.ndarray:
+    return sw - np.einsum("ij,ij->i", w, w) / sw
+
+
+def _unweighted(b: _Block) -> tuple[np.ndarray, np.ndarray]:
+    """sum (y - ybar)^2 and sum v over the kept studies."""
+    r = b.residuals(b.kept)[2]
+    return _q(b.kept, r), b.kept @ b.v
+
+
+def _closed_form(method: str, b: _Block, k1: int) -> np.ndarray:
+    """tau2 of each fit for EE, DL, HE, HS, SJ (formulas of :mod:`shrinkviz.model.tau2`)."""
+    if method in ("EE", "FE"):
+        return np.zeros(len(b.rows))
+    if method in ("HE", "SJ"):
+        rss, sv = _unweighted(b)
+        if method == "HE":
+            return np.maximum(0.0, (rss - sv * (k1 - 1) / k1) / (k1 - 1))
+        tau2_0 = rss / k1
+        w = b.weights(tau2_0)
+        return tau2_0 * _q(w, b.residuals(w)[2]) / (k1 - 1)
+    w = b.weights(0.0)
+    sw, _, r = b.residuals(w)
+    q = _q(w, r)
+    if method == "DL":
+        return np.maximum(0.0, (q - (k1 - 1)) / _trace_p(w, sw))
+    return np.maximum(0.0, (q - k1) / sw)  # HS
+
+
+def _equation(method: str, b: _Block, tau2: np.ndarray, k1: int):
+    """f and f' of the module docstring, per row of the block."""
+    w = b.weights(tau2)
+    sw, _, r = b.residuals(w)
+    wr = w * r
+    if method in ("PM", "EB"):
+        return _q(w, r) - (k1 - 1), -np.einsum("ij,ij->i", wr, wr)
+    w2r = w * wr
+    s2 = np.einsum("ij,ij->i", w, w)
+    f = np.einsum("ij,ij->i", wr, wr)
+    df = -2 * np.einsum("ij,ij->i", w2r, wr) + 2 * w2r.sum(axis=1) ** 2 / sw + s2
+    if method == "ML":
+        return f - sw, df
+    s3 = np.einsum("ij,ij,ij->i", w, w, w)
+    return f - (sw - s2 / sw), df - 2 * s3 / sw + (s2 / sw) ** 2
+
+
+def _iterative(method: str, b: _Block, k1: int, start: float) -> np.ndarray:
+    """The root of f per row (0 where f(0) <= 0), safeguarded Newton (rtsafe)."""
+    tau2 = np.zeros(len(b.rows))
+    f0, _ = _equation(method, b, 0.0, k1)
+    active = np.flatnonzero(f0 > 0)
+    lo = np.zeros(len(active))
+    hi = np.full(len(active), np.inf)
+    x = np.full(len(active), start if start > 0 else float(b.v.mean()))
+    step_before = np.full(len(active), np.inf)
+    for _ in range(_MAXITER):
+        if not len(active):
+            return tau2
+        f, df = _equation(method, b.sub(active), x, k1)
+        up = f > 0
+        lo, hi = np.where(up, x, lo), np.where(up, hi, x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            newton = x - f / df
+        # Newton's step unless it leaves the bracket or shrinks too slowly; then bisect, or
+        # grow the bracket while no upper end is known.
+        ok = (newton > lo) & (newton < hi) & (np.abs(2 * f) <= np.abs(step_before * df))
+        fallback = np.where(np.isfinite(hi), (lo + hi) / 2, 4 * np.maximum(x, b.v.mean()))
+        new = np.where(ok, newton, fallback)
+        step_before = np.abs(new - x)
+        done = (f == 0) | (step_before <= 4 * _EPS * new) | (hi - lo <= 4 * _EPS * lo)
+        x = np.where(f == 0, x, new)
+        tau2[active[done]] = x[done]
+        keep = ~done
+        active, lo, hi, x, step_before = (a[keep] for a in (active, lo, hi, x, step_before))
+    raise RuntimeError(f"leave1out: the {method} estimating equation did not converge")
+
+
+def leave1out(y, v, method: str, test: str, level: float, tau2_full: float) -> dict:
+    """Arrays of length k: tau2, mu, se, stat, pval, ci_lb, ci_ub, Q, Q_pval, I2, H2 of the
+    fit without study i, each as :func:`shrinkviz.model.meta.meta_analysis` computes it."""
+    k = len(y)
+    k1 = k - 1
+    ref = stats.t(k1 - 1) if test == "knha" else stats.norm
+    crit = float(ref.isf((1 - level) / 2))
+    names = ("tau2", "mu", "se", "Q", "I2", "H2")
+    out = {name: np.empty(k) for name in names}
+    per_block = max(1, _BLOCK // k)
+    for start in range(0, k, per_block):
+        rows = np.arange(start, min(k, start + per_block))
+        b = _Block(y, v, rows)
+        if method in ("ML", "REML", "PM", "EB"):
+            tau2 = _iterative(method, b, k1, tau2_full)
+        else:
+            tau2 = _closed_form(method, b, k1)
+        w = b.weights(tau2)
+        sw, mu, r = b.residuals(w)
+        var_mu = 1.0 / sw
+        if test == "knha":
+            rss = _q(w, r)
+            var_mu *= np.where(rss > _EPS, rss / (k1 - 1), 0.0)
+        w_ee = b.weights(0.0)
+        sw_ee, _, r_ee = b.residuals(w_ee)
+        Q = np.maximum(0.0, _q(w_ee, r_ee))
+        if k1 == 1:
+            I2, H2 = np.zeros(len(rows)), np.ones(len(rows))
+        elif method in ("EE", "FE"):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                I2 = np.where(Q > 0, np.maximum(0.0, 100 * (Q - k1 + 1) / Q), 0.0)
+            H2 = Q / (k1 - 1)
+        else:
+            vt = (k1 - 1) / _trace_p(w_ee, sw_ee)
+            I2, H2 = 100 * tau2 / (vt + tau2), tau2 / vt + 1
+        for name, value in zip(names, (tau2, mu, np.sqrt(var_mu), Q, I2, H2), strict=True):
+            out[name][rows] = value
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["stat"] = out["mu"] / out["se"]
+    out["pval"] = 2 * ref.sf(np.abs(out["stat"]))
+    out["ci_lb"] = out["mu"] - crit * out["se"]
+    out["ci_ub"] = out["mu"] + crit * out["se"]
+    out["Q_pval"] = stats.chi2.sf(out["Q"], k1 - 1) if k1 > 1 else np.ones(k)
+    return out
