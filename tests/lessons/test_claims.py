@@ -349,3 +349,72 @@ def test_lesson03_clay():
     assert first["floor"] == 1
     stated(L03, "measured on the first floor with a low reading (log radon "
                 f"${first['log_radon']:.2f}$)")
+
+
+# ---- lesson 05 -----------------------------------------------------------------------------------
+
+L05 = "05-your-data"
+
+
+def _survey():
+    import io
+
+    import nbformat
+    import pandas as pd
+
+    nb = nbformat.read(NOTEBOOKS / f"{L05}.ipynb", as_version=4)
+    src = next(c.source for c in nb.cells if c.source.startswith("csv_text"))
+    text = src.split('"""')[1]
+    return pd.read_csv(io.StringIO(text))
+
+
+def test_lesson05_centring():
+    survey = _survey()
+    stated(L05, f"only {(survey['hours'] == 0).sum()} of the {len(survey)} students studied 0 hours")
+    fit = sv.pooling_fit_frame(survey, x="hours", y="score", group="classroom")
+    c = survey.assign(hours_c=survey["hours"] - survey["hours"].mean())
+    fit_c = sv.pooling_fit_frame(c, x="hours_c", y="score", group="classroom")
+    mean = survey["hours"].mean()
+    # "every intercept moves by its slope times the mean hours; sigma2, tau2, slopes the same"
+    np.testing.assert_allclose(fit_c.partial.alpha, np.asarray(fit.partial.alpha)
+                               + fit.partial.beta * mean, rtol=1e-8)
+    np.testing.assert_allclose(fit_c.none.alpha, np.asarray(fit.none.alpha)
+                               + fit.none.beta * mean, rtol=1e-8)
+    np.testing.assert_allclose([fit_c.sigma2, fit_c.tau2, fit_c.partial.beta],
+                               [fit.sigma2, fit.tau2, fit.partial.beta], rtol=1e-6)
+    stated(L05, f"REML estimates from {len(survey)} students in {survey['classroom'].nunique()} "
+                "classrooms")
+
+
+def test_lesson05_ci_to_se():
+    from scipy import stats
+
+    q = stats.t.ppf(0.975, df=12 + 12 - 2)
+    stated(L05, f"for example {q:.2f} for 12 + 12 people",
+           f"about {100 * (q / 1.96 - 1):.0f}% too large")
+    studies = sv.data.teacher_expectancy()
+    both = min(studies["n1i"].min(), studies["n2i"].min())
+    stated(L05, f"with as few as {both} pupils per group")
+
+
+def test_lesson05_meta_analysis():
+    studies = sv.data.teacher_expectancy()
+    y, v = studies["yi"], studies["vi"]
+    z = sv.meta_analysis(y, v, "REML")
+    kh = sv.meta_analysis(y, v, "REML", test="knha")
+    assert f"{z.mu:.4f}" == "0.0837" and round(z.I2) == 42  # the issue's published numbers
+    stated(L05, f"The average effect is {z.mu:.3f}",
+           f"from {z.ci_lb:.3f} to {z.ci_ub:.3f} by the default method",
+           f"from {kh.ci_lb:.3f} to {kh.ci_ub:.3f} by Knapp-Hartung",
+           f"({z.pi_lb:.2f} to {z.pi_ub:.2f}, or {kh.pi_lb:.2f} to {kh.pi_ub:.2f} with the $t$")
+    assert kh.ci_ub - kh.ci_lb > z.ci_ub - z.ci_lb
+    assert z.pi_lb < 0 < z.pi_ub and z.pi_ub - z.pi_lb > 2 * (z.ci_ub - z.ci_lb)
+    # the two Pellegrini & Hicks studies have distinct labels, told apart by the tester
+    assert studies["label"].is_unique
+    ph = studies[studies["author"] == "Pellegrini & Hicks"]
+    assert list(ph["label"]) == [f"Pellegrini & Hicks ({t})" for t in ph["tester"]]
+    # "the effect mostly in studies with little prior contact"
+    little = studies["weeks"] <= 1
+    few, many = (sv.meta_analysis(y[m], v[m]).mu for m in (little, ~little))
+    assert few > 0.3 and abs(many) < 0.05
+    stated(L05, f"{len(studies)} studies as exchangeable")
