@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..model import _validate as check
 
-__all__ = ["eight_schools", "bcg", "radon", "baseball", "rat_tumors", "surgical",
+__all__ = ["eight_schools", "bcg", "radon", "sleepstudy", "baseball", "rat_tumors", "surgical",
            "teacher_expectancy", "simulate_groups"]
 
 
@@ -45,6 +45,12 @@ def radon() -> pd.DataFrame:
     ``floor`` is 0 for a basement measurement, 1 for the first floor.
     """
     return _read("radon")
+
+
+def sleepstudy() -> pd.DataFrame:
+    """Belenky et al. (2003) as lme4's ``sleepstudy``: 18 subjects' mean ``Reaction`` time (ms)
+    on ``Days`` 0..9 of sleep deprivation; ``Subject`` is a string label (e.g. "308")."""
+    return _read("sleepstudy").astype({"Subject": str})
 
 
 def baseball() -> pd.DataFrame:
