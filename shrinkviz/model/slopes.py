@@ -1,0 +1,581 @@
+"""Varying intercepts and slopes: complete-, no- and partial-pooling lines, each group its own.
+
+    y_ij = alpha_j + beta_j x_ij + e_ij,   e_ij ~ N(0, sigma2),   (alpha_j, beta_j) ~ N(mu, Sigma)
+
+Gelman & Hill (2007), *Data Analysis Using Regression and Multilevel/Hierarchical Models*,
+ch. 13 (radon's floor slope by county); lme4's ``lmer(y ~ x + (1 + x | group))`` with
+``sleepstudy`` (Bates, Maechler, Bolker & Walker 2015, J. Stat. Softw. 67(1), section 3).
+
+Every group enters only through its sums (n_j, means, within-group sums of squares and
+products), and every per-group quantity is a closed-form 2x2 expression evaluated for all
+groups at once, so a fit at given (sigma2, Sigma) costs O(J), never O(N). With
+A_j = X_j'X_j (X_j = [1, x] of group j), D_j = det A_j = n_j Wxx_j and t_j = tr(Sigma A_j):
+
+    det(sigma2 I + Sigma A_j) = sigma2 (sigma2 + t_j) + det(Sigma) D_j               (den_j)
+    X_j'V_j^-1 X_j = (sigma2 A_j + D_j adj Sigma) / den_j,   V_j = sigma2 I + X_j Sigma X_j'
+    Var(b_j | y, mu) = sigma2 (sigma2 Sigma + det(Sigma) adj A_j) / den_j
+
+(2x2 identities: adj M = tr(M) I - M and M Sigma M = tr(Sigma M) M - det(M) adj Sigma).
+A group whose x is constant (or with one row) has D_j = 0 and the same formulas with sigma2
+cancelled, so sigma2 = 0 (no pooling) stays exact for it too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import optimize
+
+from . import checks as check
+from ._results import freeze, readonly, result_repr
+from ._suffstats import CumulativeSums, GroupStats
+from .frames import read_columns
+from .regression import CompletePooling, _encode, _labels, _sizes
+
+__all__ = ["SlopesNoPooling", "SlopesPartialPooling", "SlopesFit", "slopes_fit", "slopes_fit_frame"]
+
+METHODS = ("REML", "ML")
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class SlopesNoPooling:
+    """One OLS line per group (``lm(y ~ x)`` on the group's rows alone).
+
+    alpha, beta  intercepts and slopes, nan where ``missing``
+    missing      True for a group with fewer than 2 rows or whose x does not vary
+    """
+
+    alpha: np.ndarray
+    beta: np.ndarray
+    missing: np.ndarray
+
+    def __repr__(self) -> str:
+        return result_repr(self, ("alpha", "beta", "missing"))
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class SlopesPartialPooling:
+    """The multilevel line of each group: alpha_j + beta_j x (lme4's ``coef``).
+
+    mu           the GLS estimate (mu_alpha, mu_beta) of the fixed effects (lme4's ``fixef``)
+    alpha, beta  the BLUPs of each group's intercept and slope
+    cov          each group's 2x2 conditional covariance of (alpha_j, beta_j) given y and mu,
+                 shape (J, 2, 2) (lme4's ``condVar``); Sigma for a group without rows
+    """
+
+    mu: np.ndarray
+    alpha: np.ndarray
+    beta: np.ndarray
+    cov: np.ndarray
+
+    def __repr__(self) -> str:
+        return result_repr(self, ("mu", "alpha", "beta"))
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class SlopesFit:
+    """Complete-, no- and partial-pooling fits with varying intercepts and slopes.
+
+    groups   the group labels, in order of first appearance in the data
+    n        the number of rows used in each group
+    sigma2   the within-group variance
+    Sigma    the 2x2 covariance of (alpha_j, beta_j) (estimated by ``method`` when not given)
+    """
+
+    complete: CompletePooling
+    none: SlopesNoPooling
+    partial: SlopesPartialPooling
+    sigma2: float
+    Sigma: np.ndarray
+    groups: np.ndarray
+    n: np.ndarray
+    method: str
+    _sums: CumulativeSums = field(repr=False)
+    _stats: GroupStats = field(repr=False)
+
+    @property
+    def tau_alpha(self) -> float:
+        """Standard deviation of the intercepts, sqrt(Sigma[0, 0])."""
+        return float(np.sqrt(self.Sigma[0, 0]))
+
+    @property
+    def tau_beta(self) -> float:
+        """Standard deviation of the slopes, sqrt(Sigma[1, 1])."""
+        return float(np.sqrt(self.Sigma[1, 1]))
+
+    @property
+    def rho(self) -> float:
+        """Correlation of intercepts and slopes; nan when a variance is 0 (as lme4's VarCorr)."""
+        sd = self.tau_alpha * self.tau_beta
+        return float(np.clip(self.Sigma[0, 1] / sd, -1.0, 1.0)) if sd > 0 else np.nan
+
+    @property
+    def group_index(self) -> np.ndarray:
+        """Index into ``groups`` of each data row (read-only, length N)."""
+        return self._sums.code
+
+    @property
+    def row_rank(self) -> np.ndarray:
+        """Rank of each data row inside its group in data order (0 for a group's first row).
+        Row i is used by ``update(n=n)`` when ``row_rank[i] < n[group_index[i]]``."""
+        return self._sums.rank
+
+    def update(self, sigma2=None, Sigma=None, n=None) -> SlopesFit:
+        """The fits for other variance components or other per-group sizes, in O(J).
+
+        ``n[j]`` uses the first n[j] rows of group j in data order (0 <= n[j] <= its rows);
+        sigma2, Sigma or n left None keep this fit's values (variances are not re-estimated).
+        """
+        sigma2 = self.sigma2 if sigma2 is None else check.scalar("sigma2", sigma2, lo=0)
+        Sigma = self.Sigma if Sigma is None else _covariance(Sigma)
+        _check_pair(sigma2, Sigma)
+        if n is None:
+            return _assemble(self._sums, self._stats, self.groups, sigma2, Sigma, self.method)
+        n = _sizes(n, self._sums.counts)
+        stats = self._sums.at(n)
+        if not (stats.Wxx > 0).any():
+            raise ValueError(
+                "n must keep x varying within at least one group (got x constant "
+                "within every group over the rows kept)"
+            )
+        return _assemble(self._sums, stats, self.groups, sigma2, Sigma, self.method)
+
+    def deviance(self) -> float:
+        """-2 log likelihood (ML) or -2 log restricted likelihood (REML) at (sigma2, Sigma),
+        as lme4's ``deviance(fit)`` / ``REMLcrit(fit)``; inf at sigma2 = 0."""
+        if self.sigma2 == 0:
+            return np.inf
+        m = _Moments(self._stats)
+        S = m.centred(self.Sigma)[[0, 0, 1], [0, 1, 1]] / self.sigma2
+        return float(_criterion(m, S, self.sigma2, self.method == "REML")[0])
+
+    def __repr__(self) -> str:
+        return (
+            result_repr(self, ("sigma2", "tau_alpha", "tau_beta", "rho", "groups", "n"))
+            + f"\n  complete={self.complete!r}\n  none={self.none!r}"
+            + f"\n  partial={self.partial!r}"
+        )
+
+
+def slopes_fit(x, y, group, sigma2=None, Sigma=None, method: str = "REML") -> SlopesFit:
+    """Complete-, no- and partial-pooling lines of ``y ~ x``, intercepts and slopes by group.
+
+    Given (sigma2, Sigma), with G_j = X_j'V_j^-1 X_j and h_j = X_j'V_j^-1 y_j (closed form,
+    see the module docstring), the fixed effects are the GLS mu = (sum G_j)^-1 sum h_j and
+    each group's pair is the BLUP (alpha_j, beta_j) = mu + Sigma (h_j - G_j mu)
+    (Henderson's mixed-model equations; Gelman & Hill 2007, 13.1). Sigma = 0 is complete
+    pooling (every pair equals mu, the OLS line), sigma2 = 0 no pooling (each group with
+    varying x keeps its own OLS line).
+
+    Unknown (sigma2, Sigma) maximize the REML or ML likelihood as lme4 does (Bates et al.
+    2015, section 3.4): sigma2 profiled out, Sigma / sigma2 = L L' with L lower triangular,
+    its diagonal >= 0 (lme4's theta), minimized with scipy's L-BFGS-B on the analytic
+    gradient. The boundary (a zero variance, or a correlation of +-1) is reached as lme4
+    reaches it, by the bounds, and checked: each face is optimized on its own and the best
+    criterion wins.
+
+    Parameters
+    ----------
+    x, y : 1-D arrays of N finite numbers; x must vary within at least one group.
+    group : N labels (any hashable values); at least 2 distinct ones.
+    sigma2 : within-group variance, >= 0 and finite, or None to estimate it.
+    Sigma : 2x2 covariance of (alpha_j, beta_j): symmetric, positive semi-definite, finite
+        (positive definite when sigma2 = 0), or None to estimate it.
+    method : "REML" or "ML", for the variances not given.
+    """
+    x = check.finite("x", check.float_array("x", x))
+    y = check.finite("y", check.float_array("y", y))
+    group = _labels(group)
+    check.same_length(x=x, y=y, group=group)
+    method = check.choice("method", method, METHODS)
+    labels, code = _encode(group)
+    sums = CumulativeSums(code, len(labels), x, y)
+    stats = sums.at(sums.counts)
+    if not (stats.Wxx > 0).any():
+        raise ValueError(
+            "x must vary within at least one group (got x constant within every group)"
+        )
+    sigma2 = None if sigma2 is None else check.scalar("sigma2", sigma2, lo=0)
+    Sigma = None if Sigma is None else _covariance(Sigma)
+    if sigma2 is None or Sigma is None:
+        sigma2, Sigma = _estimate(stats, method == "REML", sigma2, Sigma)
+    _check_pair(sigma2, Sigma)
+    return _assemble(sums, stats, freeze(labels), sigma2, Sigma, method)
+
+
+def slopes_fit_frame(
+    df, *, x: str, y: str, group: str, sigma2=None, Sigma=None, method: str = "REML"
+) -> SlopesFit:
+    """``slopes_fit`` on the columns ``x``, ``y`` and ``group`` of a data frame.
+
+    Any object whose ``df[name].to_numpy()`` gives a column works (a pandas DataFrame);
+    x and y must hold numbers. A missing value is refused with its column and its row
+    (``shrinkviz.model.frames.read_columns``).
+    """
+    cols = read_columns(df, x=x, y=y, group=group)
+    return slopes_fit(
+        cols["x"], cols["y"], cols["group"], sigma2=sigma2, Sigma=Sigma, method=method
+    )
+
+
+# --- validation -------------------------------------------------------------------------
+
+
+def _covariance(Sigma) -> np.ndarray:
+    """A read-only float copy of a 2x2 symmetric positive semi-definite finite matrix."""
+    try:
+        S = np.array(Sigma, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise check.fail("Sigma", "a 2x2 matrix of numbers", Sigma) from None
+    if S.shape != (2, 2):
+        raise ValueError(f"Sigma must be a 2x2 matrix (got shape {S.shape})")
+    if not np.isfinite(S).all():
+        raise check.fail("Sigma", "finite", S)
+    scale = max(abs(S[0, 0]), abs(S[1, 1]), abs(S[0, 1]), abs(S[1, 0]))
+    if abs(S[0, 1] - S[1, 0]) > 1e-12 * scale:
+        raise check.fail("Sigma", "symmetric", S)
+    det = S[0, 0] * S[1, 1] - S[0, 1] * S[0, 1]
+    if S[0, 0] < 0 or S[1, 1] < 0 or det < -1e-12 * scale * scale:
+        raise check.fail("Sigma", "positive semi-definite (variances >= 0, |rho| <= 1)", S)
+    # a correlation that rounding put a hair beyond +-1 is +-1
+    S[0, 1] = S[1, 0] = np.clip(S[0, 1], -np.sqrt(S[0, 0] * S[1, 1]), np.sqrt(S[0, 0] * S[1, 1]))
+    return freeze(S)
+
+
+def _check_pair(sigma2: float, Sigma: np.ndarray) -> None:
+    if sigma2 == 0 and not _det(Sigma) > 0:
+        raise ValueError(
+            f"Sigma must be positive definite when sigma2 = 0 (got Sigma = "
+            f"{check._shown(Sigma)} with determinant {_det(Sigma)!r})"
+        )
+
+
+def _det(S) -> float:
+    return float(S[0, 0] * S[1, 1] - S[0, 1] * S[0, 1])
+
+
+# --- per-group moments ------------------------------------------------------------------
+#
+# A symmetric 2x2 matrix per group is stored as a (3, J) array of its entries (11, 12, 22),
+# a 2-vector per group as a (2, J) array, so that each step is one numpy operation over J.
+
+
+class _Moments:
+    """What the fits need of each group, in x centred at its mean xc and y taken relative to
+    the complete-pooling (OLS) line a0 + b0 (x - xc), so sums of squares do not cancel.
+
+    A = X'X; D = det A = n Wxx; c = X'r (r: the residuals of the OLS line); own = the
+    group's own OLS line minus the OLS line (0 where D = 0); e = adj(A) c = D own;
+    RSS = the group's own residual sum of squares (Wyy where x is constant);
+    q = c'A^+ c, the sum of squares its own line takes out of r.
+    """
+
+    def __init__(self, s: GroupStats):
+        n = s.n.astype(np.float64)
+        self.N = s.N
+        self.xc = float(n @ s.xbar) / s.N
+        self.a0 = float(n @ s.ybar) / s.N
+        xb = np.where(s.n > 0, s.xbar - self.xc, 0.0)
+        yb = np.where(s.n > 0, s.ybar - self.a0, 0.0)
+        nxb = n * xb
+        Sxx = s.Wxx_sum + nxb @ xb
+        self.b0 = float((s.Wxy_sum + nxb @ yb) / Sxx)
+        rbar = yb - self.b0 * xb
+        Wxr = s.Wxy - self.b0 * s.Wxx
+        self.line = s.Wxx > 0
+        Wxx = np.where(self.line, s.Wxx, 1.0)
+        k = np.where(self.line, Wxr / Wxx, 0.0)
+        self.empty = s.n == 0
+        self.D = n * s.Wxx
+        self.A = np.stack([n, nxb, s.Wxx + nxb * xb])
+        self.c = np.stack([n * rbar, Wxr + nxb * rbar])
+        self.own = np.stack([rbar - xb * k, k])
+        self.e = self.D * self.own
+        self.q = n * rbar * rbar + k * Wxr
+        self.RSS_sum = float(
+            np.maximum(np.where(self.line, s.Wyy - s.Wxy * s.Wxy / Wxx, s.Wyy), 0.0).sum()
+        )
+        # the columns of the criterion: A (3 rows), D, c (2), e (2), q, D own own' (3)
+        self.Z = np.vstack(
+            [
+                self.A,
+                self.D,
+                self.c,
+                self.e,
+                self.q,
+                self.D * self.own[[0, 0, 1]] * self.own[[0, 1, 1]],
+            ]
+        )
+        self.sx = float(np.sqrt(Sxx / s.N))  # the scale of x, for the optimizer's variables
+        self.T = np.array([[1.0, self.xc], [0.0, 1.0]])  # (alpha, beta) -> (alpha at xc, beta)
+
+    def centred(self, Sigma: np.ndarray) -> np.ndarray:
+        return self.T @ Sigma @ self.T.T
+
+    def uncentred(self, S: np.ndarray) -> np.ndarray:
+        Ti = np.array([[1.0, -self.xc], [0.0, 1.0]])
+        return Ti @ S @ Ti.T
+
+
+def _gls(m: _Moments, sigma2: float, S: np.ndarray):
+    """The GLS pieces at (sigma2, S), S a 2x2 covariance in centred x.
+
+    den_j = s_j (sigma2 + t_j) + det(S) D_j with s_j = sigma2 where D_j > 0 and 1 where
+    D_j = 0 (there the common factor sigma2 is cancelled), so that
+    G_j = X'V^-1 X = (s_j A_j + D_j adj S) / den_j and h_j = X'V^-1 r = (s_j c_j + adj S e_j)
+    / den_j. Also returns the sums of G and h and delta = (sum G)^-1 sum h, the GLS fixed
+    effects minus the OLS line.
+    """
+    dS = max(S[0, 0] * S[1, 1] - S[0, 1] * S[0, 1], 0.0)
+    adjS = np.array([[S[1, 1], -S[0, 1]], [-S[0, 1], S[0, 0]]])
+    t = np.array([S[0, 0], 2.0 * S[0, 1], S[1, 1]]) @ m.A
+    s = np.where(m.line, sigma2, 1.0)
+    den = s * (sigma2 + t) + dS * m.D
+    if sigma2 == 0:
+        den[m.empty] = 1.0  # an empty group: G = h = 0
+    inv = 1.0 / den
+    G = (s * m.A + np.outer(adjS[[0, 0, 1], [0, 1, 1]], m.D)) * inv
+    h = (s * m.c + adjS @ m.e) * inv
+    Gsum, hsum = G.sum(1), h.sum(1)
+    if S.any():
+        delta = np.linalg.solve(np.array([[Gsum[0], Gsum[1]], [Gsum[1], Gsum[2]]]), hsum)
+    else:
+        delta = np.zeros(2)  # the GLS at Sigma = 0 is the OLS line itself
+    return den, inv, s, dS, G, h, Gsum, hsum, delta
+
+
+def _criterion(m: _Moments, S, sigma2, reml: bool, grad: bool = False):
+    """-2 log (restricted) likelihood at the relative covariance S = Sigma / sigma2 (centred
+    x, given as its entries (S11, S12, S22)), sigma2 given or None (profiled out:
+    sigma2 = Q / dof). lme4's deviance (ML, dof = N) and REML criterion (dof = N - 2),
+    Bates et al. (2015) eqs. (34) and (41):
+
+        sum_j log det(I + S A_j) [+ log det sum_j G_j]  +  dof log(2 pi sigma2) + Q / sigma2
+
+    with den_j = det(I + S A_j) = 1 + tr(S A_j) + det(S) D_j, G_j = X_j'V_j^-1 X_j =
+    (A_j + D_j adj S) / den_j and h_j = X_j'V_j^-1 r_j = (c_j + adj S e_j) / den_j in units
+    of sigma2, delta = (sum G)^-1 sum h, and Q = sum_j (r_j - X_j delta)'V_j^-1(...) =
+    sum_j [RSS_j + (q_j + D_j own_j' adj S own_j) / den_j] - h'delta (every term >= 0 but
+    the last, which is small because r is taken from the OLS line). All sums over j are one
+    product of the (12, J) table m.Z with 1 / den. Returns (value, Q).
+
+    With ``grad`` also M, the symmetric derivative matrix (d value = tr(M dS)) as its entries
+    (11, 12, 22):
+
+        M = sum_j G_j - [sum_j G_j (sum G)^-1 G_j] - (dof / Q or 1 / sigma2) sum_j w_j w_j'
+
+    with w_j = h_j - G_j delta (d log det(I + S A) = tr(G dS), dV^-1 = -V^-1 X dS X'V^-1,
+    and Q is minimal in delta, so delta does not move it to first order).
+    """
+    s11, s12, s22 = S
+    dS = max(s11 * s22 - s12 * s12, 0.0)
+    Z = m.Z
+    den = 1.0 + np.array([s11, 2.0 * s12, s22, dS]) @ Z[:4]
+    inv = 1.0 / den
+    z = Z @ inv
+    G = (z[0] + s22 * z[3], z[1] - s12 * z[3], z[2] + s11 * z[3])
+    h = (z[4] + s22 * z[6] - s12 * z[7], z[5] - s12 * z[6] + s11 * z[7])
+    detG = G[0] * G[2] - G[1] * G[1]
+    d = ((G[2] * h[0] - G[1] * h[1]) / detG, (G[0] * h[1] - G[1] * h[0]) / detG)
+    Q = m.RSS_sum + z[8] + s22 * z[9] - 2.0 * s12 * z[10] + s11 * z[11] - h[0] * d[0] - h[1] * d[1]
+    dof = m.N - 2 if reml else m.N
+    val = float(np.log(den).sum())
+    if reml:
+        val += np.log(detG)
+    if sigma2 is None:
+        val += dof * (1.0 + np.log(2.0 * np.pi * Q / dof))
+    else:
+        val += dof * np.log(2.0 * np.pi * sigma2) + Q / sigma2
+    if not grad:
+        return val, Q
+    kq = dof / Q if sigma2 is None else 1.0 / sigma2
+    # w_j = h_j - G_j delta and G_j as linear combinations of the rows of Z, over den_j
+    Ww = np.array(
+        [
+            [-d[0], -d[1], 0.0, s12 * d[1] - s22 * d[0], 1.0, 0.0, s22, -s12],
+            [0.0, -d[0], -d[1], s12 * d[0] - s11 * d[1], 0.0, 1.0, -s12, s11],
+        ]
+    )
+    w = (Ww @ Z[:8]) * inv
+    WW = w @ w.T
+    M = [G[0] - kq * WW[0, 0], G[1] - kq * WW[0, 1], G[2] - kq * WW[1, 1]]
+    if reml:
+        Gj = (
+            np.array([[1.0, 0.0, 0.0, s22], [0.0, 1.0, 0.0, -s12], [0.0, 0.0, 1.0, s11]]) @ Z[:4]
+        ) * inv
+        p = Gj @ Gj.T  # p[a, b] = sum_j G_j[a] G_j[b], entries ordered (11, 12, 22)
+        H = (G[2] / detG, -G[1] / detG, G[0] / detG)  # (sum G)^-1
+        M[0] -= H[0] * p[0, 0] + 2.0 * H[1] * p[0, 1] + H[2] * p[1, 1]
+        M[1] -= H[0] * p[0, 1] + H[1] * (p[0, 2] + p[1, 1]) + H[2] * p[1, 2]
+        M[2] -= H[0] * p[1, 1] + 2.0 * H[1] * p[1, 2] + H[2] * p[2, 2]
+    return val, Q, M
+
+
+# --- estimation -------------------------------------------------------------------------
+
+
+def _estimate(stats: GroupStats, reml: bool, sigma2, Sigma):
+    """(sigma2, Sigma) maximizing the (restricted) likelihood; a given one is held fixed."""
+    dof = stats.N - 2 if reml else stats.N  # > 0: a line and another group need 3 rows
+    m = _Moments(stats)
+    if Sigma is None:
+        if sigma2 == 0:
+            raise check.fail("sigma2", "> 0 to estimate Sigma", sigma2)
+        if sigma2 is None and not m.RSS_sum > 0:
+            raise ValueError(
+                "y must not lie exactly on each group's own line to estimate "
+                "sigma2 and Sigma (got no residual variance within the groups)"
+            )
+        S, Q = _optimize(m, reml, sigma2)
+        s2 = Q / dof if sigma2 is None else sigma2
+        return float(s2), readonly(m.uncentred(S * s2))
+    return _estimate_sigma2(m, reml, m.centred(Sigma)), Sigma
+
+
+_BOUNDS = [(0.0, None), (None, None), (0.0, None)]  # lme4's lower bounds on theta
+_FACES = ((0, 1), (1, 2))  # L22 = 0 (rho = +-1 or no slope variance), L11 = 0
+
+
+def _relative(z, sx: float):
+    """S = L L' as (S11, S12, S22) and L = (L11, L21, L22) from the optimizer's variables
+    z = (L11, L21 sx, L22 sx) (x's scale sx makes them comparable)."""
+    l11, l21, l22 = z[0], z[1] / sx, z[2] / sx
+    return (l11 * l11, l11 * l21, l21 * l21 + l22 * l22), (l11, l21, l22)
+
+
+def _optimize(m: _Moments, reml: bool, sigma2):
+    """Minimize the criterion over L (lme4's theta, centred x) from L = I (lme4's start),
+    with scipy's SLSQP on the analytic gradient and lme4's bounds (diagonal >= 0).
+
+    A diagonal entry of L that ends up near 0 is checked on its face (the entry held at
+    exactly 0, the others optimized), and Sigma = 0 too; the best criterion wins, so a
+    singular optimum is exactly singular. Returns S = L L' (centred x) and Q there.
+    """
+    sx = m.sx
+
+    def f(z, free=(0, 1, 2)):
+        full = np.zeros(3)
+        full[list(free)] = z
+        S, (l11, l21, l22) = _relative(full, sx)
+        val, _, M = _criterion(m, S, sigma2, reml, grad=True)
+        # d val / dL = 2 M L, lower triangle
+        g = np.array(
+            [
+                2.0 * (M[0] * l11 + M[1] * l21),
+                2.0 * (M[1] * l11 + M[2] * l21) / sx,
+                2.0 * M[2] * l22 / sx,
+            ]
+        )
+        return val, g[list(free)]
+
+    def run(z0, free=(0, 1, 2)):
+        r = optimize.minimize(
+            f,
+            z0,
+            args=(free,),
+            jac=True,
+            method="SLSQP",
+            bounds=[_BOUNDS[i] for i in free],
+            options=dict(ftol=1e-15, maxiter=500),
+        )
+        z = np.zeros(3)
+        z[list(free)] = r.x
+        return _criterion(m, _relative(z, sx)[0], sigma2, reml)[0], z
+
+    best = run(_start(m, sx))
+    candidates = [best, (_criterion(m, (0.0, 0.0, 0.0), sigma2, reml)[0], np.zeros(3))]
+    scale = np.abs(best[1]).max()
+    for face in _FACES:
+        if best[1][3 - sum(face)] <= 1e-3 * scale:  # the entry the face holds at 0
+            candidates.append(run(best[1][list(face)], face))
+    _, z = min(candidates, key=lambda c: c[0])
+    S = _relative(z, sx)[0]
+    return np.array([[S[0], S[1]], [S[1], S[2]]]), _criterion(m, S, sigma2, reml)[1]
+
+
+def _start(m: _Moments, sx: float) -> np.ndarray:
+    """Where the optimizer starts: a moment estimate of L from the groups' own lines,
+    S = (cov of own_j - sigma2 mean A_j^-1) / sigma2 with sigma2 their pooled residual
+    variance, its eigenvalues floored away from the boundary; L = I (lme4's start) when
+    fewer than 3 groups have a line or the estimate is not positive."""
+    line = m.line
+    dof = m.N - 2 * int(line.sum()) - int((~line & ~m.empty).sum())
+    if line.sum() < 3 or dof <= 0 or m.RSS_sum <= 0:
+        return np.array([1.0, 0.0, 1.0])
+    s2 = m.RSS_sum / dof
+    own = m.own[:, line]
+    D = m.D[line]
+    mean_inv = np.array(
+        [[m.A[2, line] / D, -m.A[1, line] / D], [-m.A[1, line] / D, m.A[0, line] / D]]
+    ).mean(-1)
+    Sz = (np.cov(own) - s2 * mean_inv) / s2 * np.outer([1.0, sx], [1.0, sx])
+    vals, vecs = np.linalg.eigh(Sz)
+    if not vals[-1] > 0:
+        return np.array([1.0, 0.0, 1.0])
+    Sz = (vecs * np.maximum(vals, 0.1 * vals[-1])) @ vecs.T
+    L = np.linalg.cholesky(Sz)
+    return np.array([L[0, 0], L[1, 0], L[1, 1]])
+
+
+def _estimate_sigma2(m: _Moments, reml: bool, Sc: np.ndarray) -> float:
+    """sigma2 minimizing the criterion with Sigma (centred: Sc) held fixed, on a log scale:
+    a grid brackets the optimum and scipy's bounded Brent finds it."""
+    dof = m.N - 2 if reml else m.N
+    if not Sc.any():
+        return float(_criterion(m, (0.0, 0.0, 0.0), None, reml)[1] / dof)
+
+    def g(u):
+        s2 = np.exp(u)
+        return _criterion(m, Sc[[0, 0, 1], [0, 1, 1]] / s2, s2, reml)[0]
+
+    grid = np.log((m.RSS_sum + float(m.q.sum())) / dof) + np.arange(-30.0, 3.5, 0.5)
+    k = int(np.nanargmin([g(u) for u in grid]))
+    lo, hi = grid[max(k - 1, 0)], grid[min(k + 1, len(grid) - 1)]
+    u = optimize.minimize_scalar(g, bounds=(lo, hi), method="bounded", options={"xatol": 1e-13}).x
+    return float(np.exp(u))
+
+
+# --- the three fits given (sigma2, Sigma) -----------------------------------------------
+
+
+def _assemble(sums, stats, groups, sigma2: float, Sigma: np.ndarray, method: str) -> SlopesFit:
+    m = _Moments(stats)
+    complete = CompletePooling(float(m.a0 - m.b0 * m.xc), float(m.b0))
+    none = _no_pooling(stats)
+    S = m.centred(Sigma)
+    den, inv, s, dS, G, h, Gsum, hsum, delta = _gls(m, sigma2, S)
+    # BLUP: b_j - mu = Sigma (h_j - G_j delta)
+    #                = (s_j S (c_j - A_j delta) + det S (e_j - D_j delta)) / den_j
+    Ad = np.stack([m.A[0] * delta[0] + m.A[1] * delta[1], m.A[1] * delta[0] + m.A[2] * delta[1]])
+    u = (s * (S @ (m.c - Ad)) + dS * (m.e - np.outer(delta, m.D))) * inv
+    mu_c = np.array([m.a0, m.b0]) + delta
+    beta = mu_c[1] + u[1]
+    alpha = mu_c[0] + u[0] - beta * m.xc
+    # conditional covariance s_j (sigma2 S + det S adj A_j) / den_j, in centred x
+    C = s * (sigma2 * S[[0, 0, 1], [0, 1, 1]][:, None] + dS * m.A[[2, 1, 0]] * [[1], [-1], [1]])
+    C *= inv
+    if sigma2 == 0:  # no pooling: exactly each group's own line where it has one
+        alpha = np.where(none.missing, alpha, none.alpha)
+        beta = np.where(none.missing, beta, none.beta)
+        C[:, m.line] = 0.0
+    # back to (alpha, beta) at x = 0: T C T' with T = [[1, -xc], [0, 1]]
+    xc = m.xc
+    cov = np.empty((len(stats.n), 2, 2))
+    cov[:, 0, 0] = C[0] - 2.0 * xc * C[1] + xc * xc * C[2]
+    cov[:, 0, 1] = cov[:, 1, 0] = C[1] - xc * C[2]
+    cov[:, 1, 1] = C[2]
+    cov[m.empty] = Sigma
+    mu = np.array([mu_c[0] - mu_c[1] * xc, mu_c[1]])
+    partial = SlopesPartialPooling(freeze(mu), freeze(alpha), freeze(beta), freeze(cov))
+    return SlopesFit(
+        complete, none, partial, float(sigma2), Sigma, groups, stats.n, method, sums, stats
+    )
+
+
+def _no_pooling(s: GroupStats) -> SlopesNoPooling:
+    missing = ~(s.Wxx > 0)
+    Wxx = np.where(missing, 1.0, s.Wxx)
+    beta = np.where(missing, np.nan, s.Wxy / Wxx)
+    alpha = s.ybar - beta * s.xbar
+    return SlopesNoPooling(freeze(alpha), freeze(beta), freeze(missing))

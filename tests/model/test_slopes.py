@@ -1,0 +1,513 @@
+"""slopes_fit(): varying intercepts and slopes against lme4, lm, Henderson's equations.
+
+The fixtures come from tests/fixtures/lme4_slopes.R (lme4's lmer with tight tolerances, both
+of its optimizers, lm). Small random data sets are checked against Henderson's mixed-model
+equations and a dense likelihood written here with numpy's linear algebra, independent of
+the per-group closed forms of the model.
+"""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import optimize
+
+import shrinkviz as sv
+from shrinkviz.model.slopes import _criterion, _Moments, slopes_fit, slopes_fit_frame
+
+FIXTURES = json.loads((Path(__file__).parents[1] / "fixtures" / "lme4_slopes.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def frames():
+    radon = sv.data.radon()
+    sleep = sv.data.sleepstudy()
+    sim = pd.DataFrame(FIXTURES["simulated"]["data"])
+    return {
+        "sleepstudy": (sleep.Days, sleep.Reaction, sleep.Subject),
+        "radon": (radon.floor, radon.log_radon, radon.county),
+        "radon_first3": tuple(
+            c[radon.groupby("county", sort=False).cumcount() < 3]
+            for c in (radon.floor, radon.log_radon, radon.county)
+        ),
+        "simulated": (sim.x, sim.y, sim.g),
+    }
+
+
+def rel(a, b):
+    """Largest difference relative to the largest reference value (entries near 0 of a
+    vector or a matrix are compared on the scale of the rest)."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    return np.max(np.abs(a - b)) / np.max(np.abs(b))
+
+
+CASES = ["sleepstudy", "radon", "radon_first3", "simulated"]
+
+
+# --- data -------------------------------------------------------------------------------
+
+
+def test_sleepstudy_is_lme4s():
+    d = sv.data.sleepstudy()
+    assert list(d.columns) == ["Subject", "Days", "Reaction"] and len(d) == 180
+    assert (d.groupby("Subject").size() == 10).all() and d.Subject.nunique() == 18
+    assert d.Subject.iloc[0] == "308" and d.Reaction.iloc[0] == 249.56
+    assert sorted(d.Days.unique()) == list(range(10))
+
+
+# --- lme4 and lm ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("method", ["REML", "ML"])
+def test_equals_lme4(frames, case, method):
+    ref = FIXTURES[case]
+    lme = ref[method]
+    fit = slopes_fit(*frames[case], method=method)
+    assert [str(g) for g in fit.groups] == lme["groups"] and list(fit.n) == ref["n"]
+    assert rel(fit.partial.mu, lme["fixef"]) <= 1e-5
+    assert rel(fit.sigma2, lme["sigma2"]) <= 1e-5
+    assert rel(fit.Sigma, lme["Sigma"]) <= 1e-5
+    assert rel(fit.partial.alpha, lme["alpha"]) <= 1e-5
+    assert rel(fit.partial.beta, lme["beta"]) <= 1e-5
+    for j in range(len(fit.groups)):
+        assert rel(fit.partial.cov[j], lme["condVar"][j]) <= 1e-5
+    # REMLcrit / deviance: ours at lme4's estimate is lme4's number (the criterion itself),
+    # and our optimum is at least as low
+    at_lme4 = fit.update(sigma2=lme["sigma2"], Sigma=lme["Sigma"]).deviance()
+    assert at_lme4 == pytest.approx(lme["criterion"], rel=1e-10)
+    assert fit.deviance() <= at_lme4 + 1e-10 * abs(at_lme4)
+    assert fit.deviance() == pytest.approx(min(lme["criteria"].values()), rel=1e-9)
+
+
+@pytest.mark.parametrize("case", ["radon_first3", "simulated"])
+@pytest.mark.parametrize("method", ["REML", "ML"])
+def test_singular_optimum_is_exactly_on_the_boundary(frames, case, method):
+    assert FIXTURES[case][method]["singular"]
+    fit = slopes_fit(*frames[case], method=method)
+    S = fit.Sigma
+    assert abs(S[0, 0] * S[1, 1] - S[0, 1] ** 2) <= 1e-14 * S[0, 0] * S[1, 1]
+    assert fit.rho == pytest.approx(1.0, abs=1e-12)
+
+
+def test_bobyqa_stops_on_a_face_that_is_not_the_optimum(frames):
+    """On the simulated set lme4's bobyqa ends on theta[1] = 0 under REML; nloptwrap and we
+    find the lower minimum with rho = 1."""
+    crit = FIXTURES["simulated"]["REML"]["criteria"]
+    fit = slopes_fit(*frames["simulated"])
+    assert fit.deviance() < crit["bobyqa"] - 1.0
+    assert fit.deviance() == pytest.approx(crit["nloptwrap"], rel=1e-10)
+
+
+def test_radon_textbook_numbers(frames):
+    """Gelman & Hill (2007) section 13.1: sd 0.35 and 0.34, correlation -0.34, sigma 0.75."""
+    fit = slopes_fit(*frames["radon"])
+    assert (round(fit.tau_alpha, 2), round(fit.tau_beta, 2), round(fit.rho, 2)) == (
+        0.35,
+        0.34,
+        -0.34,
+    )
+    assert round(np.sqrt(fit.sigma2), 2) == 0.75
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_complete_and_no_pooling_equal_lm(frames, case):
+    ref = FIXTURES[case]
+    fit = slopes_fit(*frames[case], sigma2=1.0, Sigma=np.eye(2))
+    assert rel([fit.complete.alpha, fit.complete.beta], list(ref["complete"].values())) <= 1e-12
+    r_alpha = np.array(ref["none"]["alpha"], dtype=float)  # null (NA) -> nan
+    r_beta = np.array(ref["none"]["beta"], dtype=float)
+    np.testing.assert_array_equal(fit.none.missing, np.isnan(r_beta))
+    ok = ~fit.none.missing
+    assert np.isnan(fit.none.alpha[~ok]).all() and np.isnan(fit.none.beta[~ok]).all()
+    np.testing.assert_allclose(fit.none.alpha[ok], r_alpha[ok], rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(fit.none.beta[ok], r_beta[ok], rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("method", ["REML", "ML"])
+def test_blups_given_lme4_variances(frames, case, method):
+    lme = FIXTURES[case][method]
+    fit = slopes_fit(*frames[case], sigma2=lme["sigma2"], Sigma=lme["Sigma"])
+    assert rel(fit.partial.mu, lme["fixef"]) <= 1e-8
+    assert rel(fit.partial.alpha, lme["alpha"]) <= 1e-8
+    assert rel(fit.partial.beta, lme["beta"]) <= 1e-8
+    assert rel(fit.partial.cov, lme["condVar"]) <= 1e-8
+
+
+@pytest.mark.parametrize("method", ["REML", "ML"])
+def test_one_component_given_the_other_is_its_conditional_optimum(frames, method):
+    lme = FIXTURES["sleepstudy"][method]
+    a = slopes_fit(*frames["sleepstudy"], sigma2=lme["sigma2"], method=method)
+    b = slopes_fit(*frames["sleepstudy"], Sigma=lme["Sigma"], method=method)
+    assert rel(a.Sigma, lme["Sigma"]) <= 1e-5 and rel(b.sigma2, lme["sigma2"]) <= 1e-5
+
+
+def test_frame_equals_arrays(frames):
+    d = sv.data.sleepstudy()
+    a = slopes_fit_frame(d, x="Days", y="Reaction", group="Subject")
+    b = slopes_fit(*frames["sleepstudy"])
+    assert np.array_equal(a.partial.alpha, b.partial.alpha) and np.array_equal(a.Sigma, b.Sigma)
+    with pytest.raises(ValueError, match="nope"):
+        slopes_fit_frame(d, x="nope", y="Reaction", group="Subject")
+
+
+# --- a dense reference: Henderson's mixed-model equations --------------------------------
+
+
+def design(x, code):
+    N, J = len(x), code.max() + 1
+    X = np.column_stack([np.ones(N), x])
+    Z = np.zeros((N, 2 * J))
+    Z[np.arange(N), 2 * code] = 1.0
+    Z[np.arange(N), 2 * code + 1] = x
+    return X, Z
+
+
+def henderson(x, y, code, sigma2, Sigma):
+    """Fixed effects, BLUPs (alpha_j, beta_j) and each group's conditional covariance
+    given the fixed effects, from Henderson's mixed-model equations (Sigma invertible):
+
+        [X'X  X'Z              ] [b]   [X'y]
+        [Z'X  Z'Z + sigma2 G^-1] [u] = [Z'y],     G = I_J (x) Sigma
+    """
+    X, Z = design(x, code)
+    J = code.max() + 1
+    Gi = np.kron(np.eye(J), np.linalg.inv(Sigma))
+    C = np.block([[X.T @ X, X.T @ Z], [Z.T @ X, Z.T @ Z + sigma2 * Gi]])
+    sol = np.linalg.solve(C, np.concatenate([X.T @ y, Z.T @ y]))
+    b, u = sol[:2], sol[2:].reshape(J, 2)
+    cov = sigma2 * np.linalg.inv(Z.T @ Z + sigma2 * Gi)
+    return b, b + u, np.array([cov[2 * j : 2 * j + 2, 2 * j : 2 * j + 2] for j in range(J)])
+
+
+def dense(x, y, code, sigma2, Sigma, method="REML"):
+    """GLS, BLUPs and -2 log (restricted) likelihood with the N x N covariance matrix
+    V = sigma2 I + Z (I (x) Sigma) Z' (any Sigma >= 0)."""
+    X, Z = design(x, code)
+    J = code.max() + 1
+    G = np.kron(np.eye(J), Sigma)
+    V = sigma2 * np.eye(len(y)) + Z @ G @ Z.T
+    Vi = np.linalg.inv(V)
+    M = X.T @ Vi @ X
+    b = np.linalg.solve(M, X.T @ Vi @ y)
+    res = y - X @ b
+    u = (G @ Z.T @ Vi @ res).reshape(J, 2)
+    crit = len(y) * np.log(2 * np.pi) + np.linalg.slogdet(V)[1] + res @ Vi @ res
+    if method == "REML":
+        crit += np.linalg.slogdet(M)[1] - 2 * np.log(2 * np.pi)
+    return b, b + u, crit
+
+
+@st.composite
+def grouped(draw, min_groups=2, max_groups=6, min_n=1):
+    J = draw(st.integers(min_groups, max_groups))
+    n = np.array(draw(st.lists(st.integers(min_n, 7), min_size=J, max_size=J)))
+    n[0] = max(n[0], 2)  # group 0 gets a line of its own (x varies in it)
+    code = np.repeat(np.arange(J), n)
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    code = code[rng.permutation(len(code))]
+    x = rng.integers(-3, 4, len(code)) * draw(st.sampled_from([0.5, 1.0, 7.0]))
+    x = x + draw(st.sampled_from([0.0, 10.0, -100.0]))  # x far from 0, too
+    x = x.astype(float)
+    first = np.flatnonzero(code == 0)
+    x[first[0]] = x[first[1]] + 1.0
+    a, b = rng.normal(0, 1, (2, J))
+    y = 2.0 + a[code] + (0.7 + 0.5 * b[code]) * x + rng.normal(0, 1, len(code))
+    return x, y, code
+
+
+@st.composite
+def covariances(draw, singular=False):
+    ta, tb = draw(st.floats(0.05, 5.0)), draw(st.floats(0.05, 5.0))
+    rho = draw(st.sampled_from([-1.0, 1.0])) if singular else draw(st.floats(-0.95, 0.95))
+    return np.array([[ta * ta, rho * ta * tb], [rho * ta * tb, tb * tb]])
+
+
+@settings(max_examples=60, deadline=None)
+@given(grouped(), st.floats(1e-2, 1e2), covariances())
+def test_equals_henderson_equations(g, sigma2, Sigma):
+    x, y, code = g
+    fit = slopes_fit(x, y, code, sigma2=sigma2, Sigma=Sigma)
+    b, coef, cov = henderson(x, y, code, sigma2, Sigma)
+    order = fit.groups  # the codes in order of first appearance
+    np.testing.assert_allclose(fit.partial.mu, b, rtol=1e-8, atol=1e-8)
+    np.testing.assert_allclose(fit.partial.alpha, coef[order, 0], rtol=1e-8, atol=1e-8)
+    np.testing.assert_allclose(fit.partial.beta, coef[order, 1], rtol=1e-8, atol=1e-8)
+    scale = np.abs(cov).max()
+    np.testing.assert_allclose(fit.partial.cov, cov[order], rtol=1e-8, atol=1e-8 * scale)
+    crit = dense(x, y, code, sigma2, Sigma)[2]
+    assert fit.deviance() == pytest.approx(crit, rel=1e-9, abs=1e-9)
+
+
+@settings(max_examples=30, deadline=None)
+@given(grouped(), st.floats(1e-2, 1e2), covariances(singular=True))
+def test_singular_sigma_equals_dense_gls(g, sigma2, Sigma):
+    x, y, code = g
+    fit = slopes_fit(x, y, code, sigma2=sigma2, Sigma=Sigma, method="ML")
+    b, coef, crit = dense(x, y, code, sigma2, Sigma, "ML")
+    np.testing.assert_allclose(fit.partial.mu, b, rtol=1e-8, atol=1e-8)
+    np.testing.assert_allclose(fit.partial.alpha, coef[fit.groups, 0], rtol=1e-7, atol=1e-7)
+    np.testing.assert_allclose(fit.partial.beta, coef[fit.groups, 1], rtol=1e-7, atol=1e-7)
+    assert fit.deviance() == pytest.approx(crit, rel=1e-8)
+
+
+@settings(max_examples=6, deadline=None)
+@given(grouped(min_groups=4, max_groups=5, min_n=3), st.sampled_from(["REML", "ML"]))
+def test_estimate_minimizes_the_dense_criterion(g, method):
+    x, y, code = g
+    fit = slopes_fit(x, y, code, method=method)
+    ours = dense(x, y, code, fit.sigma2, fit.Sigma, method)[2]
+    assert fit.deviance() == pytest.approx(ours, rel=1e-9, abs=1e-9)
+
+    def crit(p):  # log sigma2 and a Cholesky factor of Sigma
+        L = np.array([[p[1], 0.0], [p[2], p[3]]])
+        return dense(x, y, code, np.exp(p[0]), L @ L.T, method)[2]
+
+    for start in ([np.log(fit.sigma2), 1.0, 0.0, 1.0], [np.log(np.var(y)), 0.3, 0.1, 0.3]):
+        best = optimize.minimize(
+            crit, start, method="Nelder-Mead", options=dict(xatol=1e-8, fatol=1e-10, maxiter=3000)
+        )
+        assert ours <= best.fun + 1e-8 * abs(best.fun)
+
+
+def test_gradient_of_the_criterion():
+    t = np.arange(40)
+    x, y, code = t % 5, np.sin(3 * t) + t % 5, t % 4
+    m = _Moments(slopes_fit(x, y, code, sigma2=1, Sigma=np.eye(2))._stats)
+    S = (0.8, 0.1, 0.3)
+    for sigma2 in (None, 0.9):
+        for reml in (True, False):
+            M = _criterion(m, S, sigma2, reml, grad=True)[2]
+            for k, factor in ((0, 1.0), (1, 2.0), (2, 1.0)):  # d/dS12 counts S21 too
+                e = np.zeros(3)
+                e[k] = 1e-6
+                up = _criterion(m, tuple(np.add(S, e)), sigma2, reml)[0]
+                down = _criterion(m, tuple(np.subtract(S, e)), sigma2, reml)[0]
+                assert (up - down) / 2e-6 == pytest.approx(factor * M[k], rel=1e-6)
+
+
+# --- update(): O(J), a fresh fit --------------------------------------------------------
+
+
+def assert_same_fit(a, b):
+    for part, names in (
+        ("complete", ("alpha", "beta")),
+        ("none", ("alpha", "beta", "missing")),
+        ("partial", ("mu", "alpha", "beta", "cov")),
+    ):
+        for name in names:
+            u, v = getattr(getattr(a, part), name), getattr(getattr(b, part), name)
+            assert np.array_equal(u, v, equal_nan=True), (part, name, u, v)
+    assert a.sigma2 == b.sigma2 and np.array_equal(a.Sigma, b.Sigma)
+    assert np.array_equal(a.n, b.n) and list(a.groups) == list(b.groups)
+    assert a.deviance() == b.deviance() or a.sigma2 == 0
+
+
+def test_update_is_exactly_a_fresh_fit(frames):
+    x, y, g = frames["sleepstudy"]
+    fit = slopes_fit(x, y, g)
+    S = np.array([[400.0, -20.0], [-20.0, 30.0]])
+    assert_same_fit(fit.update(sigma2=500.0, Sigma=S), slopes_fit(x, y, g, sigma2=500.0, Sigma=S))
+    assert_same_fit(fit.update(), slopes_fit(x, y, g, sigma2=fit.sigma2, Sigma=fit.Sigma))
+    n = np.tile([2, 3, 10], 6)
+    keep = fit.row_rank < n[fit.group_index]
+    fresh = slopes_fit(x[keep], y[keep], g[keep], sigma2=fit.sigma2, Sigma=fit.Sigma)
+    assert_same_fit(fit.update(n=n), fresh)
+    assert_same_fit(fit.update(n=n).update(n=fit.n), fit.update())
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.data())
+def test_update_n_property(frames, data):
+    x, y, g = frames["radon"]
+    fit = slopes_fit(x, y, g, sigma2=0.6, Sigma=[[0.1, -0.03], [-0.03, 0.1]])
+    n = np.array([data.draw(st.integers(1, c)) for c in fit.n])
+    n[1] = fit.n[1]  # ANOKA keeps houses on both floors
+    keep = fit.row_rank < n[fit.group_index]
+    assert_same_fit(
+        fit.update(n=n), slopes_fit(x[keep], y[keep], g[keep], sigma2=0.6, Sigma=fit.Sigma)
+    )
+
+
+def test_update_with_empty_groups(frames):
+    x, y, g = frames["sleepstudy"]
+    fit = slopes_fit(x, y, g)
+    n = fit.n.copy()
+    n[[0, 5]] = 0
+    up = fit.update(n=n)
+    p = up.partial
+    assert p.alpha[0] == pytest.approx(p.mu[0], rel=1e-14) and p.beta[5] == pytest.approx(
+        p.mu[1], rel=1e-14
+    )
+    assert np.array_equal(p.cov[0], fit.Sigma) and up.none.missing[[0, 5]].all()
+    others = np.setdiff1d(np.arange(18), [0, 5])
+    gone = np.isin(g, fit.groups[[0, 5]])
+    rest = slopes_fit(x[~gone], y[~gone], g[~gone], sigma2=fit.sigma2, Sigma=fit.Sigma)
+    np.testing.assert_allclose(p.alpha[others], rest.partial.alpha, rtol=1e-12)
+    np.testing.assert_allclose(p.beta[others], rest.partial.beta, rtol=1e-12)
+    np.testing.assert_allclose(p.cov[others], rest.partial.cov, rtol=1e-12)
+
+
+# --- invariants and limits --------------------------------------------------------------
+
+
+@settings(max_examples=25, deadline=None)
+@given(grouped(min_groups=3, min_n=3), st.randoms(use_true_random=False), st.floats(-50, 50))
+def test_permuting_groups_and_shifting_y(g, rnd, shift):
+    x, y, code = g
+    J = int(code.max()) + 1
+    a = slopes_fit(x, y, code)
+    rows = np.array(rnd.sample(range(len(y)), len(y)))  # another row order, other labels
+    perm = np.array(rnd.sample(range(J), J))
+    b = slopes_fit(x[rows], y[rows] + shift, perm[code][rows])
+    order = [list(b.groups).index(perm[lab]) for lab in a.groups]
+    scale = max(1.0, np.abs(a.partial.alpha).max())
+    np.testing.assert_allclose(
+        b.partial.alpha[order], a.partial.alpha + shift, rtol=1e-6, atol=1e-6 * scale
+    )
+    np.testing.assert_allclose(b.partial.beta[order], a.partial.beta, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(b.Sigma, a.Sigma, rtol=1e-5, atol=1e-6 * a.sigma2)
+    assert b.sigma2 == pytest.approx(a.sigma2, rel=1e-6)
+    assert b.deviance() == pytest.approx(a.deviance(), rel=1e-9)
+
+
+@settings(max_examples=40, deadline=None)
+@given(grouped(), st.floats(1e-2, 1e2), covariances())
+def test_limits_are_exact(g, sigma2, Sigma):
+    x, y, code = g
+    zero = slopes_fit(x, y, code, sigma2=sigma2, Sigma=np.zeros((2, 2)))
+    p = zero.partial
+    assert np.all(p.alpha == p.mu[0] - 0.0) and np.all(p.beta == p.mu[1])
+    np.testing.assert_allclose(
+        p.mu, [zero.complete.alpha, zero.complete.beta], rtol=1e-12, atol=1e-12
+    )
+    assert not p.cov.any()
+    inf = slopes_fit(x, y, code, sigma2=0.0, Sigma=Sigma)  # Sigma / sigma2 = inf
+    ok = ~inf.none.missing
+    assert np.array_equal(inf.partial.alpha[ok], inf.none.alpha[ok])
+    assert np.array_equal(inf.partial.beta[ok], inf.none.beta[ok])
+    assert not inf.partial.cov[ok].any() and np.isfinite(inf.partial.alpha).all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(grouped(), st.floats(1e-2, 1e2), covariances())
+def test_limits_are_continuous(g, sigma2, Sigma):
+    x, y, code = g
+    small = slopes_fit(x, y, code, sigma2=sigma2, Sigma=1e-16 * Sigma)
+    complete = [small.complete.alpha, small.complete.beta]
+    np.testing.assert_allclose(small.partial.mu, complete, rtol=1e-7, atol=1e-7)
+    np.testing.assert_allclose(small.partial.alpha, complete[0], rtol=1e-7, atol=1e-7)
+    big = slopes_fit(x, y, code, sigma2=sigma2, Sigma=1e16 * Sigma)
+    at_inf = slopes_fit(x, y, code, sigma2=0.0, Sigma=Sigma)
+    scale = 1.0 + np.abs(at_inf.partial.alpha).max()
+    np.testing.assert_allclose(
+        big.partial.alpha, at_inf.partial.alpha, rtol=1e-5, atol=1e-5 * scale
+    )
+    np.testing.assert_allclose(big.partial.beta, at_inf.partial.beta, rtol=1e-5, atol=1e-5)
+
+
+# --- bad input --------------------------------------------------------------------------
+
+X, Y, G = [0, 1, 2, 0, 1, 2.0], [1, 2, 2.5, 1.5, 2.5, 4], ["a", "a", "a", "b", "b", "b"]
+
+
+@pytest.mark.parametrize(
+    "args, kwargs, message",
+    [
+        ((X[:3], Y, G), {}, r"x and y and group must have the same length \(got x: 3, y: 6"),
+        ((X, [1, np.nan, 1, 1, 1, 1], G), {}, r"y must be finite \(got nan at index 1\)"),
+        ((X, Y, ["a"] * 6), {}, r"group"),
+        (([0, 0, 0, 1, 1, 1.0], Y, G), {}, r"x must vary within at least one group"),
+        ((X, Y, G), dict(method="OLS"), r"method must be one of 'REML', 'ML' \(got 'OLS'\)"),
+        ((X, Y, G), dict(sigma2=-1), r"sigma2 must be in \[0, inf\] \(got -1\)"),
+        ((X, Y, G), dict(sigma2=np.nan), r"sigma2 must be a finite number \(got nan\)"),
+        ((X, Y, G), dict(Sigma=[1, 2]), r"Sigma must be a 2x2 matrix \(got shape \(2,\)\)"),
+        ((X, Y, G), dict(Sigma=np.eye(3)), r"Sigma must be a 2x2 matrix \(got shape \(3, 3\)\)"),
+        ((X, Y, G), dict(Sigma=[[1, 0.5], [0.4, 1]]), r"Sigma must be symmetric"),
+        ((X, Y, G), dict(Sigma=[[1, 2], [2, 1]]), r"Sigma must be positive semi-definite"),
+        ((X, Y, G), dict(Sigma=[[-1, 0], [0, 1]]), r"Sigma must be positive semi-definite"),
+        ((X, Y, G), dict(Sigma=[[1, np.nan], [np.nan, 1]]), r"Sigma must be finite"),
+        ((X, Y, G), dict(Sigma=[["a", 0], [0, 1]]), r"Sigma must be a 2x2 matrix of numbers"),
+        (
+            (X, Y, G),
+            dict(sigma2=0, Sigma=[[1, 1], [1, 1]]),
+            r"Sigma must be positive definite when sigma2 = 0",
+        ),
+        ((X, Y, G), dict(sigma2=0), r"sigma2 must be > 0 to estimate Sigma \(got 0.0\)"),
+        ((X[:2], Y[:2], G[:2]), dict(Sigma=np.eye(2)), r"group"),
+    ],
+)
+def test_bad_input_names_the_parameter(args, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        slopes_fit(*args, **kwargs)
+
+
+def test_data_on_each_groups_own_line_cannot_be_estimated():
+    """Without residual variance around each group's own line the likelihood grows without
+    bound as Sigma / sigma2 -> inf."""
+    with pytest.raises(ValueError, match=r"y must not lie exactly on each group's own line"):
+        slopes_fit([0, 1, 0, 1, 2.0], [1, 2, 3, 5, 7.0], ["a", "a", "b", "b", "b"])
+    fit = slopes_fit(
+        [0, 1, 0, 1, 2.0], [1, 2, 3, 5, 7.0], ["a", "a", "b", "b", "b"], sigma2=1.0
+    )  # sigma2 given: Sigma has an optimum
+    assert np.isfinite(fit.Sigma).all()
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(n=[1, 5]), r"n must be integers in \[0, rows of the group\] \(got 5 at index 1"),
+        (dict(n=[1, 1]), r"n must keep x varying within at least one group"),
+        (dict(n=[0, 0]), r"n must be > 0 for at least one group"),
+        (dict(Sigma=[[1, 0], [1, 1]]), r"Sigma must be symmetric"),
+        (dict(sigma2=-2), r"sigma2 must be in \[0, inf\] \(got -2\)"),
+        (dict(sigma2=0, Sigma=np.zeros((2, 2))), r"Sigma must be positive definite"),
+    ],
+)
+def test_bad_update_names_the_parameter(kwargs, message):
+    fit = slopes_fit(X, Y, G, sigma2=1.0, Sigma=np.eye(2))
+    with pytest.raises(ValueError, match=message):
+        fit.update(**kwargs)
+
+
+def test_result_is_frozen_readable_and_inputs_untouched(frames):
+    x, y, g = (c.to_numpy() for c in frames["sleepstudy"])
+    Sigma = np.array([[500.0, 10.0], [10.0, 30.0]])
+    copies = x.copy(), y.copy(), g.copy(), Sigma.copy()
+    fit = slopes_fit(x, y, g, Sigma=Sigma)
+    Sigma[0, 0] = 1.0
+    assert fit.Sigma[0, 0] == 500.0  # a copy was kept
+    Sigma[0, 0] = 500.0
+    n = np.minimum(fit.n, 2)
+    n_copy = n.copy()
+    fit.update(n=n)
+    assert np.array_equal(n, n_copy)
+    assert all(np.array_equal(a, b) for a, b in zip((x, y, g, Sigma), copies, strict=True))
+    est = slopes_fit(x, y, g)
+    for arr in (
+        est.partial.alpha,
+        est.partial.beta,
+        est.partial.cov,
+        est.partial.mu,
+        est.none.alpha,
+        est.none.missing,
+        est.Sigma,
+        est.n,
+        est.groups,
+    ):
+        with pytest.raises(ValueError):
+            arr.flat[0] = arr.flat[1]
+    with pytest.raises(AttributeError):
+        est.sigma2 = 1.0
+    text = repr(est)
+    assert text.startswith(
+        "SlopesFit(sigma2=654.941, tau_alpha=24.7405, tau_beta=5.92213, "
+        "rho=0.0655513, groups=['308'"
+    )
+    assert "complete=CompletePooling(alpha=251.405, beta=10.4673)" in text
+    assert "partial=SlopesPartialPooling(mu=[251.4051,  10.4673]" in text
