@@ -23,8 +23,11 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-_BLOCK = 1 << 20  # matrix entries per block of left-out studies (8 MB of float64)
+_BLOCK = (
+    1 << 17
+)  # matrix entries per block of left-out studies: 1 MB, its temporaries stay in cache
 _EPS = np.finfo(float).eps
+_NEWTON_TOL = 1e-10
 _MAXITER = 500
 
 
@@ -126,7 +129,9 @@ def _iterative(method: str, b: _Block, k1: int, start: float) -> np.ndarray:
         fallback = np.where(np.isfinite(hi), (lo + hi) / 2, 4 * np.maximum(x, b.v.mean()))
         new = np.where(ok, newton, fallback)
         step_before = np.abs(new - x)
-        done = (f == 0) | (step_before <= 4 * _EPS * new) | (hi - lo <= 4 * _EPS * lo)
+        # A Newton step of relative size 1e-10 leaves an error of order its square; smaller
+        # steps only chase rounding noise in f.
+        done = (f == 0) | (ok & (step_before <= _NEWTON_TOL * new)) | (hi - lo <= 4 * _EPS * lo)
         x = np.where(f == 0, x, new)
         tau2[active[done]] = x[done]
         keep = ~done

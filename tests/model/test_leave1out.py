@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from shrinkviz import meta_analysis
+from shrinkviz.model._leave1out import _BLOCK
 from shrinkviz.model.meta import _LEAVE1OUT, METHODS
 
 FIXTURES = json.loads((Path(__file__).parents[1] / "fixtures" / "metafor_escalc.json").read_text())[
@@ -135,9 +136,10 @@ def test_hard_cases_for_newton(method):
 
 
 def test_large_block_of_studies():
-    """More studies than one block of the matrix holds (k^2 > 2^20 entries)."""
+    """More studies than one block of the matrix holds."""
     rng = np.random.default_rng(7)
     k = 1100
+    assert k * k > 4 * _BLOCK
     v = rng.uniform(0.01, 0.25, k)
     y = 0.3 + rng.normal(0, np.sqrt(0.05 + v))
     l1o = meta_analysis(y, v, "REML").leave1out()
