@@ -5,7 +5,12 @@ input change calls the solver once and publishes one frozen output, ``frame``; v
 controls observe that single trait, so a slider move is one recompute and one redraw.
 A change the solver refuses sets ``error`` and leaves ``frame`` as it was: the last good
 picture stays on screen.
+
+The data are checked once, when a state is built (``shrinkviz.model.checks``); a move then
+hands the model the checked arrays (``check_input=False``) and the model checks only the
+number that moved.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -13,11 +18,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from traitlets import Bool, Float, HasTraits, Instance, Int, Unicode
+from traitlets import Bool, Enum, Float, HasTraits, Instance, Int, Tuple, Unicode, validate
 
-from ..model import _validate as check
-from ..model._results import readonly
+from ..model import checks
+from ..model.full_bayes import TAU_PRIORS, full_bayes
+from ..model.meta import meta_analysis
 from ..model.normal import posterior
+from ..model.regression import pooling_fit
 
 
 class _State(HasTraits):
@@ -73,12 +80,22 @@ class ShrinkageFrame:
 
     y, v, n    the data as used: estimates, sampling variances, sample sizes n_j * n_scale
                (None for study data given as y and v)
+    has_data   False for a group without data (n_j = 0, v_j = inf): it has no own estimate
+               to draw, and it takes no part in p(tau | y), full Bayes or REML
     precision  1 / v (0 for a group without data)
-    mean, sd   the shown estimate of each mu_j and its sd: the posterior at the current tau2,
-               or the full-Bayes mean and sd when averaging over tau
-    B          shrinkage factors v / (v + tau2) at the current tau2
-    mu0        the grand mean shown (given, estimated, or its full-Bayes mean)
-    tau2       the current tau2
+    averaged   True when mean, sd, B and mu0 are full Bayes (averaged over p(tau | y));
+               then tau2 and a fixed mu0 change none of them
+    mean, sd   the shown estimate of each mu_j and its sd: the posterior at the current tau2
+               and mu0, or (averaged) the full-Bayes E[theta_j | y] and sd(theta_j | y)
+    B          the shrinkage of each group: v / (v + tau2) at the current tau2, or (averaged)
+               its posterior mean E[B_j | y] over p(tau | y). E[B_j | y] rather than the
+               shrinkage the full-Bayes mean shows, 1 - (E[theta_j|y] - E[mu|y]) / (y_j -
+               E[mu|y]): it is defined for every group (also y_j = E[mu | y]), lies in [0, 1],
+               and is the very factor the slider sets, averaged, so both modes show the
+               same quantity (BDA3 section 5.4: E[theta_j | tau, y] = (1 - B_j) y_j + B_j
+               mu_hat(tau))
+    mu0        the grand mean shown (given, estimated, or its full-Bayes mean E[mu | y])
+    tau2       the slider's tau2
     full_bayes the full-Bayes result (``shrinkviz.full_bayes``) when computed, else None
     reml_tau2  the REML estimate of tau2 for these v when computed (and defined), else None
     """
@@ -86,7 +103,9 @@ class ShrinkageFrame:
     y: np.ndarray
     v: np.ndarray
     n: np.ndarray | None
+    has_data: np.ndarray
     precision: np.ndarray
+    averaged: bool
     mean: np.ndarray
     sd: np.ndarray
     B: np.ndarray
@@ -99,41 +118,66 @@ class ShrinkageFrame:
 class ShrinkageState(_State):
     """Inputs and outputs of the shrinkage explorer (normal-normal model, BDA3 section 5.4).
 
-    Group data: ``v_j = sigma2 / (n_j * n_scale)``; study data: ``v_j = v_data_j / n_scale``.
-    Each change calls ``shrinkviz.posterior(y, v, tau2, mu0)`` once (``mu0=None`` when
-    ``mu0_estimated``), and ``shrinkviz.full_bayes(y, v, tau_prior)`` when averaging over tau
-    (cached: it depends on v and the prior only).
+    Group data: ``v_j = sigma2 / (n_j * n_scale)`` (inf where n_j = 0: no data); study
+    data: ``v_j = v_data_j / n_scale``. Each change calls ``shrinkviz.posterior(y, v, tau2,
+    mu0)`` once (``mu0=None`` when ``mu0_estimated``), and ``shrinkviz.full_bayes(y, v,
+    tau_prior)`` when averaging over tau or drawing p(tau | y) (cached: it depends on v and
+    the prior only). Averaging over tau, every number shown is full Bayes and ``inactive``
+    names the inputs that then change nothing.
     """
 
     tau2 = Float(1.0, help="between-group variance: 0 complete pooling, inf no pooling")
-    sigma2 = Float(1.0, help="within-group variance (group data)")
-    n = Instance(np.ndarray, allow_none=True, help="sample size of each group (group data)")
-    n_scale = Float(1.0, help="every n_j is multiplied by it (every v_j divided by it)")
+    sigma2 = Float(1.0, help="within-group variance (group data), >= 0")
+    n = Instance(
+        np.ndarray,
+        allow_none=True,
+        help="sample size of each group (group data), >= 0; 0 = no data",
+    )
+    n_scale = Float(1.0, help="every n_j is multiplied by it (every v_j divided by it), > 0")
     mu0_estimated = Bool(True, help="estimate mu0 (precision-weighted mean) or fix it")
     mu0 = Float(0.0, help="the grand mean when it is fixed")
     full_bayes = Bool(False, help="show the full-Bayes means, averaged over p(tau | y)")
-    tau_prior = Unicode("uniform", help="prior on tau for the full-Bayes average")
+    tau_prior = Enum(
+        TAU_PRIORS, default_value="uniform", help="prior on tau for the full-Bayes average"
+    )
     tau_scale = Float(1.0, help="scale of a half-Cauchy or half-normal prior on tau")
     tau_posterior = Bool(False, help="also compute p(tau | y) and the REML tau2 (tau panel)")
     frame = Instance(ShrinkageFrame, allow_none=True)
-    _inputs = ("tau2", "sigma2", "n", "n_scale", "mu0_estimated", "mu0", "full_bayes",
-               "tau_prior", "tau_scale", "tau_posterior")
+    inactive = Tuple(
+        help="the inputs that change nothing shown now: ('tau2', 'mu0', "
+        "'mu0_estimated') while averaging over tau, else ()"
+    )
+    inactive_hint = Unicode("", help="why ``inactive`` is not empty, for a control's tooltip")
+    _inputs = (
+        "tau2",
+        "sigma2",
+        "n",
+        "n_scale",
+        "mu0_estimated",
+        "mu0",
+        "full_bayes",
+        "tau_prior",
+        "tau_scale",
+        "tau_posterior",
+    )
 
     def __init__(self, y, *, v=None, n=None, sigma2=None, labels=None, tau2=None, **inputs):
-        y = check.finite("y", check.float_array("y", y, min_size=2))
+        y = checks.finite("y", checks.float_array("y", y, copy=True))
+        self.labels = _labels(labels, len(y))
+        checks.groups_with_data(np.ones(len(y), dtype=bool), self.labels)
         if (v is None) == (n is None):
             raise ValueError("give either v (study data) or n and sigma2 (group data)")
         if v is not None:
-            v = check.positive("v", check.float_array("v", v))
-            check.same_length(y=y, v=v)
+            v = checks.positive("v", checks.float_array("v", v, copy=True))
+            checks.same_length(y=y, v=v)
             n, sigma2 = None, 1.0
         else:
-            n = check.positive("n", check.float_array("n", n))
-            check.same_length(y=y, n=n)
-            sigma2 = check.scalar("sigma2", sigma2, lo=0, lo_open=True)
-        self.y, self.v_data = readonly(y), None if v is None else readonly(v)
-        self.labels = _labels(labels, len(y))
+            n = checks.positive("n", checks.float_array("n", n))
+            checks.same_length(y=y, n=n)
+            sigma2 = checks.scalar("sigma2", sigma2, lo=0, lo_open=True)
+        self.y, self.v_data = y, v
         self._fb = self._reml = None
+        self.observe(self._mark_inactive, "frame")
         if tau2 is None:  # a middle start: between-group spread of y
             tau2 = float(np.var(y)) or 1.0
         inputs = {"mu0": float(np.mean(y)), "tau_scale": float(np.std(y)) or 1.0, **inputs}
@@ -143,12 +187,28 @@ class ShrinkageState(_State):
     def is_group_data(self) -> bool:
         return self.v_data is None
 
+    @validate("sigma2")
+    def _valid_sigma2(self, proposal):
+        return checks.scalar("sigma2", proposal.value, lo=0)
+
+    @validate("n_scale")
+    def _valid_n_scale(self, proposal):
+        return checks.scalar("n_scale", proposal.value, lo=0, lo_open=True)
+
+    @validate("n")
+    def _valid_n(self, proposal):
+        if proposal.value is None:
+            return None
+        n = checks.nonnegative("n", checks.float_array("n", proposal.value))
+        checks.same_length(y=self.y, n=n)
+        return n
+
     def v(self) -> np.ndarray:
         """Sampling variances for the current sigma2, n and n_scale (inf where n_j = 0)."""
         if self.v_data is not None:
             return self.v_data / self.n_scale
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return self.sigma2 / (self.n * self.n_scale)
+        with np.errstate(divide="ignore"):
+            return np.where(self.n > 0, self.sigma2 / (self.n * self.n_scale), np.inf)
 
     def set_n(self, j: int, value: float) -> None:
         """Sample size of group j (a new array: the old one may be shared with a frame)."""
@@ -166,15 +226,22 @@ class ShrinkageState(_State):
             self.error = str(e)
 
     def _reml_tau2(self, v: np.ndarray) -> float:
-        from ..model.meta import meta_analysis
         has_data = v < np.inf
+        checks.groups_with_data(has_data, self.labels)
         return float(meta_analysis(self.y[has_data], v[has_data], method="REML").tau2)
+
+    def _mark_inactive(self, change) -> None:
+        averaged = change["new"] is not None and change["new"].averaged
+        self.inactive = ("tau2", "mu0", "mu0_estimated") if averaged else ()
+        self.inactive_hint = (
+            "averaging over τ (full Bayes): τ² and μ0 are integrated out" if averaged else ""
+        )
 
     def _full_bayes(self, v: np.ndarray):
         """``full_bayes(y, v, tau_prior)``, cached; the exception instead when it refuses
-        (the tau panel then hides while the posterior at the slider's tau2 stays shown)."""
+        (the tau panel then hides while the posterior at the slider's tau2 stays shown).
+        Groups without data (v = inf) drop out of p(tau | y) there."""
         if self._fb is None:
-            from ..model.full_bayes import full_bayes
             scale = None if self.tau_prior == "uniform" else self.tau_scale
             try:
                 self._fb = full_bayes(self.y, v, tau_prior=self.tau_prior, tau_scale=scale)
@@ -190,13 +257,15 @@ class ShrinkageState(_State):
 
     def _compute(self) -> ShrinkageFrame:
         v = self.v()
-        post = posterior(self.y, v, self.tau2, None if self.mu0_estimated else self.mu0)
-        mean, sd, mu0 = post.mean, np.sqrt(post.var), post.mu0
+        post = posterior(
+            self.y, v, self.tau2, None if self.mu0_estimated else self.mu0, check_input=False
+        )
+        mean, sd, B, mu0 = post.mean, np.sqrt(post.var), post.B, post.mu0
         fb = self._full_bayes(v) if self.full_bayes or self.tau_posterior else None
         if self.full_bayes:
             if isinstance(fb, Exception):  # refused: the toggle asks for it
                 raise ValueError(f"average over tau (full Bayes) is not available: {fb}")
-            mean, sd, mu0 = fb.theta_mean, fb.theta_sd, fb.mu_mean
+            mean, sd, B, mu0 = fb.theta_mean, fb.theta_sd, fb.B_mean, fb.mu_mean
         if self.tau_posterior and self._reml is None:
             try:
                 self._reml = self._reml_tau2(v)
@@ -205,33 +274,58 @@ class ShrinkageState(_State):
         with np.errstate(divide="ignore"):
             precision = 1.0 / v
         return ShrinkageFrame(
-            y=self.y, v=v, n=None if self.n is None else self.n * self.n_scale,
-            precision=precision, mean=mean, sd=sd, B=post.B, mu0=float(mu0), tau2=self.tau2,
+            y=self.y,
+            v=v,
+            n=None if self.n is None else self.n * self.n_scale,
+            has_data=v < np.inf,
+            precision=precision,
+            averaged=self.full_bayes,
+            mean=mean,
+            sd=sd,
+            B=B,
+            mu0=float(mu0),
+            tau2=self.tau2,
             full_bayes=None if isinstance(fb, Exception) else fb,
-            reml_tau2=None if not self.tau_posterior or np.isnan(self._reml) else self._reml)
+            reml_tau2=None if not self.tau_posterior or np.isnan(self._reml) else self._reml,
+        )
 
 
 @dataclass(frozen=True, eq=False)
 class PoolingFrame:
-    """What a PoolingState publishes after one recompute.
+    """What a PoolingState publishes after one recompute: the model's fit, nothing else.
 
     fit          the ``pooling_fit`` result for the current sigma2, tau2 and n
                  (``complete``, ``none``, ``partial``, ``sigma2``, ``tau2``, ``n``)
-    none_se      s.e. of each no-pooling intercept given the common slope, sqrt(sigma2 / n_j)
-                 (nan where n_j = 0)
-    partial_sd   conditional sd of each partial-pooling intercept, sqrt(partial.alpha_var)
+    none_se      ``fit.none.alpha_se``: s.e. of each no-pooling intercept given the common
+                 slope, sqrt(sigma2 / n_j) (nan where n_j = 0)
+    partial_sd   ``fit.partial.alpha_sd``: conditional sd of each partial-pooling intercept
+    has_data     n_j > 0: the groups with rows in use (the others have no no-pooling line)
     """
 
     fit: Any
-    none_se: np.ndarray
-    partial_sd: np.ndarray
+
+    @property
+    def none_se(self) -> np.ndarray:
+        return self.fit.none.alpha_se
+
+    @property
+    def partial_sd(self) -> np.ndarray:
+        return self.fit.partial.alpha_sd
+
+    @property
+    def has_data(self) -> np.ndarray:
+        return self.fit.n > 0
 
 
 class PoolingState(_State):
     """Inputs and outputs of the pooling-lines explorer (Gelman & Hill 2007, ch. 12).
 
-    The full fit ``pooling_fit(x, y, group)`` (REML) is made once; each change then calls its
-    ``update(sigma2=, tau2=, n=)`` once, O(J): ``n[j]`` uses the first n[j] rows of group j.
+    The full fit ``pooling_fit(x, y, group)`` (REML) is made once; each change then calls
+    ``update`` once on the last fit, O(J): a sigma2 or tau2 move ``update(sigma2=, tau2=)``
+    (the group sums, complete and no pooling are reused), an n move ``update(n=)`` as
+    well (``n[j]`` uses the first n[j] rows of group j, ``fit.used()`` says which rows), and
+    "fit" ``update(n=, estimate="REML")`` from the group sums. The data live in the fit
+    (``x``, ``y``, ``group``, ``rank`` read it there).
     """
 
     sigma2 = Float(1.0, help="within-group variance")
@@ -241,42 +335,64 @@ class PoolingState(_State):
     _inputs = ("sigma2", "tau2", "n")
 
     def __init__(self, x, y, group, *, sigma2=None, tau2=None, **inputs):
-        from ..model.regression import pooling_fit
         self.base = pooling_fit(x, y, group)
         self.labels = tuple(str(g) for g in self.base.groups)
-        self.n_max = np.asarray(self.base.n, dtype=np.int64)
-        self.x, self.y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
-        # row i is used while rank[i] < n[group[i]]
-        self.group, self.rank = self.base.group_index, self.base.row_rank
-        super().__init__(sigma2=self.base.sigma2 if sigma2 is None else sigma2,
-                         tau2=self.base.tau2 if tau2 is None else tau2,
-                         n=self.n_max.copy(), **inputs)
+        self._n_moved = True  # n differs from the last frame's: update must get it
+        self._checked_n = None  # the last n that set_n made (within bounds by construction)
+        super().__init__(
+            sigma2=self.base.sigma2 if sigma2 is None else sigma2,
+            tau2=self.base.tau2 if tau2 is None else tau2,
+            n=self.base.n.copy(),
+            **inputs,
+        )
+
+    x = property(lambda self: self.base.x, doc="the predictor of every row (read-only)")
+    y = property(lambda self: self.base.y, doc="the outcome of every row (read-only)")
+    group = property(lambda self: self.base.group_index, doc="each row's group index")
+    rank = property(lambda self: self.base.row_rank, doc="each row's rank in its group")
+    n_max = property(lambda self: self.base.n, doc="rows of each group")
 
     def set_n(self, j: int, value: int) -> None:
-        """Rows used of group j (between 0 and the rows it has)."""
+        """Rows used of group j (clamped to between 0 and the rows it has)."""
         value = int(min(max(value, 0), self.n_max[j]))
         if self.n[j] != value:
             n = self.n.copy()
             n[j] = value
+            self._checked_n = n
             self.n = n
 
     def fit(self) -> None:
-        """Set sigma2 and tau2 to their REML estimates on the rows in use."""
-        from ..model.regression import pooling_fit
-        used = self.rank < self.n[self.group]
+        """Set sigma2 and tau2 to their REML estimates on the rows in use (from the group
+        sums: ``update(n=, estimate="REML")``); a refusal goes to ``error``."""
         try:
-            refit = pooling_fit(self.x[used], self.y[used], np.asarray(self.labels)[self.group[used]])
+            refit = self._last().update(
+                n=self.n, estimate="REML", check_input=self.n is not self._checked_n
+            )
         except ValueError as e:
             self.error = str(e)
             return
         with self.hold():
-            self.sigma2, self.tau2 = float(refit.sigma2), float(refit.tau2)
+            self.sigma2, self.tau2 = refit.sigma2, refit.tau2
+
+    def _last(self):
+        return self.base if self.frame is None else self.frame.fit
+
+    def _invalidate(self, name: str) -> None:
+        if name == "n":
+            self._n_moved = True
 
     def _compute(self) -> PoolingFrame:
-        fit = self.base.update(sigma2=self.sigma2, tau2=self.tau2, n=self.n)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            none_se = np.where(self.n > 0, np.sqrt(fit.sigma2 / self.n), np.nan)
-        return PoolingFrame(fit, none_se, np.sqrt(fit.partial.alpha_var))
+        if self._n_moved:
+            fit = self._last().update(
+                sigma2=self.sigma2,
+                tau2=self.tau2,
+                n=self.n,
+                check_input=self.n is not self._checked_n,
+            )
+            self._n_moved = False
+        else:  # a sigma2 or tau2 move: the last fit's rows
+            fit = self._last().update(sigma2=self.sigma2, tau2=self.tau2)
+        return PoolingFrame(fit)
 
 
 def _labels(labels, J: int) -> tuple[str, ...]:
@@ -284,5 +400,5 @@ def _labels(labels, J: int) -> tuple[str, ...]:
         return tuple(str(j + 1) for j in range(J))
     labels = tuple(str(g) for g in labels)
     if len(labels) != J:
-        raise check.fail("labels", f"of length {J}", f"length {len(labels)}")
+        raise checks.fail("labels", f"of length {J}", list(labels))
     return labels

@@ -1,4 +1,9 @@
 """The states hold the solver's numbers: one recompute per change, errors keep the last frame."""
+
+import json
+import warnings
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -9,8 +14,9 @@ SCHOOLS = sv.data.eight_schools()
 
 
 def groups_state(**kw):
-    return ShrinkageState([1.0, 4.0, -2.0, 0.5], n=[3, 10, 1, 25], sigma2=4.0,
-                          labels=list("abcd"), **kw)
+    return ShrinkageState(
+        [1.0, 4.0, -2.0, 0.5], n=[3, 10, 1, 25], sigma2=4.0, labels=list("abcd"), **kw
+    )
 
 
 def count_frames(state):
@@ -99,14 +105,17 @@ def test_full_bayes_toggle_and_cache():
     np.testing.assert_array_equal(s.frame.mean, ref.theta_mean)
 
 
-@pytest.mark.parametrize("bad, match", [
-    (dict(y=[1.0, np.nan], v=[1.0, 1.0]), "y must be finite"),
-    (dict(y=[1.0, 2.0], v=[1.0, -1.0]), "v must be > 0"),
-    (dict(y=[1.0, 2.0], n=[1, 0], sigma2=1.0), "n must be > 0"),
-    (dict(y=[1.0, 2.0], n=[1, 2], sigma2=-1.0), "sigma2 must be"),
-    (dict(y=[1.0, 2.0]), "give either v"),
-    (dict(y=[1.0, 2.0], v=[1.0, 1.0], labels=["a"]), "labels must be of length 2"),
-])
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (dict(y=[1.0, np.nan], v=[1.0, 1.0]), "y must be finite"),
+        (dict(y=[1.0, 2.0], v=[1.0, -1.0]), "v must be > 0"),
+        (dict(y=[1.0, 2.0], n=[1, 0], sigma2=1.0), "n must be > 0"),
+        (dict(y=[1.0, 2.0], n=[1, 2], sigma2=-1.0), "sigma2 must be"),
+        (dict(y=[1.0, 2.0]), "give either v"),
+        (dict(y=[1.0, 2.0], v=[1.0, 1.0], labels=["a"]), "labels must be of length 2"),
+    ],
+)
 def test_bad_construction(bad, match):
     y = bad.pop("y")
     with pytest.raises(ValueError, match=match):
@@ -121,8 +130,7 @@ def test_pooling_frame_is_the_fit():
     ref = sv.pooling_fit(RADON.floor, RADON.log_radon, RADON.county)
     assert (s.sigma2, s.tau2) == (ref.sigma2, ref.tau2)
     s.tau2 = 0.5
-    ref = sv.pooling_fit(RADON.floor, RADON.log_radon, RADON.county, sigma2=ref.sigma2,
-                         tau2=0.5)
+    ref = sv.pooling_fit(RADON.floor, RADON.log_radon, RADON.county, sigma2=ref.sigma2, tau2=0.5)
     np.testing.assert_allclose(s.frame.fit.partial.alpha, ref.partial.alpha, rtol=1e-12)
     np.testing.assert_allclose(s.frame.partial_sd, np.sqrt(ref.partial.alpha_var), rtol=1e-12)
     np.testing.assert_allclose(s.frame.none_se, np.sqrt(ref.sigma2 / ref.n), rtol=1e-12)
@@ -152,3 +160,140 @@ def test_pooling_refused_change_keeps_frame():
         s.set_n(0, 0)
         s.set_n(1, 1)  # one row left: x is constant
     assert "x constant" in s.error and s.frame is good
+
+
+# --- a group without data, full-Bayes mode as one model -------------------------------------
+
+
+def test_group_without_data_drops_out_of_full_bayes_and_the_tau_panel():
+    y = SCHOOLS.y.to_numpy(float)
+    s = ShrinkageState(
+        y, n=np.full(8, 20.0), sigma2=20.0 * 100.0, labels=list(SCHOOLS.school), tau_posterior=True
+    )  # v_j = 100
+    s.set_n(2, 0)
+    assert s.error == "" and not s.frame.has_data[2] and s.frame.has_data.sum() == 7
+    keep = np.arange(8) != 2
+    alone = sv.full_bayes(y[keep], np.full(7, 100.0))
+    np.testing.assert_array_equal(s.frame.full_bayes.tau_density, alone.tau_density)
+    assert s.frame.reml_tau2 == sv.meta_analysis(y[keep], np.full(7, 100.0), "REML").tau2
+    s.full_bayes = True  # no "v must be > 0 and finite": the group drops out
+    assert s.error == "" and s.frame.averaged
+    np.testing.assert_array_equal(s.frame.mean[keep], alone.theta_mean)
+    assert s.frame.mean[2] == alone.mu_mean and s.frame.B[2] == 1.0
+    assert np.isfinite(s.frame.sd).all()
+
+
+def test_full_bayes_mode_shows_full_bayes_numbers_only():
+    s = ShrinkageState(SCHOOLS.y, v=SCHOOLS.v, tau_posterior=True)
+    assert s.inactive == () and s.inactive_hint == ""
+    s.full_bayes = True
+    ref = sv.full_bayes(SCHOOLS.y, SCHOOLS.v)
+    f = s.frame
+    np.testing.assert_array_equal(f.B, ref.B_mean)  # E[B_j | y], not the slider's B_j
+    np.testing.assert_array_equal(f.mean, ref.theta_mean)
+    assert f.mu0 == ref.mu_mean
+    assert s.inactive == ("tau2", "mu0", "mu0_estimated") and "integrated out" in s.inactive_hint
+    for name, value in (("tau2", 3.0), ("mu0_estimated", False), ("mu0", 20.0)):
+        setattr(s, name, value)  # the inactive inputs change nothing shown
+        for field in ("mean", "sd", "B"):
+            np.testing.assert_array_equal(getattr(s.frame, field), getattr(f, field))
+        assert s.frame.mu0 == f.mu0
+    s.full_bayes = False
+    assert s.inactive == () and not s.frame.averaged
+    np.testing.assert_array_equal(s.frame.B, sv.posterior(SCHOOLS.y, SCHOOLS.v, 3.0).B)
+
+
+def test_tau_prior_is_an_enum():
+    from traitlets import TraitError
+
+    s = ShrinkageState(SCHOOLS.y, v=SCHOOLS.v)
+    with pytest.raises(TraitError, match="half-cauchy"):
+        s.tau_prior = "flat"
+
+
+def test_messages_a_student_meets():
+    with pytest.raises(
+        ValueError,
+        match=r"at least two groups need data \(got data for 1 "
+        r"group: 'a'\)",
+    ):
+        ShrinkageState([1.0], v=[1.0], labels=["a"])
+    s = groups_state()
+    with s.hold():
+        for j in (0, 2, 3):
+            s.set_n(j, 0)
+    s.fit()  # REML with one group left
+    assert s.error == "at least two groups need data (got data for 1 group: 'b')"
+    with pytest.raises(ValueError, match=r"n must be >= 0 and finite \(got -1.0 at index 1\)"):
+        s.n = np.array([1.0, -1.0, 1.0, 1.0])
+    with pytest.raises(ValueError, match=r"n_scale must be in \(0, inf\] \(got 0.0\)"):
+        s.n_scale = 0.0
+
+
+# --- pooling: one model call per move, the fast path, the model's numbers ---------------------
+
+
+@pytest.fixture
+def gathers(monkeypatch):
+    """How often the group statistics are rebuilt (CumulativeSums.at, the O(J) gather)."""
+    from shrinkviz.model._suffstats import CumulativeSums
+
+    calls = []
+    at = CumulativeSums.at
+    monkeypatch.setattr(CumulativeSums, "at", lambda self, n: calls.append(1) or at(self, n))
+    return calls
+
+
+def test_pooling_tau2_move_takes_the_fast_path(gathers):
+    s = PoolingState(RADON.floor, RADON.log_radon, RADON.county)
+    s.set_n(3, 1)
+    before = s.frame.fit
+    gathers.clear()
+    s.tau2 = 0.3
+    s.sigma2 = 0.5
+    assert gathers == []  # neither move rebuilt the group statistics
+    assert s.frame.fit.none.alpha is before.none.alpha and s.frame.fit.complete is before.complete
+    ref = before.update(n=s.n, sigma2=0.5, tau2=0.3)
+    np.testing.assert_array_equal(s.frame.fit.partial.alpha, ref.partial.alpha)
+    np.testing.assert_array_equal(s.frame.none_se, np.sqrt(0.5 / s.n))
+    gathers.clear()
+    s.set_n(3, 2)
+    assert gathers == [1]  # an n move: one gather
+
+
+def test_pooling_fit_re_estimates_from_the_group_sums(gathers):
+    s = PoolingState(RADON.floor, RADON.log_radon, RADON.county)
+    with s.hold():
+        for j in range(85):
+            s.set_n(j, 3)
+    gathers.clear()
+    s.fit()
+    assert gathers == [1]  # update(n=, estimate="REML"), then the fast path
+    lme = json.loads((Path(__file__).parents[1] / "fixtures" / "lme4.json").read_text())
+    ref = lme["radon_first3"]["REML"]
+    assert s.sigma2 == pytest.approx(ref["sigma2"], rel=1e-5)
+    assert s.tau2 == pytest.approx(ref["tau2"], rel=1e-5)
+    with s.hold():
+        for j in range(1, 85):
+            s.set_n(j, 0)
+    s.fit()
+    assert s.error == "at least two groups need data (got data for 1 group: 'AITKIN')"
+
+
+def test_pooling_state_keeps_no_copies_and_says_which_groups_have_data():
+    s = PoolingState(RADON.floor, RADON.log_radon, RADON.county)
+    assert s.x is s.base.x and s.y is s.base.y and s.rank is s.base.row_rank
+    s.set_n(4, 0)
+    assert not s.frame.has_data[4] and s.frame.has_data.sum() == 84
+    assert s.frame.none_se is s.frame.fit.none.alpha_se and np.isnan(s.frame.none_se[4])
+    assert s.frame.partial_sd is s.frame.fit.partial.alpha_sd
+    s.n = np.full(85, 1000)  # set by hand, not by set_n: checked by the model
+    assert s.error.startswith("n must be integers in [0, rows of the group] (got 1000 at index 0")
+
+
+def test_pooling_one_row_per_group_is_a_clear_error_without_warnings():
+    one = RADON.groupby("county").head(1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match="cannot both be estimated from one row per group"):
+            PoolingState(one.floor, one.log_radon, one.county)
