@@ -10,7 +10,7 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-from ..model import _validate as check
+from ..model import checks as check
 
 __all__ = ["eight_schools", "bcg", "radon", "sleepstudy", "baseball", "rat_tumors", "surgical",
            "teacher_expectancy", "simulate_groups"]
