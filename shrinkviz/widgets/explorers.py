@@ -9,6 +9,7 @@ import ipywidgets as w
 import numpy as np
 
 from .. import data
+from ..model.frames import group_summaries, read_columns
 from .controls import PoolingControls, ShrinkageControls, tau2_grid
 from .state import PoolingState, ShrinkageState
 from .views import OverviewView, PanelsView, ShrinkageView, TauView
@@ -124,19 +125,11 @@ class ShrinkageExplorer(_Explorer):
     @classmethod
     def from_frame(cls, df, y: str, group: str, **kw) -> ShrinkageExplorer:
         """Raw data: one row per observation. Uses the group means ybar_j, the counts n_j and
-        the pooled within-group variance sigma2 = sum_j sum_i (y_ij - ybar_j)^2 / (N - J)."""
-        values = _column(df, y, "y", numeric=True)
-        groups = _column(df, group, "group")
-        stats = values.groupby(groups, sort=False, observed=False).agg(["mean", "count", "var"])
-        _every_group_has_rows(stats["count"], group)
-        dof = len(values) - len(stats)
-        if dof <= 0:
-            raise ValueError(f"df must have more rows than groups to estimate sigma2 "
-                             f"(got {len(values)} rows in {len(stats)} groups)")
-        sigma2 = float(((stats["count"] - 1) * stats["var"].fillna(0)).sum() / dof)
+        the pooled within-group variance sigma2 = sum_j sum_i (y_ij - ybar_j)^2 / (N - J)
+        (``shrinkviz.model.frames.group_summaries``; groups without rows are left out)."""
+        s = group_summaries(df, y=y, group=group)
         kw = {"group_name": group, "value_name": f"mean of {y}", **kw}
-        return cls.from_groups(stats["mean"].to_numpy(), stats["count"].to_numpy(), sigma2,
-                               labels=[str(g) for g in stats.index], **kw)
+        return cls.from_groups(s.ybar, s.n, s.sigma2, labels=s.groups, **kw)
 
 
 class PoolingLinesExplorer(_Explorer):
@@ -193,33 +186,11 @@ class PoolingLinesExplorer(_Explorer):
 
     @classmethod
     def from_frame(cls, df, x: str, y: str, group: str, **kw) -> PoolingLinesExplorer:
-        """One row per observation: columns ``x`` and ``y`` (numeric) and ``group``."""
-        xs, ys = _column(df, x, "x", numeric=True), _column(df, y, "y", numeric=True)
-        groups = _column(df, group, "group")
-        _every_group_has_rows(groups.value_counts(sort=False), group)
+        """One row per observation: columns ``x`` and ``y`` (numbers) and ``group``, read as
+        ``shrinkviz.pooling_fit_frame`` reads them (``shrinkviz.model.frames.read_columns``)."""
+        cols = read_columns(df, x=x, y=y, group=group)
         kw = {"x_name": x, "y_name": y, "group_name": group, **kw}
-        return cls(xs.to_numpy(), ys.to_numpy(), groups.astype(object).to_numpy(), **kw)
-
-
-def _column(df, name: str, role: str, numeric: bool = False):
-    if name not in getattr(df, "columns", ()):
-        raise ValueError(f"{role} must be a column of df (got {name!r}; columns: "
-                         f"{', '.join(map(str, getattr(df, 'columns', ())))})")
-    col = df[name]
-    if numeric and col.dtype.kind not in "biuf":
-        raise ValueError(f"{role} must be a numeric column (got {name!r} of dtype {col.dtype})")
-    if col.isna().any():
-        i = int(np.flatnonzero(col.isna().to_numpy())[0])
-        raise ValueError(f"{role} must have no missing values (got nan in column {name!r} "
-                         f"at row {i})")
-    return col
-
-
-def _every_group_has_rows(counts, group: str) -> None:
-    empty = counts.index[counts.to_numpy() == 0]
-    if len(empty):
-        raise ValueError(f"every group must have rows (got no rows for {group} = "
-                         f"{empty[0]!r})")
+        return cls(cols["x"], cols["y"], cols["group"], **kw)
 
 
 def _numbers(name: str, x) -> np.ndarray:

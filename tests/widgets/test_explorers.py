@@ -268,24 +268,35 @@ def test_js_number_matches_javascript():
     (lambda: sv.ShrinkageExplorer.from_frame(RADON, y="radon", group="county"),
      "y must be a column"),
     (lambda: sv.ShrinkageExplorer.from_frame(RADON.assign(y=np.r_[np.nan, RADON.log_radon[1:]]),
-                                             y="y", group="county"), "missing values"),
-    (lambda: sv.ShrinkageExplorer.from_frame(
-        RADON.assign(c=pd.Categorical(RADON.county, categories=[*RADON.county.unique(), "X"])),
-        y="log_radon", group="c"), "every group must have rows"),
+                                             y="y", group="county"),
+     "y column 'y' has a missing value at row 0"),
+    (lambda: sv.ShrinkageExplorer.from_frame(RADON.groupby("county").head(1), y="log_radon",
+                                             group="county"),
+     "sigma2 cannot be estimated from one row per group"),
     (lambda: sv.ShrinkageExplorer.from_meta([1.0, 2.0], [1.0, -0.5]), "v must be > 0"),
     (lambda: sv.ShrinkageExplorer.from_groups([1.0, 2.0], [3, 4], -1.0), "sigma2 must be"),
     (lambda: sv.PoolingLinesExplorer.from_frame(RADON, x="floor", y="log_radon", group="cty"),
      "group must be a column"),
     (lambda: sv.PoolingLinesExplorer.from_frame(RADON, x="county", y="log_radon",
-                                                group="county"), "x must be a numeric"),
-    (lambda: sv.PoolingLinesExplorer.from_frame(
-        RADON.assign(c=pd.Categorical(RADON.county, categories=[*RADON.county.unique(), "X"])),
-        x="floor", y="log_radon", group="c"), "every group must have rows"),
+                                                group="county"),
+     "x column 'county' must hold numbers \\(got 'AITKIN' at row 0\\)"),
+    (lambda: sv.PoolingLinesExplorer.from_frame(RADON[RADON.county == "AITKIN"], x="floor",
+                                                y="log_radon", group="county"),
+     "at least two groups need data"),
     (lambda: sv.PoolingLinesExplorer.radon(panels=["NOWHERE"]), "panels must be group labels"),
 ])
 def test_bad_input_at_construction(sent, make, match):
     with pytest.raises(ValueError, match=match):
         make()
+
+
+def test_a_category_without_rows_is_left_out(sent):
+    c = pd.Categorical(RADON.county, categories=[*RADON.county.unique(), "X"])
+    e = sv.ShrinkageExplorer.from_frame(RADON.assign(c=c), y="log_radon", group="c")
+    assert len(e.state.labels) == 85 and "X" not in e.state.labels
+    e = sv.PoolingLinesExplorer.from_frame(RADON.assign(c=c), x="floor", y="log_radon",
+                                           group="c")
+    assert len(e.state.labels) == 85 and "X" not in e.state.labels
 
 
 def test_inputs_are_not_mutated(sent):
