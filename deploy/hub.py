@@ -220,15 +220,29 @@ class ClassHub:
 
     def stop(self) -> None:
         """The hub, every student's server with its kernels, then the proxy."""
+        # servers the hub started (some maybe not yet in its database) and those an earlier
+        # hub started (in the database)
+        started = [] if self.hub is None else descendants(self.hub.pid)
         try:
             self.stop_hub()
         finally:
             try:
-                terminate(list(self.server_pids().values()), tree=True)
+                terminate([*self.server_pids().values(), *filter(_alive, started)], tree=True)
             finally:
                 if self.proxy is not None and self.proxy.poll() is None:
                     terminate([self.proxy.pid], grace=5)
                     self.proxy.wait(timeout=5)
+
+    def leftovers(self) -> list[int]:
+        """Processes still working in the data folder (a student's server or kernel)."""
+        found = []
+        for stat in Path("/proc").glob("[0-9]*"):
+            with contextlib.suppress(OSError):
+                if Path(os.readlink(stat / "cwd")).is_relative_to(self.data) and _alive(
+                    int(stat.name)
+                ):
+                    found.append(int(stat.name))
+        return found
 
     def logs(self, tail: int = 4000) -> str:
         path = self.data / "hub.log"

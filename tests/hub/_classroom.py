@@ -7,11 +7,12 @@ the hub's API until it is ready), open lesson 02 (the lab page: the OAuth dance 
 the contents API; a session, i.e. a kernel), run the lesson's first cell (imports, data)
 and the explorer's cell, and find the tau2 slider among the widget models the kernel
 announces (comm_open of ``jupyter.widget``: the SelectionSlider with the CSS class
-``shrinkviz-tau2``). Then the
-student drags it: bursts of ``moves`` positions at ``rate`` per second (one grid step each),
-separated by seeded random reading pauses. Like the ipywidgets front end, a student sends a
-position as a comm ``update`` ({"index": i}) only while no earlier one is pending (sent, and
-the kernel not yet idle for it); the hand's latest position waits and goes next.
+``shrinkviz-tau2``). When the whole class has its explorer (the teacher: "now move the
+slider"), each student drags it: bursts of ``moves`` positions at ``rate`` per second (one
+grid step each), separated by seeded random reading pauses. Like the ipywidgets front end,
+a student sends a position as a comm ``update`` ({"index": i}) only while no earlier one is
+pending (sent, and the kernel not yet idle for it); the hand's latest position waits and
+goes next.
 
 A round trip is measured per sent update: from sending it to the last comm message of a
 bqplot mark (a model with ``scales_metadata``) that answers it (same parent message). After
@@ -74,6 +75,7 @@ class Kernel:
         self.models: dict[str, dict] = {}  # comm_id -> widget state, as the kernel sent it
         self.pending: dict[str, _Pending] = {}
         self.restarts = 0
+        self.kernel_session = None
         self.ws = None
         self.reader = None
 
@@ -116,6 +118,14 @@ class Kernel:
 
     def _dispatch(self, msg: dict, now: float) -> None:
         kind, content = msg["header"]["msg_type"], msg["content"]
+        if msg.get("channel") == "iopub":
+            # a message from another kernel process: this one was restarted (a killed kernel
+            # can answer a request it never saw, from its successor on the same ports)
+            session = msg["header"].get("session")
+            if self.kernel_session not in (None, session):
+                self.restarts += 1
+                self._lose_pending("kernel restarted")
+            self.kernel_session = session
         pending = self.pending.get(msg["parent_header"].get("msg_id"))
         if kind == "comm_open" and content.get("target_name") == "jupyter.widget":
             self.models[content["comm_id"]] = dict(content["data"]["state"])
@@ -193,8 +203,11 @@ class Kernel:
             timeout,
         )
 
-    async def update(self, comm_id: str, state: dict, timeout: float) -> tuple[float, int]:
-        """Set widget state as the front end does; (round trip in s, marks' messages)."""
+    async def update(
+        self, comm_id: str, state: dict, timeout: float, expect_change: bool = True
+    ) -> tuple[float, int]:
+        """Set widget state as the front end does; (round trip in s, marks' messages). A
+        value the widget already has changes nothing: (nan, 0) if `expect_change` is False."""
         pending = await self._request(
             "comm_msg",
             {"comm_id": comm_id, "data": {"method": "update", "state": state, "buffer_paths": []}},
@@ -202,6 +215,8 @@ class Kernel:
             timeout,
         )
         if not pending.marks:
+            if not expect_change:
+                return float("nan"), 0
             raise StudentError(f"update {state}: no mark was updated")
         return pending.marks[-1] - pending.sent, len(pending.marks)
 
@@ -233,6 +248,7 @@ class Student:
     recovered: bool = False
     reconnected: bool = False
     bursts_done: int = 0
+    unchanged: int = 0  # updates to the position already sent (nothing to redraw)
 
 
 @dataclass
@@ -260,6 +276,7 @@ class Report:
         return {
             "students": self.n,
             "updates": len(self.round_trips_ms),
+            "unchanged": sum(s.unchanged for s in self.students),
             "moves": sum(s.moves for s in self.students),
             "p50_ms": round(self.quantile(0.5), 1),
             "p99_ms": round(self.quantile(0.99), 1),
@@ -428,9 +445,17 @@ class Classroom:
                 continue
             if on_move is not None:
                 on_move(hand)
-            rt, marks = await kernel.update(slider, {"index": positions[hand]}, self.step_timeout)
-            st.round_trips.append(rt)
-            st.mark_messages.append(marks)
+            # the throttled hand can come back to the position sent last (at a turn): the
+            # front end sends it all the same, and the kernel has nothing to redraw
+            same = sent >= 0 and positions[hand] == positions[sent]
+            rt, marks = await kernel.update(
+                slider, {"index": positions[hand]}, self.step_timeout, expect_change=not same
+            )
+            if marks:
+                st.round_trips.append(rt)
+                st.mark_messages.append(marks)
+            else:
+                st.unchanged += 1
             sent = hand
         st.moves += len(positions)
         label = kernel.models[slider]["_options_labels"][positions[-1]]
@@ -442,7 +467,8 @@ class Classroom:
     async def _student(self, st: Student) -> None:
         await asyncio.sleep(st.rng.uniform(0, self.arrival_s))
         jar = aiohttp.CookieJar(unsafe=True)  # cookies of 127.0.0.1
-        timeout = aiohttp.ClientTimeout(total=self.step_timeout)
+        # no total time per request: a websocket lives for the whole run (bounded by run())
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=60)
         async with aiohttp.ClientSession(cookie_jar=jar, timeout=timeout) as http:
             kernel = None
             try:
@@ -450,52 +476,49 @@ class Classroom:
                 kernel, cells, nb = await self._open_lesson(http, st)
                 saved = await self._save(http, st, nb)
                 slider = await self._build_explorer(kernel, cells, st)
-                index = kernel.models[slider]["index"]
-                direction = 1 if st.rng.random() < 0.5 else -1
-                self._ready.add(st.name)
-                burst = 0
-                while burst < self.bursts:
-                    kill_now = (
-                        self.kill is not None
-                        and st is self.students[self.kill]
-                        and burst == 1
-                        and not st.killed
-                    )
-                    try:
-                        index, direction = await self._burst(
-                            kernel,
-                            slider,
-                            st,
-                            index,
-                            direction,
-                            on_move=(
-                                lambda k: k >= self.moves // 2 and not st.killed and self._kill(st)
-                            )
-                            if kill_now
-                            else None,
-                        )
-                    except KernelLost as lost:
-                        if not st.killed:
-                            raise
-                        kernel, slider = await self._recover(http, st, kernel, cells, saved, lost)
-                        index = kernel.models[slider]["index"]
-                    burst += 1
-                    st.bursts_done = burst
-                    if self._restarted.is_set() and not st.reconnected:
-                        kernel = await self._reconnect(kernel, slider, st)
-                    if burst < self.bursts:
-                        await asyncio.sleep(st.rng.uniform(*self.pause))
-                if self.restart:  # the hub restart may come after this student's last burst
-                    await asyncio.wait_for(self._restarted.wait(), self.step_timeout)
-                    if not st.reconnected:
-                        kernel = await self._reconnect(kernel, slider, st)
-                        await self._burst(kernel, slider, st, index, direction)
+                self._arrive(st)
+                await self._everyone_ready.wait()  # "now move the slider", says the teacher
+                kernel = await self._drag(http, st, kernel, slider, cells, saved)
             except Exception as e:  # noqa: BLE001 (every failure is counted and reported)
                 st.failures.append(f"{type(e).__name__}: {e}")
             finally:
+                self._arrive(st)
                 self._done.add(st.name)
                 if kernel is not None:
                     await kernel.close()
+
+    def _arrive(self, st: Student) -> None:
+        self._ready.add(st.name)
+        if len(self._ready) == self.n:
+            self._everyone_ready.set()
+
+    async def _drag(self, http, st, kernel, slider, cells, saved) -> Kernel:
+        """The bursts and the pauses; the kill (one student) and the reconnection after the
+        hub restart (everyone) happen in between."""
+        index = kernel.models[slider]["index"]
+        direction = 1 if st.rng.random() < 0.5 else -1
+        victim = self.kill is not None and st is self.students[self.kill]
+        for burst in range(self.bursts):
+            kill = None
+            if victim and burst == 1:
+                kill = lambda k: k >= self.moves // 2 and not st.killed and self._kill(st)  # noqa: E731
+            try:
+                index, direction = await self._burst(kernel, slider, st, index, direction, kill)
+            except KernelLost as lost:
+                if not st.killed:
+                    raise
+                kernel, slider = await self._recover(http, st, kernel, cells, saved, lost)
+                index = kernel.models[slider]["index"]
+            st.bursts_done = burst + 1
+            if self._restarted.is_set() and not st.reconnected:
+                kernel = await self._reconnect(kernel, slider, st)
+            if burst < self.bursts - 1:
+                await asyncio.sleep(st.rng.uniform(*self.pause))
+        if self.restart and not st.reconnected:  # the restart came after the last burst
+            await self._restarted.wait()
+            kernel = await self._reconnect(kernel, slider, st)
+            await self._burst(kernel, slider, st, index, direction)
+        return kernel
 
     # --- faults ------------------------------------------------------------------------
     def _kill(self, st: Student) -> None:
@@ -572,7 +595,7 @@ class Classroom:
 
     # --- the run -----------------------------------------------------------------------
     async def _run(self) -> Report:
-        self._ready, self._done = set(), set()
+        self._ready, self._done, self._everyone_ready = set(), set(), asyncio.Event()
         self._restarted, self._pids_kept = asyncio.Event(), None
         t = time.perf_counter()
         restart = asyncio.create_task(self._restart_when_dragging()) if self.restart else None

@@ -1,0 +1,100 @@
+"""A class on the one-machine hub of deploy/: slider round trips and memory for N students.
+
+For each N a fresh hub (deploy/hub.py: JupyterHub, configurable-http-proxy, the students'
+servers and kernels on 127.0.0.1) and N simulated students (tests/hub/_classroom.py): log in,
+start a server, open lesson 02, build the eight-schools explorer; when all have it, each
+drags tau2 in 5 bursts of 20 moves at 30 per second with 3 to 10 s of reading in between
+(seeded), throttled like the ipywidgets front end. No faults here (tests/hub/test_hub.py has
+them). N = 1 first: the round trip of a lone student on the same machine is the floor the
+others are compared to. Printed, never asserted:
+
+    round trip p50 / p99 / max (ms): a comm update in to the last mark's update out, measured
+        by the students' client (on the same machine, so its own CPU time is in there too)
+    per student: RSS and USS (MB; USS = what one more student adds) of kernel and server,
+        their CPU seconds for start-up, explorer and dragging; spawn time (median, s)
+    hub, proxy and idle culler RSS (MB); failures
+
+    .venv/bin/python benchmarks/bench_hub.py [--students 1 10 30 60] [--seed 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "deploy"), str(ROOT / "tests" / "hub")]
+from _classroom import Classroom  # noqa: E402
+from hub import ClassHub  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "tests" / "browser"))
+from _lab import free_port  # noqa: E402
+
+COLUMNS = [
+    ("students", "N", "{:>4}"),
+    ("p50_ms", "p50 ms", "{:>7}"),
+    ("p99_ms", "p99 ms", "{:>7}"),
+    ("max_ms", "max ms", "{:>7}"),
+    ("updates", "updates", "{:>8}"),
+    ("failures", "fail", "{:>5}"),
+    ("kernel_rss_mb", "kernel RSS", "{:>11}"),
+    ("server_rss_mb", "server RSS", "{:>11}"),
+    ("student_rss_mb", "student RSS", "{:>12}"),
+    ("student_uss_mb", "student USS", "{:>12}"),
+    ("kernel_cpu_s", "kernel cpu s", "{:>13}"),
+    ("server_cpu_s", "server cpu s", "{:>13}"),
+    ("spawn_s_median", "spawn s", "{:>8}"),
+    ("hub_rss_mb", "hub RSS", "{:>8}"),
+    ("proxy_rss_mb", "proxy RSS", "{:>10}"),
+    ("culler_rss_mb", "culler RSS", "{:>11}"),
+    ("wall_s", "wall s", "{:>7}"),
+]
+
+
+def one_class(n: int, seed: int) -> dict:
+    with tempfile.TemporaryDirectory(prefix="shrinkviz-hub-") as data:
+        hub = ClassHub(
+            Path(data),
+            port=free_port(),
+            api_port=free_port(),
+            proxy_api_port=free_port(),
+            env={"SHRINKVIZ_HUB_ALLOW_ROOT": "1"},
+        )
+        try:
+            hub.start(timeout=180)
+            report = Classroom(hub, n, seed=seed, timeout=600 + 20 * n).run()
+        finally:
+            hub.stop()
+    for failure in report.failures[:5]:
+        print(f"    failure: {failure}", flush=True)
+    return report.summary()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--students", type=int, nargs="+", default=[1, 10, 30, 60])
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    print(__doc__.split("\n\n")[0])
+    print("  ".join(title.rjust(len(fmt.format(""))) for _, title, fmt in COLUMNS), flush=True)
+    rows = []
+    for n in args.students:
+        t = time.perf_counter()
+        row = one_class(n, args.seed)
+        row["bench_s"] = round(time.perf_counter() - t, 1)
+        rows.append(row)
+        print("  ".join(fmt.format(row[key]) for key, _, fmt in COLUMNS), flush=True)
+    ok = [r["students"] for r in rows if r["p99_ms"] < 100 and r["failures"] == 0]
+    print(f"largest N with p99 < 100 ms and no failure: {max(ok) if ok else 'none'}")
+    out = ROOT / "test-artifacts" / "bench-hub.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(rows, indent=1))
+    print(f"(all figures in {out.relative_to(ROOT)})")
+
+
+if __name__ == "__main__":
+    main()
