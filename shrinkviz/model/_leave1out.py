@@ -23,9 +23,9 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-_BLOCK = (
-    1 << 17
-)  # matrix entries per block of left-out studies: 1 MB, its temporaries stay in cache
+# Matrix entries per block of left-out studies: 1 MB, so that its temporaries stay in cache
+# (blocks of 8 MB ran 4x slower per entry).
+_BLOCK = 1 << 17
 _EPS = np.finfo(float).eps
 _NEWTON_TOL = 1e-10
 _MAXITER = 500
@@ -67,7 +67,7 @@ def _trace_p(w: np.ndarray, sw: np.ndarray) -> np.ndarray:
 def _unweighted(b: _Block) -> tuple[np.ndarray, np.ndarray]:
     """sum (y - ybar)^2 and sum v over the kept studies."""
     r = b.residuals(b.kept)[2]
-    return _q(b.kept, r), b.kept @ b.v
+    return _q(b.kept, r), np.einsum("ij,j->i", b.kept, b.v)
 
 
 def _closed_form(method: str, b: _Block, k1: int) -> np.ndarray:
