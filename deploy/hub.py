@@ -277,6 +277,8 @@ def main() -> None:
                 hub.start_hub()
     except KeyboardInterrupt:
         pass
+    except RuntimeError as e:  # the hub did not start: its log says why
+        sys.exit(str(e))
     finally:
         hub.stop()
 

@@ -139,6 +139,7 @@ def test_idle_server_is_culled(tmp_path):
         assert "Culling server" in hub.logs(200_000)
     finally:
         hub.stop()
+    assert hub.leftovers() == []
 
 
 @pytest.mark.slow
@@ -173,6 +174,8 @@ def test_a_class_drags_the_explorer(tmp_path):
         assert sorted(p.name for p in copied) == lessons
         assert s.moves >= (4 if s is victim else 5) * 20
         assert len(s.round_trips) >= 5  # throttled like the front end: fewer when slow
-    # the memory values.yaml asks Kubernetes for covers what a student used here
+    # values.yaml's memory: the guarantee covers what one more student costs (USS), the
+    # limit all the student's processes hold (RSS)
     memory = values()["singleuser"]["memory"]
-    assert summary["student_rss_mb"] * 2**20 <= quantity(memory["guarantee"])
+    assert summary["student_uss_mb"] * 2**20 <= quantity(memory["guarantee"])
+    assert summary["student_rss_mb"] * 2**20 <= quantity(memory["limit"])

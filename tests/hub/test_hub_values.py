@@ -102,8 +102,8 @@ def test_memory_and_cpu_are_quantities_with_guarantee_below_limit():
         guarantee = quantity(single[resource]["guarantee"])
         limit = quantity(single[resource]["limit"])
         assert 0 < guarantee <= limit, resource
-    # a 64 GB node holds at least 100 students at the guarantee
-    assert 64e9 / quantity(single["memory"]["guarantee"]) >= 100
+    # the goal: a node of 64 GiB holds 250 students at the guarantee
+    assert 64 * 2**30 / quantity(single["memory"]["guarantee"]) >= 250
 
 
 def test_culling_is_on():
