@@ -80,7 +80,8 @@ def james_stein(y, v) -> JamesStein:
             raise ValueError(
                 "v must be the same for every group: James-Stein needs one common sampling "
                 f"variance (got {v_arr[0]!r} at index 0 and {v_arr[j]!r} at index {j}); "
-                "for unequal variances use meta_analysis() and posterior()")
+                "for unequal variances use meta_analysis() and posterior()"
+            )
     v = float(v_arr[0])
     k = len(y)
     mu0 = float(y.mean())

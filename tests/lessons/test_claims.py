@@ -73,12 +73,15 @@ def test_lesson04_james_stein_against_reml():
     stated(L04, f"$c = 1 - B = {1 - js.B:.3f}$", f"grand average {avg(js.mu0)}")
     closer_js = np.abs(js.mean - truth) < np.abs(y - truth)
     closer_reml = np.abs(post.mean - truth) < np.abs(y - truth)
-    stated(L04, f"moves {closer_js.sum()} of the {k} players closer",
-           f"($B = {post.B[0]:.3f}$) moves {closer_reml.sum()}.")
+    stated(
+        L04,
+        f"moves {closer_js.sum()} of the {k} players closer",
+        f"($B = {post.B[0]:.3f}$) moves {closer_reml.sum()}.",
+    )
     sse = sorted([((post.mean - truth) ** 2).sum(), ((js.mean - truth) ** 2).sum()])
     stated(L04, f"nearly tie on these data ({sse[0]:.4f} and {sse[1]:.4f})")
     np.testing.assert_allclose(post.B[0] / js.B, (k - 1) / (k - 3), rtol=1e-6)
-    stated(L04, f"(here ${k - 1}/{k - 3}$)")
+    stated(L04, f"(here ${k - 1}/{k - 3}$;")
     losers = set(players["player"][~closer_js])
     assert losers == {"Swaboda", "Rodriguez"}
     stated(L04, "(Swoboda, `Swaboda` in the table, and Rodriguez did not)")
@@ -103,10 +106,13 @@ def test_lesson04_arcsine_scale():
 def test_lesson04_picture_ranges():
     """The three rows of the figure: what the text says about their widths."""
     _, y, truth, _, fit, post, _ = _baseball()
-    stated(L04, f"spread from {avg(y.min())} to {avg(y.max())}",
-           f"rest-of-season averages from {avg(truth.min())} to {avg(truth.max())}",
-           f"squeezed into {avg(post.mean.min())} to {avg(post.mean.max())}",
-           f"$\\hat\\tau$ ({np.sqrt(fit.tau2):.3f} by REML)")
+    stated(
+        L04,
+        f"spread from {avg(y.min())} to {avg(y.max())}",
+        f"rest-of-season averages from {avg(truth.min())} to {avg(truth.max())}",
+        f"squeezed into {avg(post.mean.min())} to {avg(post.mean.max())}",
+        f"$\\hat\\tau$ ({np.sqrt(fit.tau2):.3f} by REML)",
+    )
     assert np.ptp(post.mean) < np.ptp(truth) < np.ptp(y)
     not_stated(L04, "same narrow range")
 
@@ -128,12 +134,20 @@ def test_lesson02_q_and_the_boundary():
     dl, reml = sv.meta_analysis(y, v, "DL"), sv.meta_analysis(y, v, "REML")
     assert dl.tau2 == 0 and reml.tau2 == 0 and reml.I2 == 0
     p = stats.chi2.cdf(reml.Q, len(y) - 1)
-    stated(L02, f"$Q$ is about {reml.Q:.2f}", f"in {p:.0%} of such experiments",
-           f"($P(\\chi^2_7 \\le {reml.Q:.2f}) = {p:.2f}$)")
+    stated(
+        L02,
+        f"$Q$ is about {reml.Q:.2f}",
+        f"in {p:.0%} of such experiments",
+        f"($P(\\chi^2_7 \\le {reml.Q:.2f}) = {p:.2f}$)",
+    )
     low, high = reml.tau2_ci()
     assert low == 0
-    stated(L02, f"values up to about {high:.0f}", f"standard deviation of {high**0.5:.0f}",
-           f"to get {high:.0f}")
+    stated(
+        L02,
+        f"values up to about {high:.0f}",
+        f"standard deviation of {high**0.5:.0f}",
+        f"to get {high:.0f}",
+    )
 
 
 def test_lesson02_reml_can_be_positive_with_small_q():
@@ -150,10 +164,12 @@ def test_lesson02_other_estimators():
     _, y, v = _schools()
     tau2 = {m: sv.meta_analysis(y, v, m).tau2 for m in ["EE", "HE", "HS", "SJ", "ML", "EB", "PM"]}
     assert all(t == 0 for m, t in tau2.items() if m != "SJ")
-    stated(L02, "all but SJ give 0", f"SJ says about {tau2['SJ']:.0f}",
-           f"SJ's {tau2['SJ']:.0f}")
-    stated(L02, f"plain variance of the $y_j$ ({y.var(ddof=1):.0f})",
-           f"average sampling variance ({v.mean():.0f})")
+    stated(L02, "all but SJ give 0", f"SJ says about {tau2['SJ']:.0f}", f"SJ's {tau2['SJ']:.0f}")
+    stated(
+        L02,
+        f"plain variance of the $y_j$ ({y.var(ddof=1):.0f})",
+        f"average sampling variance ({v.mean():.0f})",
+    )
     assert y.var(ddof=1) < v.mean()  # why HE truncates
 
 
@@ -167,8 +183,10 @@ def test_lesson02_reml_zero_simulation():
     for tau in [5.0, 10.0]:
         start = time.perf_counter()
         zero = sum(
-            sv.meta_analysis(rng.normal(0.0, tau, len(y)) + rng.normal(0.0, np.sqrt(v)), v,
-                             "REML").tau2 == 0.0
+            sv.meta_analysis(
+                rng.normal(0.0, tau, len(y)) + rng.normal(0.0, np.sqrt(v)), v, "REML"
+            ).tau2
+            == 0.0
             for _ in range(1000)
         )
         shares.append(zero / 1000)
@@ -185,23 +203,36 @@ def test_lesson02_plug_in_and_full_bayes():
 
     names, y, v = _schools()
     at_zero = sv.posterior(y, v, 0.0)
-    stated(L02, f"within $\\pm {np.sqrt(at_zero.var[0]):.1f}$ points",
-           f"would claim (${{\\pm}} {np.sqrt(at_zero.var[0]):.1f}$)".replace("{\\pm}", "\\pm"))
+    stated(
+        L02,
+        f"within $\\pm {np.sqrt(at_zero.var[0]):.1f}$ points",
+        f"would claim (${{\\pm}} {np.sqrt(at_zero.var[0]):.1f}$)".replace("{\\pm}", "\\pm"),
+    )
     mu_hat = np.array([sv.posterior(y, v, t**2).mu0 for t in np.linspace(0, 200, 401)])
     lo, hi = mu_hat.min(), mu_hat.max()
+    assert lo < hi < y.mean()
     assert np.all(np.diff(mu_hat) >= 0)
-    stated(L02, f"from {lo:.2f} at $\\tau = 0$", f"toward {y.mean():.2f}, the plain average",
-           f"complete pooling ({lo:.2f})")
+    stated(
+        L02,
+        f"from {lo:.2f} at $\\tau = 0$",
+        f"toward {y.mean():.2f}, the plain average",
+        f"complete pooling ({lo:.2f})",
+    )
     above = "".join(names[y > y.mean()])
     below = "".join(names[y < lo])
-    stated(L02, f"above {y.mean():.2f} ({', '.join(above)})",
-           f"below {lo:.2f} ({', '.join(below)})")
+    stated(
+        L02, f"above {y.mean():.2f} ({', '.join(above)})", f"below {lo:.2f} ({', '.join(below)})"
+    )
     fb = sv.full_bayes(y, v)
     between = (np.minimum(y, lo) <= fb.theta_mean) & (fb.theta_mean <= np.maximum(y, lo))
     assert between.all()
     stated(L02, f"School A gets about {fb.theta_mean[0]:.0f} points")
-    match = [optimize.brentq(lambda t2, j=j: sv.posterior(y, v, t2).mean[j] - fb.theta_mean[j],
-                             1e-6, 1e5) for j in range(len(y))]
+    match = [
+        optimize.brentq(
+            lambda t2, j=j: sv.posterior(y, v, t2).mean[j] - fb.theta_mean[j], 1e-6, 1e5
+        )
+        for j in range(len(y))
+    ]
     stated(L02, f"runs from {min(match):.0f} to {max(match):.0f} depending on the school")
     bda3 = np.array([10, 8, 7, 8, 5, 6, 10, 8])  # BDA3 table 5.3, from 200 draws
     assert np.abs(fb.theta_quantiles([0.5])[:, 0] - bda3).max() < 0.7
@@ -218,8 +249,7 @@ SIGMA2, TAU2, MU0 = 4.0, 1.0, 10.0
 def test_lesson01_wins_and_losses():
     wins = 0
     for seed in range(300):
-        sim = sv.data.simulate_groups(J=len(N1), n=N1, sigma2=SIGMA2, tau2=TAU2, mu0=MU0,
-                                      seed=seed)
+        sim = sv.data.simulate_groups(J=len(N1), n=N1, sigma2=SIGMA2, tau2=TAU2, mu0=MU0, seed=seed)
         g = sim.groupby("group").agg(ybar=("y", "mean"), truth=("mu", "first"))
         partial = sv.posterior(g["ybar"], SIGMA2 / N1, tau2=TAU2).mean
         wins += ((partial - g["truth"]) ** 2).sum() < ((g["ybar"] - g["truth"]) ** 2).sum()
@@ -244,9 +274,12 @@ def test_lesson01_losing_group():
     exact = (A @ truth - truth) ** 2 + (A**2) @ v
     assert exact[0] > v[0] and np.all(exact[1:] < v[1:])  # only group 0 loses
     assert np.all(sim_partial[1:] < sim_none[1:]) and sim_partial[0] > sim_none[0]
-    stated(L01, f"about {sim_partial[0]:.1f} with partial pooling against about "
-                f"{sim_none[0]:.1f} with no pooling",
-           f"are {exact[0]:.2f} and {v[0]:.0f})")
+    stated(
+        L01,
+        f"about {sim_partial[0]:.1f} with partial pooling against about "
+        f"{sim_none[0]:.1f} with no pooling",
+        f"are {exact[0]:.2f} and {v[0]:.0f})",
+    )
 
 
 def test_lesson01_plug_in_coverage():
@@ -266,8 +299,11 @@ def test_lesson01_plug_in_coverage():
     print(f"coverage simulation: {time.perf_counter() - start:.1f} s")
     small = N1 <= 5
     plug, true = plug[small] / 1000, true[small] / 1000
-    stated(L01, f"only about {plug.mean():.0%} of the time ({plug.min():.0%} to {plug.max():.0%} by "
-                f"group); with the true $\\tau^2$ they cover {true.mean():.0%}")
+    stated(
+        L01,
+        f"only about {plug.mean():.0%} of the time ({plug.min():.0%} to {plug.max():.0%} by "
+        f"group); with the true $\\tau^2$ they cover {true.mean():.0%}",
+    )
     assert plug.max() < 0.92 and abs(true.mean() - 0.95) < 0.01  # not noise: 7000 intervals
 
 
@@ -278,8 +314,7 @@ def test_lesson01_explorer_matches_the_text():
 
     df = sv.data.simulate_groups(J=len(N1), n=N1, sigma2=SIGMA2, tau2=TAU2, mu0=MU0, seed=2027)
     groups = df.groupby("group").agg(n=("y", "size"), ybar=("y", "mean"))
-    ex = sv.ShrinkageExplorer.from_groups(groups["ybar"], groups["n"], SIGMA2,
-                                          labels=groups.index)
+    ex = sv.ShrinkageExplorer.from_groups(groups["ybar"], groups["n"], SIGMA2, labels=groups.index)
     assert list(ex.state.labels) == [str(g) for g in groups.index]
     sliders = [s for s in _widgets(ex) if getattr(s, "description", "") == "scale every n"]
     assert len(sliders) == 1
@@ -303,8 +338,16 @@ def _widgets(root):
 # ---- lesson 03 -----------------------------------------------------------------------------------
 
 L03 = "03-radon"
-COUNTIES = ["LACQUIPARLE", "AITKIN", "KOOCHICHING", "DOUGLAS", "CLAY", "STEARNS", "RAMSEY",
-            "STLOUIS"]
+COUNTIES = [
+    "LACQUIPARLE",
+    "AITKIN",
+    "KOOCHICHING",
+    "DOUGLAS",
+    "CLAY",
+    "STEARNS",
+    "RAMSEY",
+    "STLOUIS",
+]
 
 
 def test_lesson03_fit_and_counties():
@@ -313,15 +356,23 @@ def test_lesson03_fit_and_counties():
     radon = sv.data.radon()
     stated(L03, f"measured it in {len(radon)} houses in {radon['county'].nunique()} counties")
     fit = sv.pooling_fit_frame(radon, x="floor", y="log_radon", group="county")
-    stated(L03, f"$\\mu_\\alpha = {fit.partial.mu_alpha:.2f}$, $\\beta = {fit.partial.beta:.2f}$",
-           f"$\\sigma = {np.sqrt(fit.sigma2):.2f}$", f"$\\tau = {np.sqrt(fit.tau2):.2f}$",
-           f"$e^{{{fit.partial.beta:.2f}}} \\approx {np.exp(fit.partial.beta):.1f}$")
+    stated(
+        L03,
+        f"$\\mu_\\alpha = {fit.partial.mu_alpha:.2f}$, $\\beta = {fit.partial.beta:.2f}$",
+        f"$\\sigma = {np.sqrt(fit.sigma2):.2f}$",
+        f"$\\tau = {np.sqrt(fit.tau2):.2f}$",
+        f"$e^{{{fit.partial.beta:.2f}}} \\approx {np.exp(fit.partial.beta):.1f}$",
+    )
     n = pd.Series(np.asarray(fit.n), index=fit.groups)
     none = pd.Series(np.asarray(fit.none.alpha), index=fit.groups)
     assert none[COUNTIES].idxmax() == "LACQUIPARLE"
     assert list(n[COUNTIES]) == sorted(n[COUNTIES])  # "from the smallest to the largest"
-    stated(L03, f"Lac qui Parle, with {n['LACQUIPARLE']} houses, has the highest no-pooling",
-           f"St. Louis, with {n['STLOUIS']} houses", f"Clay county ({n['CLAY']} houses)")
+    stated(
+        L03,
+        f"Lac qui Parle, with {n['LACQUIPARLE']} houses, has the highest no-pooling",
+        f"St. Louis, with {n['STLOUIS']} houses",
+        f"Clay county ({n['CLAY']} houses)",
+    )
 
 
 def test_lesson03_spread_by_size():
@@ -329,16 +380,25 @@ def test_lesson03_spread_by_size():
 
     radon = sv.data.radon()
     fit = sv.pooling_fit_frame(radon, x="floor", y="log_radon", group="county")
-    df = pd.DataFrame({"n": np.asarray(fit.n), "none": np.asarray(fit.none.alpha),
-                       "partial": np.asarray(fit.partial.alpha)})
+    df = pd.DataFrame(
+        {
+            "n": np.asarray(fit.n),
+            "none": np.asarray(fit.none.alpha),
+            "partial": np.asarray(fit.partial.alpha),
+        }
+    )
     size = pd.cut(df["n"], [0, 3, 10, 30, 200])
     sd = df.groupby(size, observed=True)[["none", "partial"]].std()
     small, large = sd.iloc[0], sd.iloc[-1]
     tau = np.sqrt(fit.tau2)
     assert small["partial"] < tau < small["none"]  # shrinkage removes real variation too
-    stated(L03, f"no-pooling intercepts spread out a lot (sd {small['none']:.2f})",
-           f"spread out with sd {small['partial']:.2f}", f"$\\hat\\tau = {tau:.2f}$",
-           f"nearly agree ({large['none']:.2f} and {large['partial']:.2f})")
+    stated(
+        L03,
+        f"no-pooling intercepts spread out a lot (sd {small['none']:.2f})",
+        f"spread out with sd {small['partial']:.2f}",
+        f"$\\hat\\tau = {tau:.2f}$",
+        f"nearly agree ({large['none']:.2f} and {large['partial']:.2f})",
+    )
     not_stated(L03, "removes most of that", "Beside them, the overview")
 
 
@@ -347,8 +407,10 @@ def test_lesson03_clay():
     clay = radon[radon["county"] == "CLAY"]
     first = clay.iloc[0]
     assert first["floor"] == 1
-    stated(L03, "measured on the first floor with a low reading (log radon "
-                f"${first['log_radon']:.2f}$)")
+    stated(
+        L03,
+        f"measured on the first floor with a low reading (log radon ${first['log_radon']:.2f}$)",
+    )
 
 
 # ---- lesson 05 -----------------------------------------------------------------------------------
@@ -370,28 +432,40 @@ def _survey():
 
 def test_lesson05_centring():
     survey = _survey()
-    stated(L05, f"only {(survey['hours'] == 0).sum()} of the {len(survey)} students studied 0 hours")
+    stated(
+        L05, f"only {(survey['hours'] == 0).sum()} of the {len(survey)} students studied 0 hours"
+    )
     fit = sv.pooling_fit_frame(survey, x="hours", y="score", group="classroom")
     c = survey.assign(hours_c=survey["hours"] - survey["hours"].mean())
     fit_c = sv.pooling_fit_frame(c, x="hours_c", y="score", group="classroom")
     mean = survey["hours"].mean()
     # "every intercept moves by its slope times the mean hours; sigma2, tau2, slopes the same"
-    np.testing.assert_allclose(fit_c.partial.alpha, np.asarray(fit.partial.alpha)
-                               + fit.partial.beta * mean, rtol=1e-8)
-    np.testing.assert_allclose(fit_c.none.alpha, np.asarray(fit.none.alpha)
-                               + fit.none.beta * mean, rtol=1e-8)
-    np.testing.assert_allclose([fit_c.sigma2, fit_c.tau2, fit_c.partial.beta],
-                               [fit.sigma2, fit.tau2, fit.partial.beta], rtol=1e-6)
-    stated(L05, f"REML estimates from {len(survey)} students in {survey['classroom'].nunique()} "
-                "classrooms")
+    np.testing.assert_allclose(
+        fit_c.partial.alpha, np.asarray(fit.partial.alpha) + fit.partial.beta * mean, rtol=1e-8
+    )
+    np.testing.assert_allclose(
+        fit_c.none.alpha, np.asarray(fit.none.alpha) + fit.none.beta * mean, rtol=1e-8
+    )
+    np.testing.assert_allclose(
+        [fit_c.sigma2, fit_c.tau2, fit_c.partial.beta],
+        [fit.sigma2, fit.tau2, fit.partial.beta],
+        rtol=1e-6,
+    )
+    stated(
+        L05,
+        f"REML estimates from {len(survey)} students in {survey['classroom'].nunique()} classrooms",
+    )
 
 
 def test_lesson05_ci_to_se():
     from scipy import stats
 
     q = stats.t.ppf(0.975, df=12 + 12 - 2)
-    stated(L05, f"for example {q:.2f} for 12 + 12 people",
-           f"about {100 * (q / 1.96 - 1):.0f}% too large")
+    stated(
+        L05,
+        f"for example {q:.2f} for 12 + 12 people",
+        f"about {100 * (q / 1.96 - 1):.0f}% too large",
+    )
     studies = sv.data.teacher_expectancy()
     both = min(studies["n1i"].min(), studies["n2i"].min())
     stated(L05, f"with as few as {both} pupils per group")
@@ -403,10 +477,13 @@ def test_lesson05_meta_analysis():
     z = sv.meta_analysis(y, v, "REML")
     kh = sv.meta_analysis(y, v, "REML", test="knha")
     assert f"{z.mu:.4f}" == "0.0837" and round(z.I2) == 42  # the issue's published numbers
-    stated(L05, f"The average effect is {z.mu:.3f}",
-           f"from {z.ci_lb:.3f} to {z.ci_ub:.3f} by the default method",
-           f"from {kh.ci_lb:.3f} to {kh.ci_ub:.3f} by Knapp-Hartung",
-           f"({z.pi_lb:.2f} to {z.pi_ub:.2f}, or {kh.pi_lb:.2f} to {kh.pi_ub:.2f} with the $t$")
+    stated(
+        L05,
+        f"The average effect is {z.mu:.3f}",
+        f"from {z.ci_lb:.3f} to {z.ci_ub:.3f} by the default method",
+        f"from {kh.ci_lb:.3f} to {kh.ci_ub:.3f} by Knapp-Hartung",
+        f"({z.pi_lb:.2f} to {z.pi_ub:.2f}, or {kh.pi_lb:.2f} to {kh.pi_ub:.2f} with the $t$",
+    )
     assert kh.ci_ub - kh.ci_lb > z.ci_ub - z.ci_lb
     assert z.pi_lb < 0 < z.pi_ub and z.pi_ub - z.pi_lb > 2 * (z.ci_ub - z.ci_lb)
     # the two Pellegrini & Hicks studies have distinct labels, told apart by the tester

@@ -27,11 +27,51 @@ from shrinkviz import james_stein, meta_analysis, posterior
 
 # Rest-of-season averages, Efron & Morris (1975) table 1, in the row order of baseball.csv
 # (Petrocelli, Rodriguez, Scott, Unser, Williams are rows 14, 15, 13, 11, 12 of their table).
-EM_REST = np.array([.346, .298, .276, .222, .273, .270, .263, .210, .269, .230, .264, .226, .303,
-                    .264, .256, .285, .316, .200])
+EM_REST = np.array(
+    [
+        0.346,
+        0.298,
+        0.276,
+        0.222,
+        0.273,
+        0.270,
+        0.263,
+        0.210,
+        0.269,
+        0.230,
+        0.264,
+        0.226,
+        0.303,
+        0.264,
+        0.256,
+        0.285,
+        0.316,
+        0.200,
+    ]
+)
 # The James-Stein column (Efron & Morris 1977, table on p. 119), same row order.
-EM_TABLE = np.array([.294, .289, .285, .280, .275, .275, .270, .266, .261, .261, .256, .256,
-                     .256, .256, .256, .252, .247, .242])
+EM_TABLE = np.array(
+    [
+        0.294,
+        0.289,
+        0.285,
+        0.280,
+        0.275,
+        0.275,
+        0.270,
+        0.266,
+        0.261,
+        0.261,
+        0.256,
+        0.256,
+        0.256,
+        0.256,
+        0.256,
+        0.252,
+        0.247,
+        0.242,
+    ]
+)
 
 
 @pytest.fixture(scope="module")
@@ -86,8 +126,11 @@ def test_reml_plug_in_is_k_minus_1_over_S(baseball):
 finite = st.floats(-1e3, 1e3)
 
 
-@given(arrays(np.float64, st.integers(3, 40), elements=finite), st.floats(1e-3, 1e3),
-       st.floats(-1e3, 1e3))
+@given(
+    arrays(np.float64, st.integers(3, 40), elements=finite),
+    st.floats(1e-3, 1e3),
+    st.floats(-1e3, 1e3),
+)
 def test_shift_invariance(y, v, a):
     base, shifted = james_stein(y, v), james_stein(y + a, v)
     tol = 1e-9 * (1 + np.abs(y).max() + abs(a))
@@ -177,12 +220,15 @@ def test_unequal_variances_refused():
         james_stein([1.0, 2.0, 3.0, 4.0], [1.0, 1.0, 2.0, 1.0])
 
 
-@pytest.mark.parametrize("y, v, match", [
-    ([1.0, 2.0], 1.0, r"y must hold at least 3 groups for James-Stein \(got 2\)"),
-    ([1.0, np.nan, 2.0, 3.0], 1.0, r"y must be finite \(got nan at index 1\)"),
-    ([1.0, 2.0, 3.0, 4.0], 0.0, r"v must be > 0 and finite \(got 0.0"),
-    ([1.0, 2.0, 3.0, 4.0], [1.0, 1.0], r"y and v must have the same length"),
-])
+@pytest.mark.parametrize(
+    "y, v, match",
+    [
+        ([1.0, 2.0], 1.0, r"y must hold at least 3 groups for James-Stein \(got 2\)"),
+        ([1.0, np.nan, 2.0, 3.0], 1.0, r"y must be finite \(got nan at index 1\)"),
+        ([1.0, 2.0, 3.0, 4.0], 0.0, r"v must be > 0 and finite \(got 0.0"),
+        ([1.0, 2.0, 3.0, 4.0], [1.0, 1.0], r"y and v must have the same length"),
+    ],
+)
 def test_bad_input(y, v, match):
     with pytest.raises(ValueError, match=match):
         james_stein(y, v)
@@ -198,8 +244,11 @@ def test_matches_the_formula(y):
     B = 1.0 if S == 0 else min(1.0, (len(y) - 3) * v / S)
     js = james_stein(y, v)
     assert js.B == pytest.approx(B, rel=1e-9, abs=1e-12)
-    np.testing.assert_allclose(js.mean, [ybar + (1 - B) * (t - ybar) for t in y.tolist()],
-                               atol=1e-9 * (1 + np.abs(y).max()))
+    np.testing.assert_allclose(
+        js.mean,
+        [ybar + (1 - B) * (t - ybar) for t in y.tolist()],
+        atol=1e-9 * (1 + np.abs(y).max()),
+    )
 
 
 def test_bundled_rest_of_season_against_table_1():
