@@ -84,7 +84,8 @@ class CumulativeSums:
 
     def at(self, n: np.ndarray) -> GroupStats:
         """The moments of the first n[j] rows of each group j: one gather, O(J)."""
-        S = self.sums[self.start + n - 1]  # a row of another group where n = 0: zeroed next
+        # np.take: several times faster than fancy indexing for a gather of rows
+        S = np.take(self.sums, self.start + n - 1, axis=0)  # where n = 0: zeroed next
         S[n == 0] = 0.0
         m = np.maximum(n, 1)
         Sx, Sy = S[:, 0] / m, S[:, 1] / m  # means of the shifted values

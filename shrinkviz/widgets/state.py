@@ -176,7 +176,7 @@ class ShrinkageState(_State):
             checks.same_length(y=y, n=n)
             sigma2 = checks.scalar("sigma2", sigma2, lo=0, lo_open=True)
         self.y, self.v_data = y, v
-        self._fb = self._reml = None
+        self._fb = self._reml = self._data = self._checked_n = None
         self.observe(self._mark_inactive, "frame")
         if tau2 is None:  # a middle start: between-group spread of y
             tau2 = float(np.var(y)) or 1.0
@@ -197,8 +197,8 @@ class ShrinkageState(_State):
 
     @validate("n")
     def _valid_n(self, proposal):
-        if proposal.value is None:
-            return None
+        if proposal.value is None or proposal.value is self._checked_n:  # None, or by set_n
+            return proposal.value
         n = checks.nonnegative("n", checks.float_array("n", proposal.value))
         checks.same_length(y=self.y, n=n)
         return n
@@ -211,10 +211,13 @@ class ShrinkageState(_State):
             return np.where(self.n > 0, self.sigma2 / (self.n * self.n_scale), np.inf)
 
     def set_n(self, j: int, value: float) -> None:
-        """Sample size of group j (a new array: the old one may be shared with a frame)."""
+        """Sample size of group j, >= 0 (a new array: the old one may be shared with a
+        frame); only the new value is checked, the others were."""
+        value = checks.scalar("n", value, lo=0)
         if self.n is not None and self.n[j] != value:
             n = self.n.copy()
             n[j] = value
+            self._checked_n = n
             self.n = n
 
     def fit(self) -> None:
@@ -253,10 +256,24 @@ class ShrinkageState(_State):
         if name in ("sigma2", "n", "n_scale", "tau_prior", "tau_scale"):
             self._fb = None
         if name in ("sigma2", "n", "n_scale"):
-            self._reml = None
+            self._reml = self._data = None
+
+    def _group_data(self) -> dict:
+        """v, n, has_data and precision of the frame, cached: a tau2 move keeps them."""
+        if self._data is None:
+            v = self.v()
+            with np.errstate(divide="ignore"):
+                precision = 1.0 / v
+            n = None if self.n is None else self.n * self.n_scale
+            self._data = dict(v=v, n=n, has_data=v < np.inf, precision=precision)
+            for arr in self._data.values():
+                if arr is not None:
+                    arr.flags.writeable = False
+        return self._data
 
     def _compute(self) -> ShrinkageFrame:
-        v = self.v()
+        data = self._group_data()
+        v = data["v"]
         post = posterior(
             self.y, v, self.tau2, None if self.mu0_estimated else self.mu0, check_input=False
         )
@@ -271,14 +288,9 @@ class ShrinkageState(_State):
                 self._reml = self._reml_tau2(v)
             except ValueError:  # e.g. fewer than 2 groups with data: no marker
                 self._reml = np.nan
-        with np.errstate(divide="ignore"):
-            precision = 1.0 / v
         return ShrinkageFrame(
             y=self.y,
-            v=v,
-            n=None if self.n is None else self.n * self.n_scale,
-            has_data=v < np.inf,
-            precision=precision,
+            **data,
             averaged=self.full_bayes,
             mean=mean,
             sd=sd,

@@ -228,6 +228,8 @@ def test_messages_a_student_meets():
         s.n = np.array([1.0, -1.0, 1.0, 1.0])
     with pytest.raises(ValueError, match=r"n_scale must be in \(0, inf\] \(got 0.0\)"):
         s.n_scale = 0.0
+    with pytest.raises(ValueError, match=r"n must be in \[0, inf\] \(got -2\)"):
+        s.set_n(1, -2)
 
 
 # --- pooling: one model call per move, the fast path, the model's numbers ---------------------
