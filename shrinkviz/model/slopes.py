@@ -22,6 +22,7 @@ cancelled, so sigma2 = 0 (no pooling) stays exact for it too.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -92,7 +93,7 @@ class SlopesFit:
     n: np.ndarray
     method: str
     _sums: CumulativeSums = field(repr=False)
-    _stats: GroupStats = field(repr=False)
+    _m: _Moments = field(repr=False)
 
     @property
     def tau_alpha(self) -> float:
@@ -131,7 +132,16 @@ class SlopesFit:
         Sigma = self.Sigma if Sigma is None else _covariance(Sigma)
         _check_pair(sigma2, Sigma)
         if n is None:
-            return _assemble(self._sums, self._stats, self.groups, sigma2, Sigma, self.method)
+            return _assemble(
+                self._sums,
+                self._m,
+                self.groups,
+                sigma2,
+                Sigma,
+                self.method,
+                self.complete,
+                self.none,
+            )
         n = _sizes(n, self._sums.counts)
         stats = self._sums.at(n)
         if not (stats.Wxx > 0).any():
@@ -139,14 +149,14 @@ class SlopesFit:
                 "n must keep x varying within at least one group (got x constant "
                 "within every group over the rows kept)"
             )
-        return _assemble(self._sums, stats, self.groups, sigma2, Sigma, self.method)
+        return _assemble(self._sums, _Moments(stats), self.groups, sigma2, Sigma, self.method)
 
     def deviance(self) -> float:
         """-2 log likelihood (ML) or -2 log restricted likelihood (REML) at (sigma2, Sigma),
         as lme4's ``deviance(fit)`` / ``REMLcrit(fit)``; inf at sigma2 = 0."""
         if self.sigma2 == 0:
             return np.inf
-        m = _Moments(self._stats)
+        m = self._m
         S = m.centred(self.Sigma)[[0, 0, 1], [0, 1, 1]] / self.sigma2
         return float(_criterion(m, S, self.sigma2, self.method == "REML")[0])
 
@@ -198,10 +208,11 @@ def slopes_fit(x, y, group, sigma2=None, Sigma=None, method: str = "REML") -> Sl
         )
     sigma2 = None if sigma2 is None else check.scalar("sigma2", sigma2, lo=0)
     Sigma = None if Sigma is None else _covariance(Sigma)
+    m = _Moments(stats)
     if sigma2 is None or Sigma is None:
-        sigma2, Sigma = _estimate(stats, method == "REML", sigma2, Sigma)
+        sigma2, Sigma = _estimate(m, method == "REML", sigma2, Sigma)
     _check_pair(sigma2, Sigma)
-    return _assemble(sums, stats, freeze(labels), sigma2, Sigma, method)
+    return _assemble(sums, m, freeze(labels), sigma2, Sigma, method)
 
 
 def slopes_fit_frame(
@@ -265,50 +276,39 @@ class _Moments:
     """What the fits need of each group, in x centred at its mean xc and y taken relative to
     the complete-pooling (OLS) line a0 + b0 (x - xc), so sums of squares do not cancel.
 
-    A = X'X; D = det A = n Wxx; c = X'r (r: the residuals of the OLS line); own = the
-    group's own OLS line minus the OLS line (0 where D = 0); e = adj(A) c = D own;
-    RSS = the group's own residual sum of squares (Wyy where x is constant);
-    q = c'A^+ c, the sum of squares its own line takes out of r.
+    A = X'X; D = det A = n Wxx; c = X'r (r: the residuals of the OLS line); e = adj(A) c =
+    D own, own = the group's own OLS line minus the OLS line (0 where D = 0). The rows
+    (c, A, e, D) are one (8, J) table K; adjAu is adj A in uncentred x. The criterion's
+    extra rows (RSS, the group's own residual sum of squares, and q = c'A^+ c, the sum of
+    squares its own line takes out of r) are computed on first use.
     """
 
     def __init__(self, s: GroupStats):
         n = s.n.astype(np.float64)
+        self.stats = s
         self.N = s.N
-        self.xc = float(n @ s.xbar) / s.N
+        self.xc = xc = float(n @ s.xbar) / s.N
         self.a0 = float(n @ s.ybar) / s.N
-        xb = np.where(s.n > 0, s.xbar - self.xc, 0.0)
+        xb = np.where(s.n > 0, s.xbar - xc, 0.0)
         yb = np.where(s.n > 0, s.ybar - self.a0, 0.0)
         nxb = n * xb
-        Sxx = s.Wxx_sum + nxb @ xb
-        self.b0 = float((s.Wxy_sum + nxb @ yb) / Sxx)
-        rbar = yb - self.b0 * xb
-        Wxr = s.Wxy - self.b0 * s.Wxx
+        self.Sxx = s.Wxx_sum + nxb @ xb
+        self.b0 = float((s.Wxy_sum + nxb @ yb) / self.Sxx)
+        self.rbar = rbar = yb - self.b0 * xb
+        self.Wxr = Wxr = s.Wxy - self.b0 * s.Wxx
+        self.xb = xb
         self.line = s.Wxx > 0
-        Wxx = np.where(self.line, s.Wxx, 1.0)
-        k = np.where(self.line, Wxr / Wxx, 0.0)
+        self.all_lines = bool(self.line.all())
         self.empty = s.n == 0
-        self.D = n * s.Wxx
-        self.A = np.stack([n, nxb, s.Wxx + nxb * xb])
-        self.c = np.stack([n * rbar, Wxr + nxb * rbar])
-        self.own = np.stack([rbar - xb * k, k])
-        self.e = self.D * self.own
-        self.q = n * rbar * rbar + k * Wxr
-        self.RSS_sum = float(
-            np.maximum(np.where(self.line, s.Wyy - s.Wxy * s.Wxy / Wxx, s.Wyy), 0.0).sum()
+        self.D = D = n * s.Wxx
+        A22 = s.Wxx + nxb * xb
+        self.K = np.stack(
+            [n * rbar, Wxr + nxb * rbar, n, nxb, A22, n * (s.Wxx * rbar - xb * Wxr), n * Wxr, D]
         )
-        # the columns of the criterion: A (3 rows), D, c (2), e (2), q, D own own' (3)
-        self.Z = np.vstack(
-            [
-                self.A,
-                self.D,
-                self.c,
-                self.e,
-                self.q,
-                self.D * self.own[[0, 0, 1]] * self.own[[0, 1, 1]],
-            ]
-        )
-        self.sx = float(np.sqrt(Sxx / s.N))  # the scale of x, for the optimizer's variables
-        self.T = np.array([[1.0, self.xc], [0.0, 1.0]])  # (alpha, beta) -> (alpha at xc, beta)
+        self.A = self.K[2:5]
+        # adj A = (A22, -A12, A11) taken back to x: Ti adj A Ti', Ti = [[1, -xc], [0, 1]]
+        self.adjAu = np.stack([A22 + 2.0 * xc * nxb + xc * xc * n, -nxb - xc * n, n])
+        self.T = np.array([[1.0, xc], [0.0, 1.0]])  # (alpha, beta) -> (alpha at xc, beta)
 
     def centred(self, Sigma: np.ndarray) -> np.ndarray:
         return self.T @ Sigma @ self.T.T
@@ -317,32 +317,29 @@ class _Moments:
         Ti = np.array([[1.0, -self.xc], [0.0, 1.0]])
         return Ti @ S @ Ti.T
 
+    @functools.cached_property
+    def Z(self) -> np.ndarray:
+        """The rows of the criterion: A (3), D, c (2), e (2), q, D own own' (3)."""
+        K = self.K
+        Wxx = np.where(self.line, self.stats.Wxx, 1.0)
+        k = np.where(self.line, self.Wxr / Wxx, 0.0)
+        own = np.stack([self.rbar - self.xb * k, k])
+        q = K[0] * self.rbar + k * self.Wxr
+        own2 = self.D * own[[0, 0, 1]] * own[[0, 1, 1]]
+        return np.vstack([K[2:5], K[7], K[0:2], K[5:7], q, own2])
 
-def _gls(m: _Moments, sigma2: float, S: np.ndarray):
-    """The GLS pieces at (sigma2, S), S a 2x2 covariance in centred x.
+    @functools.cached_property
+    def RSS_sum(self) -> float:
+        """Sum of the groups' residual sums of squares about their own lines."""
+        s = self.stats
+        Wxx = np.where(self.line, s.Wxx, 1.0)
+        RSS = np.where(self.line, s.Wyy - s.Wxy * s.Wxy / Wxx, s.Wyy)
+        return float(np.maximum(RSS, 0.0).sum())
 
-    den_j = s_j (sigma2 + t_j) + det(S) D_j with s_j = sigma2 where D_j > 0 and 1 where
-    D_j = 0 (there the common factor sigma2 is cancelled), so that
-    G_j = X'V^-1 X = (s_j A_j + D_j adj S) / den_j and h_j = X'V^-1 r = (s_j c_j + adj S e_j)
-    / den_j. Also returns the sums of G and h and delta = (sum G)^-1 sum h, the GLS fixed
-    effects minus the OLS line.
-    """
-    dS = max(S[0, 0] * S[1, 1] - S[0, 1] * S[0, 1], 0.0)
-    adjS = np.array([[S[1, 1], -S[0, 1]], [-S[0, 1], S[0, 0]]])
-    t = np.array([S[0, 0], 2.0 * S[0, 1], S[1, 1]]) @ m.A
-    s = np.where(m.line, sigma2, 1.0)
-    den = s * (sigma2 + t) + dS * m.D
-    if sigma2 == 0:
-        den[m.empty] = 1.0  # an empty group: G = h = 0
-    inv = 1.0 / den
-    G = (s * m.A + np.outer(adjS[[0, 0, 1], [0, 1, 1]], m.D)) * inv
-    h = (s * m.c + adjS @ m.e) * inv
-    Gsum, hsum = G.sum(1), h.sum(1)
-    if S.any():
-        delta = np.linalg.solve(np.array([[Gsum[0], Gsum[1]], [Gsum[1], Gsum[2]]]), hsum)
-    else:
-        delta = np.zeros(2)  # the GLS at Sigma = 0 is the OLS line itself
-    return den, inv, s, dS, G, h, Gsum, hsum, delta
+    @property
+    def sx(self) -> float:
+        """The scale of x, which makes the optimizer's variables comparable."""
+        return float(np.sqrt(self.Sxx / self.N))
 
 
 def _criterion(m: _Moments, S, sigma2, reml: bool, grad: bool = False):
@@ -415,10 +412,9 @@ def _criterion(m: _Moments, S, sigma2, reml: bool, grad: bool = False):
 # --- estimation -------------------------------------------------------------------------
 
 
-def _estimate(stats: GroupStats, reml: bool, sigma2, Sigma):
+def _estimate(m: _Moments, reml: bool, sigma2, Sigma):
     """(sigma2, Sigma) maximizing the (restricted) likelihood; a given one is held fixed."""
-    dof = stats.N - 2 if reml else stats.N  # > 0: a line and another group need 3 rows
-    m = _Moments(stats)
+    dof = m.N - 2 if reml else m.N  # > 0: a line and another group need 3 rows
     if Sigma is None:
         if sigma2 == 0:
             raise check.fail("sigma2", "> 0 to estimate Sigma", sigma2)
@@ -504,11 +500,10 @@ def _start(m: _Moments, sx: float) -> np.ndarray:
     if line.sum() < 3 or dof <= 0 or m.RSS_sum <= 0:
         return np.array([1.0, 0.0, 1.0])
     s2 = m.RSS_sum / dof
-    own = m.own[:, line]
     D = m.D[line]
-    mean_inv = np.array(
-        [[m.A[2, line] / D, -m.A[1, line] / D], [-m.A[1, line] / D, m.A[0, line] / D]]
-    ).mean(-1)
+    own = m.K[5:7, line] / D
+    A = m.A[:, line] / D
+    mean_inv = np.array([[A[2], -A[1]], [-A[1], A[0]]]).mean(-1)
     Sz = (np.cov(own) - s2 * mean_inv) / s2 * np.outer([1.0, sx], [1.0, sx])
     vals, vecs = np.linalg.eigh(Sz)
     if not vals[-1] > 0:
@@ -529,7 +524,8 @@ def _estimate_sigma2(m: _Moments, reml: bool, Sc: np.ndarray) -> float:
         s2 = np.exp(u)
         return _criterion(m, Sc[[0, 0, 1], [0, 1, 1]] / s2, s2, reml)[0]
 
-    grid = np.log((m.RSS_sum + float(m.q.sum())) / dof) + np.arange(-30.0, 3.5, 0.5)
+    ols = _criterion(m, (0.0, 0.0, 0.0), None, reml)[1] / dof
+    grid = np.log(ols) + np.arange(-30.0, 3.5, 0.5)
     k = int(np.nanargmin([g(u) for u in grid]))
     lo, hi = grid[max(k - 1, 0)], grid[min(k + 1, len(grid) - 1)]
     u = optimize.minimize_scalar(g, bounds=(lo, hi), method="bounded", options={"xatol": 1e-13}).x
@@ -539,37 +535,63 @@ def _estimate_sigma2(m: _Moments, reml: bool, Sc: np.ndarray) -> float:
 # --- the three fits given (sigma2, Sigma) -----------------------------------------------
 
 
-def _assemble(sums, stats, groups, sigma2: float, Sigma: np.ndarray, method: str) -> SlopesFit:
-    m = _Moments(stats)
-    complete = CompletePooling(float(m.a0 - m.b0 * m.xc), float(m.b0))
-    none = _no_pooling(stats)
+def _assemble(
+    sums,
+    m: _Moments,
+    groups,
+    sigma2: float,
+    Sigma: np.ndarray,
+    method: str,
+    complete=None,
+    none=None,
+) -> SlopesFit:
+    """The three fits at (sigma2, Sigma), every group at once. With S = Sigma in centred x,
+    den_j = s_j (sigma2 + tr(S A_j)) + det(S) D_j, s_j = sigma2 where D_j > 0 and 1 where
+    D_j = 0 (the common factor sigma2 cancelled there):
+
+        sum_j X'V^-1 X = sum_j (s_j A_j + D_j adj S) / den_j
+        sum_j X'V^-1 r = sum_j (s_j c_j + adj S e_j) / den_j,   delta = the first \\ the second
+        b_j - mu = Sigma X_j'V_j^-1 (r_j - X_j delta)
+                 = (s_j S (c_j - A_j delta) + det S (e_j - D_j delta)) / den_j
+        Var(b_j | y, mu) = s_j (sigma2 Sigma + det S adj A_j) / den_j
+    """
+    if complete is None:
+        complete = CompletePooling(float(m.a0 - m.b0 * m.xc), float(m.b0))
+        none = _no_pooling(m.stats)
     S = m.centred(Sigma)
-    den, inv, s, dS, G, h, Gsum, hsum, delta = _gls(m, sigma2, S)
-    # BLUP: b_j - mu = Sigma (h_j - G_j delta)
-    #                = (s_j S (c_j - A_j delta) + det S (e_j - D_j delta)) / den_j
-    Ad = np.stack([m.A[0] * delta[0] + m.A[1] * delta[1], m.A[1] * delta[0] + m.A[2] * delta[1]])
-    u = (s * (S @ (m.c - Ad)) + dS * (m.e - np.outer(delta, m.D))) * inv
-    mu_c = np.array([m.a0, m.b0]) + delta
-    beta = mu_c[1] + u[1]
-    alpha = mu_c[0] + u[0] - beta * m.xc
-    # conditional covariance s_j (sigma2 S + det S adj A_j) / den_j, in centred x
-    C = s * (sigma2 * S[[0, 0, 1], [0, 1, 1]][:, None] + dS * m.A[[2, 1, 0]] * [[1], [-1], [1]])
-    C *= inv
+    s11, s12, s22 = S[0, 0], S[0, 1], S[1, 1]
+    dS = max(s11 * s22 - s12 * s12, 0.0)
+    K = m.K
+    s = sigma2 if m.all_lines else np.where(m.line, sigma2, 1.0)
+    den = s * (sigma2 + np.array([s11, 2.0 * s12, s22]) @ m.A) + dS * m.D
+    if sigma2 == 0:
+        den[m.empty] = 1.0  # an empty group adds nothing
+    inv = 1.0 / den
+    si = s * inv
+    if S.any():
+        Dinv, ei = m.D @ inv, K[5:7] @ inv
+        G = m.A @ si + np.array([s22, -s12, s11]) * Dinv
+        h = K[0:2] @ si + np.array([s22 * ei[0] - s12 * ei[1], s11 * ei[1] - s12 * ei[0]])
+        det = G[0] * G[2] - G[1] * G[1]
+        d0, d1 = (G[2] * h[0] - G[1] * h[1]) / det, (G[0] * h[1] - G[1] * h[0]) / det
+    else:
+        d0 = d1 = 0.0  # the GLS at Sigma = 0 is the OLS line itself
+    u = (S @ np.array([[1.0, 0.0, -d0, -d1, 0.0], [0.0, 1.0, 0.0, -d0, -d1]]) @ K[0:5]) * si
+    if dS > 0:
+        u += (np.array([[1.0, 0.0, -d0], [0.0, 1.0, -d1]]) @ K[5:8]) * (dS * inv)
+    beta = m.b0 + d1 + u[1]
+    alpha = m.a0 + d0 + u[0] - beta * m.xc
+    C = (sigma2 * np.array([[Sigma[0, 0]], [Sigma[0, 1]], [Sigma[1, 1]]]) + dS * m.adjAu) * si
     if sigma2 == 0:  # no pooling: exactly each group's own line where it has one
-        alpha = np.where(none.missing, alpha, none.alpha)
-        beta = np.where(none.missing, beta, none.beta)
+        alpha = np.where(m.line, none.alpha, alpha)
+        beta = np.where(m.line, none.beta, beta)
         C[:, m.line] = 0.0
-    # back to (alpha, beta) at x = 0: T C T' with T = [[1, -xc], [0, 1]]
-    xc = m.xc
-    cov = np.empty((len(stats.n), 2, 2))
-    cov[:, 0, 0] = C[0] - 2.0 * xc * C[1] + xc * xc * C[2]
-    cov[:, 0, 1] = cov[:, 1, 0] = C[1] - xc * C[2]
-    cov[:, 1, 1] = C[2]
+    cov = C[[0, 1, 1, 2]].T.reshape(-1, 2, 2)
     cov[m.empty] = Sigma
-    mu = np.array([mu_c[0] - mu_c[1] * xc, mu_c[1]])
+    mu = np.array([m.a0 + d0 - (m.b0 + d1) * m.xc, m.b0 + d1])
     partial = SlopesPartialPooling(freeze(mu), freeze(alpha), freeze(beta), freeze(cov))
     return SlopesFit(
-        complete, none, partial, float(sigma2), Sigma, groups, stats.n, method, sums, stats
+        complete, none, partial, float(sigma2), Sigma, groups, m.stats.n, method, sums, m
     )
 
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from scipy import optimize
 
 import shrinkviz as sv
-from shrinkviz.model.slopes import _criterion, _Moments, slopes_fit, slopes_fit_frame
+from shrinkviz.model.slopes import _criterion, slopes_fit, slopes_fit_frame
 
 FIXTURES = json.loads((Path(__file__).parents[1] / "fixtures" / "lme4_slopes.json").read_text())
 
@@ -278,7 +278,7 @@ def test_estimate_minimizes_the_dense_criterion(g, method):
 def test_gradient_of_the_criterion():
     t = np.arange(40)
     x, y, code = t % 5, np.sin(3 * t) + t % 5, t % 4
-    m = _Moments(slopes_fit(x, y, code, sigma2=1, Sigma=np.eye(2))._stats)
+    m = slopes_fit(x, y, code, sigma2=1, Sigma=np.eye(2))._m
     S = (0.8, 0.1, 0.3)
     for sigma2 in (None, 0.9):
         for reml in (True, False):

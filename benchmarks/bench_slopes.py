@@ -1,0 +1,129 @@
+"""Timing of slopes_fit (varying intercepts and slopes) and its O(J) update; lme4's lmer on
+the same data timed inside R, in the same run.
+
+    python benchmarks/bench_slopes.py
+
+Goals (issue 11): a full REML fit at least 10x faster than lmer on sleepstudy and radon;
+update at J = 10^4 under 1 ms, and no slower with N = 10^6 rows than with N = 2 * 10^4.
+Figures are medians over repeats (each repeat the mean of a loop of calls), as CPU time of
+this process (and of R's, user + system) beside wall-clock time: on a shared machine wall time
+also counts the waits for a core, CPU time does not. The load average is printed first.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+import timeit
+from importlib import resources
+
+import numpy as np
+
+import shrinkviz as sv
+from shrinkviz.model.slopes import slopes_fit
+
+
+def median_seconds(fn, repeat: int = 7, min_time: float = 0.2) -> tuple[float, float]:
+    """(CPU, wall) seconds per call."""
+    number, _ = timeit.Timer(fn).autorange()
+    number = max(number, int(np.ceil(number * min_time / 0.2)))
+    out = []
+    for clock in (time.process_time, time.perf_counter):
+        timer = timeit.Timer(fn, timer=clock)
+        out.append(float(np.median(timer.repeat(repeat, number)) / number))
+    return out[0], out[1]
+
+
+def show(label: str, seconds: tuple[float, float]) -> None:
+    cpu, wall = seconds
+    print(f"  {label:<50} {cpu * 1e3:10.4f} ms CPU {wall * 1e3:10.4f} ms wall")
+
+
+# lmer with its defaults, as a user calls it; the model frame is built inside each call.
+LMER = r"""
+suppressPackageStartupMessages(library(lme4))
+d <- read.csv("{csv}")
+d${group} <- factor(d${group})
+fit <- function() lmer({y} ~ {x} + (1 + {x} | {group}), data = d, REML = TRUE)
+invisible(fit())  # warm-up: packages loaded, methods cached
+times <- replicate(7, {{ t <- system.time(for (i in 1:10) fit()); t / 10 }})
+cat(median(times["user.self", ] + times["sys.self", ]), median(times["elapsed", ]), "\n")
+"""
+
+
+def lmer_seconds(name: str, x: str, y: str, group: str) -> tuple[float, float] | None:
+    if shutil.which("Rscript") is None:
+        return None
+    with resources.as_file(resources.files("shrinkviz.data") / f"{name}.csv") as csv:
+        code = LMER.format(csv=csv, x=x, y=y, group=group)
+        out = subprocess.run(["Rscript", "-e", code], capture_output=True, text=True, check=True)
+    cpu, wall = out.stdout.split()[-2:]
+    return float(cpu), float(wall)
+
+
+def versus_lmer(name: str, df, x: str, y: str, group: str) -> None:
+    xs, ys, gs = df[x].to_numpy(), df[y].to_numpy(), df[group].to_numpy()
+    fit = slopes_fit(xs, ys, gs)
+    print(f"{name}: N = {len(ys)}, J = {len(fit.groups)}, lmer({y} ~ {x} + (1 + {x} | {group}))")
+    ours = median_seconds(lambda: slopes_fit(xs, ys, gs), min_time=1.0)
+    show("full REML fit: slopes_fit(x, y, group)", ours)
+    lmer = lmer_seconds(name, x, y, group)
+    if lmer is None:
+        print("  lme4 lmer: Rscript not found")
+    else:
+        show("lme4 lmer (REML, default controls), in R", lmer)
+        print(
+            f"  lmer / slopes_fit: {lmer[0] / ours[0]:.1f}x (CPU), {lmer[1] / ours[1]:.1f}x (wall)"
+        )
+    n2 = np.minimum(fit.n, 2)
+    S = fit.Sigma * 1.5
+    show("update(Sigma=...)", median_seconds(lambda: fit.update(Sigma=S)))
+    show("update(n=...)", median_seconds(lambda: fit.update(n=n2)))
+
+
+def simulated(J: int, N: int, seed: int = 1):
+    rng = np.random.default_rng(seed)
+    group = np.concatenate([np.arange(J), rng.integers(0, J, N - J)])  # every group has rows
+    rng.shuffle(group)
+    x = rng.integers(0, 10, N).astype(float)
+    alpha, beta = rng.multivariate_normal([250.0, 10.0], [[600.0, 10.0], [10.0, 35.0]], J).T
+    y = alpha[group] + beta[group] * x + rng.normal(0.0, 25.0, N)
+    return x, y, group
+
+
+def main() -> None:
+    print(
+        "load average (1, 5, 15 min): {:.1f} {:.1f} {:.1f} on {} cores".format(
+            *os.getloadavg(), os.cpu_count()
+        )
+    )
+    versus_lmer("sleepstudy", sv.data.sleepstudy(), "Days", "Reaction", "Subject")
+    versus_lmer("radon", sv.data.radon(), "floor", "log_radon", "county")
+
+    J = 10_000
+    for N in (20_000, 1_000_000):
+        at_scale(J, N)
+
+
+def at_scale(J: int, N: int) -> None:
+    x, y, g = simulated(J, N)
+    print(f"simulated: N = {N}, J = {J}")
+    fit = slopes_fit(x, y, g)
+    S = fit.Sigma * 1.5
+    half = fit.n // 2 + 1
+    show("update(Sigma=...)", median_seconds(lambda: fit.update(Sigma=S)))
+    show(
+        "update(sigma2=..., Sigma=...)",
+        median_seconds(lambda: fit.update(sigma2=fit.sigma2 * 0.9, Sigma=S)),
+    )
+    show("update(n=...)", median_seconds(lambda: fit.update(n=half)))
+    show(
+        "full REML fit: slopes_fit(x, y, group)",
+        median_seconds(lambda: slopes_fit(x, y, g), repeat=3, min_time=0.0),
+    )
+
+
+if __name__ == "__main__":
+    main()
