@@ -255,7 +255,7 @@ class Student:
 class Report:
     n: int
     students: list[Student]
-    memory_mb: dict[str, float]
+    usage: dict[str, float]  # memory (MB) and CPU (s), see Classroom.memory()
     wall_s: float
     hub_restart_s: float | None
     server_pids_kept: bool | None
@@ -272,7 +272,7 @@ class Report:
         return float(np.quantile(self.round_trips_ms, q)) if self.round_trips_ms else np.nan
 
     def summary(self) -> dict:
-        m = self.memory_mb
+        m = self.usage
         return {
             "students": self.n,
             "updates": len(self.round_trips_ms),
@@ -597,12 +597,13 @@ class Classroom:
     async def _run(self) -> Report:
         self._ready, self._done, self._everyone_ready = set(), set(), asyncio.Event()
         self._restarted, self._pids_kept = asyncio.Event(), None
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.process_time()
         restart = asyncio.create_task(self._restart_when_dragging()) if self.restart else None
         await asyncio.gather(*(self._student(s) for s in self.students))
         restart_s = await restart if restart else None
         wall = time.perf_counter() - t
-        return Report(self.n, self.students, self.memory(), wall, restart_s, self._pids_kept)
+        usage = {**self.memory(), "client_cpu_s": time.process_time() - cpu}
+        return Report(self.n, self.students, usage, wall, restart_s, self._pids_kept)
 
     def run(self) -> Report:
         async def bounded():
@@ -613,7 +614,8 @@ class Classroom:
     def memory(self) -> dict[str, float]:
         """MB of RSS (and USS, what one more student adds: memory no other process shares)
         of the students' kernels and servers (median, max), the hub, proxy and culler;
-        CPU seconds a student's kernel and server used so far (median)."""
+        CPU seconds a student's kernel and server used so far (median), the hub's (since
+        its last start) and the proxy's."""
         kernels = [_usage(kernel_pid(s.kernel_id)) for s in self.students if s.kernel_id]
         servers = [_usage(p) for p in self.hub.server_pids().values()]
         kernels, servers = [k for k in kernels if k], [s for s in servers if s]
@@ -634,6 +636,8 @@ class Classroom:
             "server_uss_mb": med(servers, "uss"),
             "hub_rss_mb": (_usage(self.hub.hub.pid) or {"rss": 0.0})["rss"],
             "proxy_rss_mb": (_usage(self.hub.proxy.pid) or {"rss": 0.0})["rss"],
+            "hub_cpu_s": (_usage(self.hub.hub.pid) or {"cpu": 0.0})["cpu"],
+            "proxy_cpu_s": (_usage(self.hub.proxy.pid) or {"cpu": 0.0})["cpu"],
             "culler_rss_mb": sum((_usage(p) or {"rss": 0.0})["rss"] for p in culler),
             "kernel_cpu_s": med(kernels, "cpu"),
             "server_cpu_s": med(servers, "cpu"),
