@@ -3,8 +3,11 @@
     python benchmarks/bench_regression.py
 
 Goals (issue 3): an update for radon under 0.2 ms; a full REML fit on radon faster than lmer.
+Issue 18: the REML re-estimate on the rows in use from the group sums (``update(n=,
+estimate=)``, what the "fit" button does) against a fresh fit on those rows (what it did).
 Figures are medians over repeats (each repeat the mean of a loop of calls).
 """
+
 from __future__ import annotations
 
 import shutil
@@ -52,8 +55,9 @@ def lmer_seconds() -> float | None:
     if shutil.which("Rscript") is None:
         return None
     with resources.as_file(resources.files("shrinkviz.data") / "radon.csv") as csv:
-        out = subprocess.run(["Rscript", "-e", LMER.format(csv=csv)], capture_output=True,
-                             text=True, check=True)
+        out = subprocess.run(
+            ["Rscript", "-e", LMER.format(csv=csv)], capture_output=True, text=True, check=True
+        )
     return float(out.stdout.split()[-1])
 
 
@@ -65,8 +69,19 @@ def main() -> None:
     print(f"radon: N = {len(y)}, J = {len(fit.groups)}")
     show("update(tau2=...)", median_seconds(lambda: fit.update(tau2=0.2)))
     show("update(n=...)", median_seconds(lambda: fit.update(n=n3)))
-    show("update(sigma2=..., tau2=..., n=...)",
-         median_seconds(lambda: fit.update(sigma2=0.5, tau2=0.2, n=n3)))
+    show(
+        "update(sigma2=..., tau2=..., n=...)",
+        median_seconds(lambda: fit.update(sigma2=0.5, tau2=0.2, n=n3)),
+    )
+    show(
+        "REML on the first 3 rows: update(n=..., estimate=)",
+        median_seconds(lambda: fit.update(n=n3, estimate="REML")),
+    )
+    used = fit.update(n=n3).used()
+    show(
+        "REML on the first 3 rows: pooling_fit(rows in use)",
+        median_seconds(lambda: sv.pooling_fit(x[used], y[used], g[used])),
+    )
     ours = median_seconds(lambda: sv.pooling_fit(x, y, g), min_time=1.0)
     show("full REML fit: pooling_fit(x, y, group)", ours)
     lmer = lmer_seconds()
@@ -83,8 +98,21 @@ def main() -> None:
     half = big.n // 2
     show("update(tau2=...)", median_seconds(lambda: big.update(tau2=0.05)))
     show("update(n=...)", median_seconds(lambda: big.update(n=half)))
-    show("full REML fit: pooling_fit(x, y, group)",
-         median_seconds(lambda: sv.pooling_fit(xs, ys, gs), repeat=3, min_time=0.0))
+    show(
+        "REML on half the rows: update(n=..., estimate=)",
+        median_seconds(lambda: big.update(n=half, estimate="REML"), repeat=3),
+    )
+    used = big.update(n=half).used()
+    show(
+        "REML on half the rows: pooling_fit(rows in use)",
+        median_seconds(
+            lambda: sv.pooling_fit(xs[used], ys[used], gs[used]), repeat=3, min_time=0.0
+        ),
+    )
+    show(
+        "full REML fit: pooling_fit(x, y, group)",
+        median_seconds(lambda: sv.pooling_fit(xs, ys, gs), repeat=3, min_time=0.0),
+    )
 
 
 if __name__ == "__main__":
