@@ -1,20 +1,24 @@
 """ipywidgets bound to a state: sliders, buttons and the message line.
 
 Every widget writes one input of the state (its handler sets one trait), and reads back
-what the state holds, so a state changed elsewhere (the "fit" button, a click on a marker)
-moves the widgets too. Sliders are keyboard-usable (focus, then arrow keys).
+what the state holds, so a state changed elsewhere (the "fit" button, a click on a marker,
+code setting a trait) moves the widgets too. Sliders are keyboard-usable (focus, then arrow
+keys). A slider shows the state's value, not its own position: its number is a label
+formatted by the same function as the readout (one source, one rounding), since a slider
+set to a value between its steps would show the step it snapped to.
 
 Stable CSS classes for tests and styling: ``shrinkviz-tau2`` (the tau2 slider),
 ``shrinkviz-play``, ``shrinkviz-fit``, ``shrinkviz-sigma2``, ``shrinkviz-n``,
 ``shrinkviz-n-scale``, ``shrinkviz-group``, ``shrinkviz-mu0``, ``shrinkviz-full-bayes``,
 ``shrinkviz-tau-prior``, ``shrinkviz-error``, ``shrinkviz-readout``.
 """
+
 from __future__ import annotations
 
 import math
 
-import numpy as np
 import ipywidgets as w
+import numpy as np
 import traitlets
 
 TAU_PRIORS = ("uniform", "half-cauchy", "half-normal")
@@ -23,7 +27,32 @@ _STYLE = {"description_width": "9em"}
 
 
 def _wide() -> w.Layout:
-    return w.Layout(width="32em", flex="0 0 auto")
+    return w.Layout(
+        width="32em", min_width="20em", max_width="calc(100% - 4px)", flex="0 1 auto"
+    )  # (4px: the margins of a widget)
+
+
+def _row(children, **layout) -> w.HBox:
+    """Widgets side by side that wrap to the next line when there is no room."""
+    return w.HBox(children, layout=w.Layout(flex_flow="row wrap", align_items="center", **layout))
+
+
+def number(x: float) -> str:
+    """A number of a slider or readout (3 significant digits; 0, ∞ exactly)."""
+    return "0" if x == 0 else "∞" if x == np.inf else f"{x:.3g}"
+
+
+def _value_label(state, name: str, text=number) -> w.HTML:
+    """The state's ``name`` as text beside its slider, following the state."""
+    label = w.HTML(layout=w.Layout(min_width="4.5em", margin="0 0 0 0.4em", flex="0 0 auto"))
+    label.add_class("shrinkviz-value")
+
+    def show(_):
+        label.value = text(getattr(state, name))
+
+    show(None)
+    state.observe(show, name)
+    return label
 
 
 def tau2_grid(lo: float, hi: float, steps: int = 60) -> np.ndarray:
@@ -32,16 +61,14 @@ def tau2_grid(lo: float, hi: float, steps: int = 60) -> np.ndarray:
     return np.r_[0.0, np.geomspace(lo, hi, steps - 1), np.inf]
 
 
-def _tau2_text(x: float) -> str:
-    return "0" if x == 0 else "∞" if x == np.inf else f"{x:.3g}"
-
-
 class Tau2Slider(w.VBox):
     """tau2 on a log slider whose ends are exactly 0 ("complete pooling") and inf ("no
-    pooling"), with a Play button sweeping from no pooling to complete pooling.
+    pooling"), with a Play button sweeping from no pooling to complete pooling; its Stop
+    button pauses the sweep where it is.
 
     The slider moves over the positions of ``tau2_grid``; a tau2 set elsewhere (REML "fit")
-    keeps its exact value in the state and the slider shows the nearest position.
+    keeps its exact value in the state, the slider shows the nearest position and the
+    number beside it the state's tau2.
     """
 
     def __init__(self, state, grid: np.ndarray, *, interval_ms: int = 150):
@@ -49,24 +76,50 @@ class Tau2Slider(w.VBox):
         self._log_inner = np.log(self.grid[1:-1])
         top = len(self.grid) - 1
         self.slider = w.SelectionSlider(
-            options=[(_tau2_text(x), float(x)) for x in self.grid], index=self._nearest(),
-            description="τ² (tau2)", continuous_update=True, layout=_wide(), style=_STYLE)
+            options=[(number(x), float(x)) for x in self.grid],
+            index=self._nearest(),
+            description="τ² (tau2)",
+            continuous_update=True,
+            readout=False,
+            layout=_wide(),
+            style=_STYLE,
+        )
         self.slider.add_class("shrinkviz-tau2")
-        self.play = w.Play(min=0, max=top, step=1, interval=interval_ms,
-                           value=top - self.slider.index, show_repeat=False,
-                           description="sweep τ² from no pooling to complete pooling",
-                           tooltip="sweep τ² from no pooling to complete pooling")
+        self.value = _value_label(state, "tau2")
+        self.play = w.Play(
+            min=0,
+            max=top,
+            step=1,
+            interval=interval_ms,
+            value=top - self.slider.index,
+            show_repeat=False,
+            description="sweep τ² from no pooling to complete pooling",
+            tooltip="sweep τ² from no pooling to complete pooling",
+        )
         self.play.add_class("shrinkviz-play")
-        ends = w.HBox([w.HTML("◀ <b>complete pooling</b><br>τ² = 0"),
-                       w.HTML("<div style='text-align:right'><b>no pooling</b> ▶<br>"
-                              "τ² = ∞</div>")],
-                      layout=w.Layout(width="23em", margin="0 0 0 9.3em", flex="0 0 auto",
-                                      justify_content="space-between"))
-        super().__init__([self.slider, ends,
-                          w.HBox([w.Label("play", layout=w.Layout(width="9em")),
-                                  self.play])])
+        ends = w.HBox(
+            [
+                w.HTML("◀ <b>complete pooling</b><br>τ² = 0"),
+                w.HTML("<div style='text-align:right'><b>no pooling</b> ▶<br>τ² = ∞</div>"),
+            ],
+            layout=w.Layout(
+                max_width="23em", margin="0 0 0 9.3em", justify_content="space-between"
+            ),
+        )
+        self.hint = w.HTML()
+        self.hint.add_class("shrinkviz-hint")
+        super().__init__(
+            [
+                _beside(self.slider, self.value),
+                ends,
+                _row([w.Label("play", layout=w.Layout(width="9em")), self.play, self.hint]),
+            ]
+        )
+        self._echo = False  # True while the play button is moved to follow the slider
+        self._paused = False  # Play was just paused: a jump to its start next is its Stop
         self.slider.observe(self._moved, "index")
-        self.play.observe(lambda c: setattr(self.slider, "index", top - c["new"]), "value")
+        self.play.observe(self._played, "value")
+        self.play.observe(self._pausing, "playing")
         state.observe(lambda _: setattr(self.slider, "index", self._nearest()), "tau2")
 
     def _nearest(self) -> int:
@@ -78,13 +131,36 @@ class Tau2Slider(w.VBox):
     def _moved(self, change) -> None:
         if change["new"] != self._nearest():  # not the echo of a tau2 set elsewhere
             self.state.tau2 = float(self.grid[change["new"]])
-        self.play.value = len(self.grid) - 1 - change["new"]
+        self._echo = True
+        try:
+            self.play.value = len(self.grid) - 1 - change["new"]
+        finally:
+            self._echo = False
+
+    def _pausing(self, change) -> None:
+        self._paused = change["old"] and not change["new"]
+
+    def _played(self, change) -> None:
+        stop = self._paused and change["new"] == self.play.min
+        self._paused = False
+        if self._echo:
+            return
+        if stop:
+            # ipywidgets' Stop is a pause, then a rewind to the start (tau2 = inf): undo
+            # the rewind, so the sweep stays where it is
+            self.play.value = change["old"]
+            return
+        self.slider.index = len(self.grid) - 1 - change["new"]
+
+    def enable(self, enabled: bool, why: str = "") -> None:
+        """Enable or disable the slider and Play, with a visible reason when disabled."""
+        self.slider.disabled = self.play.disabled = not enabled
+        self.hint.value = "" if enabled else f"<i>{why}</i>"
 
 
 def tau2_text(tau2: float) -> str:
     """τ² and τ for a readout; exact where τ² was set off the slider's positions (REML)."""
-    tau = "∞" if tau2 == np.inf else f"{math.sqrt(tau2):.3g}"
-    return f"τ² = {_tau2_text(tau2)}, τ = {tau}"
+    return f"τ² = {number(tau2)}, τ = {number(math.sqrt(tau2))}"
 
 
 def error_line(state) -> w.HTML:
@@ -93,17 +169,25 @@ def error_line(state) -> w.HTML:
     html.add_class("shrinkviz-error")
 
     def show(change):
-        html.value = (f"<span style='color:#B00020'>⚠ {change['new']} "
-                      f"(the picture shows the last valid setting)</span>"
-                      if change["new"] else "")
+        html.value = (
+            f"<span style='color:#B00020'>⚠ {change['new']} "
+            f"(the picture shows the last valid setting)</span>"
+            if change["new"]
+            else ""
+        )
+
     show({"new": state.error})
     state.observe(show, "error")
     return html
 
 
 def group_dropdown(state) -> w.Dropdown:
-    dd = w.Dropdown(options=[(g, j) for j, g in enumerate(state.labels)], value=state.selected,
-                    description="selected", style=_STYLE)
+    dd = w.Dropdown(
+        options=[(g, j) for j, g in enumerate(state.labels)],
+        value=state.selected,
+        description="selected",
+        style=_STYLE,
+    )
     dd.add_class("shrinkviz-group")
     traitlets.link((dd, "value"), (state, "selected"))
     return dd
@@ -111,11 +195,17 @@ def group_dropdown(state) -> w.Dropdown:
 
 def n_slider(state, n_max, description: str = "n_j of selected") -> w.IntSlider:
     """Sample size of the selected group, written with ``state.set_n``; ``n_max`` is one
-    bound for all groups or one per group."""
+    bound for all groups or one per group (the slider's range follows the selection)."""
     n_max = np.broadcast_to(np.asarray(n_max, dtype=np.int64), (len(state.labels),))
-    s = w.IntSlider(min=0, max=int(n_max[state.selected]), value=int(state.n[state.selected]),
-                    description=description, layout=_wide(), style=_STYLE,
-                    continuous_update=True)
+    s = w.IntSlider(
+        min=0,
+        max=int(n_max[state.selected]),
+        value=int(state.n[state.selected]),
+        description=description,
+        layout=_wide(),
+        style=_STYLE,
+        continuous_update=True,
+    )
     s.add_class("shrinkviz-n")
     showing = []  # non-empty while the slider is set from the state (not by the user)
 
@@ -127,41 +217,68 @@ def n_slider(state, n_max, description: str = "n_j of selected") -> w.IntSlider:
         showing.append(True)
         try:
             j = state.selected
-            s.max = int(n_max[j])
-            s.value = int(state.n[j])
+            with s.hold_sync():  # the new range and value in one message
+                s.max = int(n_max[j])
+                s.value = int(state.n[j])
         finally:
             showing.pop()
+
     s.observe(moved, "value")
     state.observe(show, ["n", "selected"])
     return s
 
 
 def fit_button(state) -> w.Button:
-    b = w.Button(description="fit τ² (REML)", icon="crosshairs",
-                 tooltip="set τ² to its REML estimate", layout=w.Layout(width="12em"))
+    b = w.Button(
+        description="fit τ² (REML)",
+        icon="crosshairs",
+        tooltip="set τ² to its REML estimate",
+        layout=w.Layout(width="auto", min_width="10em"),
+    )
     b.add_class("shrinkviz-fit")
     b.on_click(lambda _: state.fit())
     return b
 
 
-def log_slider(state, name: str, description: str, *, base: float = 10, span: float = 2,
-               css: str) -> w.FloatLogSlider:
+def log_slider(
+    state, name: str, description: str, *, base: float = 10, span: float = 2, css: str
+) -> w.FloatLogSlider:
     """A log slider linked both ways to ``state.<name>``, ``base**span`` either side of its
-    value at construction."""
+    value at construction (its number: ``with_value``)."""
     value = getattr(state, name)
-    s = w.FloatLogSlider(value=value, base=base, min=math.log(value, base) - span,
-                         max=math.log(value, base) + span, step=span / 40,
-                         description=description, layout=_wide(), style=_STYLE,
-                         readout_format=".3g")
+    s = w.FloatLogSlider(
+        value=value,
+        base=base,
+        min=math.log(value, base) - span,
+        max=math.log(value, base) + span,
+        step=span / 40,
+        description=description,
+        layout=_wide(),
+        style=_STYLE,
+        readout=False,
+    )
     s.add_class(css)
     traitlets.link((s, "value"), (state, name))
     return s
 
 
+def with_value(slider, state, name: str, text=number) -> w.HBox:
+    """A slider and the state's ``name`` beside it (the slider's own readout is off)."""
+    return _beside(slider, _value_label(state, name, text))
+
+
+def _beside(slider, label) -> w.HBox:
+    """A slider and its number on one line: the slider gives way when there is no room."""
+    return w.HBox([slider, label], layout=w.Layout(align_items="center", width="100%"))
+
+
 class ShrinkageControls(w.VBox):
     """Controls of a ``ShrinkageState``: tau2 and Play, sigma2 (group data), mu0 fixed or
     estimated, the selected group and its n_j, "scale every n", "fit", the full-Bayes
-    toggle and prior (when the state computes p(tau | y)), a readout and the error line."""
+    toggle and prior (when the state computes p(tau | y)), a readout and the error line.
+
+    While averaging over tau (full Bayes) the tau2 slider, Play, "fit" and the fixed mu0 are
+    disabled, with the reason beside them, and the readout shows the full-Bayes numbers."""
 
     def __init__(self, state, grid: np.ndarray, *, n_max: int = 0, tau_panel: bool = False):
         self.state = state
@@ -170,55 +287,106 @@ class ShrinkageControls(w.VBox):
         self.group = group_dropdown(state)
         self.readout = w.HTML()
         self.readout.add_class("shrinkviz-readout")
-        self.mu0_mode = w.ToggleButtons(options=["estimated", "fixed"],
-                                        value="estimated" if state.mu0_estimated else "fixed",
-                                        tooltips=["μ0 = precision-weighted mean",
-                                                  "μ0 = the value below"],
-                                        style={"button_width": "7.5em"})
+        self.mu0_mode = w.ToggleButtons(
+            options=["estimated", "fixed"],
+            value="estimated" if state.mu0_estimated else "fixed",
+            tooltips=["μ0 = precision-weighted mean", "μ0 = the value below"],
+            style={"button_width": "7.5em"},
+        )
         self.mu0_mode.add_class("shrinkviz-mu0")
         lo, hi = float(state.y.min()), float(state.y.max())
-        self.mu0 = w.FloatSlider(value=state.mu0, min=lo, max=hi, step=(hi - lo) / 100,
-                                 description="fixed μ0", layout=_wide(), style=_STYLE,
-                                 disabled=state.mu0_estimated, readout_format=".3g")
+        self.mu0 = w.FloatSlider(
+            value=state.mu0,
+            min=lo,
+            max=hi,
+            step=(hi - lo) / 100,
+            description="fixed μ0",
+            layout=_wide(),
+            style=_STYLE,
+            readout=False,
+        )
+        self.mu0_hint = w.HTML()
         self.mu0_mode.observe(self._mu0_mode, "value")
         traitlets.link((self.mu0, "value"), (state, "mu0"))
-        self.n_scale = log_slider(state, "n_scale", "scale every n", base=2, span=4,
-                                  css="shrinkviz-n-scale")
-        rows = [self.tau2, w.HBox([self.fit, self.group])]
+        self.n_scale = log_slider(
+            state, "n_scale", "scale every n", base=2, span=4, css="shrinkviz-n-scale"
+        )
+        rows = [self.tau2, _row([self.fit, self.group])]
         if state.is_group_data:
             self.sigma2 = log_slider(state, "sigma2", "σ² (sigma2)", css="shrinkviz-sigma2")
             self.n = n_slider(state, n_max)
-            rows += [self.sigma2, self.n]
-        rows += [self.n_scale, w.HBox([w.Label("μ0", layout=w.Layout(width="9.3em")),
-                                       self.mu0_mode]), self.mu0]
+            rows += [with_value(self.sigma2, state, "sigma2"), self.n]
+        rows += [
+            with_value(self.n_scale, state, "n_scale"),
+            _row([w.Label("μ0", layout=w.Layout(width="9.3em")), self.mu0_mode, self.mu0_hint]),
+            with_value(self.mu0, state, "mu0"),
+        ]
         if tau_panel:
-            self.full_bayes = w.Checkbox(value=state.full_bayes, indent=False,
-                                         description="average over τ (full Bayes)")
+            self.full_bayes = w.Checkbox(
+                value=state.full_bayes,
+                indent=False,
+                description="average over τ (full Bayes)",
+                layout=w.Layout(width="auto"),
+            )
             self.full_bayes.add_class("shrinkviz-full-bayes")
             traitlets.link((self.full_bayes, "value"), (state, "full_bayes"))
-            self.prior = w.Dropdown(options=TAU_PRIORS, value=state.tau_prior,
-                                    description="prior on τ", style=_STYLE)
+            self.prior = w.Dropdown(
+                options=TAU_PRIORS,
+                value=state.tau_prior,
+                description="prior on τ",
+                style=_STYLE,
+                layout=w.Layout(width="auto"),
+            )
             self.prior.add_class("shrinkviz-tau-prior")
             traitlets.link((self.prior, "value"), (state, "tau_prior"))
-            rows += [w.HBox([self.full_bayes, self.prior])]
+            rows += [_row([self.full_bayes, self.prior])]
         self.error = error_line(state)
         rows += [self.readout, self.error]
         super().__init__(rows)
-        self._read({})
+        self._modes(None)
+        self._read(None)
+        state.observe(self._modes, ["mu0_estimated", "full_bayes"])
         state.observe(self._read, ["frame", "selected"])
 
     def _mu0_mode(self, change) -> None:
-        self.mu0.disabled = change["new"] == "estimated"
         self.state.mu0_estimated = change["new"] == "estimated"
+
+    def _modes(self, _) -> None:
+        """The controls a mode does not use are disabled, and the hint says why."""
+        s = self.state
+        self.mu0_mode.value = "estimated" if s.mu0_estimated else "fixed"
+        fb = s.full_bayes
+        self.tau2.enable(not fb, "not used while averaging over τ (full Bayes)")
+        self.fit.disabled = self.mu0_mode.disabled = fb
+        self.mu0.disabled = fb or s.mu0_estimated
+        self.mu0_hint.value = "<i>full Bayes averages over μ (flat prior)</i>" if fb else ""
 
     def _read(self, _) -> None:
         s, j = self.state, self.state.selected
         f = s.frame
-        n = "" if f.n is None else f"n_j = {f.n[j]:.3g}, "
-        self.readout.value = (
-            f"<b>{s.labels[j]}</b>: y_j = {f.y[j]:.3g}, {n}v_j = {f.v[j]:.3g}, "
-            f"B_j = {f.B[j]:.3f}, μ_j = {f.mean[j]:.3g} ± {f.sd[j]:.2g}; μ0 = {f.mu0:.3g}; "
-            f"{tau2_text(f.tau2)}")
+        if f.v[j] == np.inf:
+            data = "n_j = 0: no data"
+        else:
+            n = ""
+            if f.n is not None:
+                n = f"n_j = {number(s.n[j])}" + (
+                    f" × {number(s.n_scale)} = {number(f.n[j])}" if s.n_scale != 1 else ""
+                )
+                n += ", "
+            data = f"y_j = {number(f.y[j])}, {n}v_j = {number(f.v[j])}"
+        fb = f.full_bayes if s.full_bayes else None
+        if fb is None:
+            model = (
+                f"B_j = {f.B[j]:.3f}, μ_j = {number(f.mean[j])} ± {f.sd[j]:.2g}; "
+                f"μ0 = {number(f.mu0)}; {tau2_text(f.tau2)}"
+            )
+        else:
+            model = (
+                f"full Bayes ({fb.tau_prior} prior on τ): μ_j = {number(f.mean[j])} ± "
+                f"{f.sd[j]:.2g}; μ = {number(f.mu0)} ± {fb.mu_sd:.2g}; "
+                f"E(τ | y) = {number(fb.tau_mean)}"
+            )
+        self.readout.value = f"<b>{s.labels[j]}</b>: {data}; {model}"
 
 
 class PoolingControls(w.VBox):
@@ -235,15 +403,27 @@ class PoolingControls(w.VBox):
         self.readout = w.HTML()
         self.readout.add_class("shrinkviz-readout")
         self.error = error_line(state)
-        super().__init__([self.tau2, self.sigma2, w.HBox([self.fit, self.group]), self.n,
-                          self.readout, self.error])
-        self._read({})
+        super().__init__(
+            [
+                self.tau2,
+                with_value(self.sigma2, state, "sigma2"),
+                _row([self.fit, self.group]),
+                self.n,
+                self.readout,
+                self.error,
+            ],
+            layout=w.Layout(flex="1 1 30em", min_width="min(30em, 100%)"),
+        )
+        self._read(None)
         state.observe(self._read, ["frame", "selected"])
 
     def _read(self, _) -> None:
         s, j = self.state, self.state.selected
         fit = s.frame.fit
+        none = "no data" if fit.n[j] == 0 else number(fit.none.alpha[j])
         self.readout.value = (
             f"<b>{s.labels[j]}</b>: n_j = {int(fit.n[j])} of {int(s.n_max[j])}; intercept "
-            f"no pooling {fit.none.alpha[j]:.3g}, partial pooling {fit.partial.alpha[j]:.3g} "
-            f"(μ_α = {fit.partial.mu_alpha:.3g}); σ² = {fit.sigma2:.3g}, {tau2_text(fit.tau2)}")
+            f"no pooling {none}, partial pooling {number(fit.partial.alpha[j])} "
+            f"(μ_α = {number(fit.partial.mu_alpha)}); σ² = {number(s.sigma2)}, "
+            f"{tau2_text(s.tau2)}"
+        )

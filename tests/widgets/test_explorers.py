@@ -1,5 +1,6 @@
 """Explorers without a browser: controls drive the state, marks show the solver's numbers,
 one binary update message per changed mark, bad input refused or shown in the widget."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -77,8 +78,7 @@ def test_one_binary_message_per_changed_mark(schools, sent, updates):
     sent.clear()
     schools.controls.tau2.slider.index = 25
     # mu_j, the estimated mu0 and the rule at tau in the p(tau | y) panel move
-    changed = (view.segments, view.pooled, view.rule, *(
-        [schools.tau_view.rule] if hasattr(schools, "tau_view") else []))
+    changed = (view.segments, view.pooled, view.rule, schools.tau_view.rule)
     for mark in changed:
         (msg,) = updates(mark)
         assert msg["state"] and {"x", "y"} >= set(msg["state"])
@@ -115,8 +115,9 @@ def test_fit_sets_reml_and_the_slider_follows(sent):
 
 def test_click_and_dropdown_select_a_group(sent):
     e = sv.ShrinkageExplorer.from_groups([1.0, 3.0, 2.0], [4, 9, 16], 2.0, labels="abc")
-    e.view.pooled._handle_custom_msgs(e.view.pooled, {"event": "element_click",
-                                                      "data": {"index": 2}}, [])
+    e.view.pooled._handle_custom_msgs(
+        e.view.pooled, {"event": "element_click", "data": {"index": 2}}, []
+    )
     assert e.state.selected == 2 and e.controls.group.value == 2
     np.testing.assert_array_equal(e.view.pooled.selected, [2])
     assert e.controls.n.value == 16
@@ -147,14 +148,14 @@ def test_invalid_controls_show_a_message_and_keep_the_picture(sent, updates):
 
 
 def test_full_bayes_toggle_moves_to_the_full_bayes_means(schools):
-    pytest.importorskip("shrinkviz.model.full_bayes")
     c = schools.controls
     c.full_bayes.value = True
     ref = sv.full_bayes(SCHOOLS.y, SCHOOLS.v)
     np.testing.assert_array_equal(schools.view.pooled.y, ref.theta_mean)
-    np.testing.assert_array_equal(schools.view.interval.y,
-                                  np.column_stack([ref.theta_mean - ref.theta_sd,
-                                                   ref.theta_mean + ref.theta_sd]))
+    np.testing.assert_array_equal(
+        schools.view.interval.y,
+        np.column_stack([ref.theta_mean - ref.theta_sd, ref.theta_mean + ref.theta_sd]),
+    )
     assert schools.view.interval.visible
     tau = schools.tau_view
     np.testing.assert_array_equal(tau.curve.y, ref.tau_density)
@@ -163,15 +164,15 @@ def test_full_bayes_toggle_moves_to_the_full_bayes_means(schools):
     c.tau2.slider.index = 20
     assert tau.rule.x[0] == pytest.approx(np.sqrt(schools.state.tau2))
     c.prior.value = "half-normal"
-    ref = sv.full_bayes(SCHOOLS.y, SCHOOLS.v, tau_prior="half-normal",
-                        tau_scale=schools.state.tau_scale)
+    ref = sv.full_bayes(
+        SCHOOLS.y, SCHOOLS.v, tau_prior="half-normal", tau_scale=schools.state.tau_scale
+    )
     np.testing.assert_array_equal(schools.view.pooled.y, ref.theta_mean)
     c.full_bayes.value = False
     assert not schools.view.interval.visible
 
 
 def test_tau_panel_hides_and_full_bayes_refuses_when_p_tau_is_undefined(schools, updates):
-    pytest.importorskip("shrinkviz.model.full_bayes")
     s, tau = schools.state, schools.tau_view
     with s.hold():
         s.tau_prior, s.tau_scale = "half-cauchy", 0.0  # full_bayes refuses a scale of 0
@@ -187,12 +188,30 @@ def test_tau_panel_hides_and_full_bayes_refuses_when_p_tau_is_undefined(schools,
     np.testing.assert_array_equal(schools.view.pooled.y, ref.theta_mean)
 
 
-def test_save_sends_bqplot_save_messages(schools, sent):
+def test_save_sends_bqplot_save_messages_for_every_figure(schools, radon, sent):
     sent.clear()
-    schools.save_png("a.png")
-    schools.save_svg("a.svg")
-    msgs = [d["content"] for cid, d, _ in sent if cid == schools.figure.comm.comm_id]
-    assert [m["type"] for m in msgs] == ["save_png", "save_svg"]
+    assert schools.save_png("a.png") == ["a.png", "a-tau.png"]
+    assert schools.save_svg("a.svg") == ["a.svg", "a-tau.svg"]
+    for fig, names in (
+        (schools.figure, ["a.png", "a.svg"]),
+        (schools.tau_view.figure, ["a-tau.png", "a-tau.svg"]),
+    ):
+        msgs = [
+            d["content"]
+            for cid, d, _ in sent
+            if cid == fig.comm.comm_id and d.get("method") == "custom"
+        ]
+        assert [(m["type"], m["filename"]) for m in msgs] == list(
+            zip(["save_png", "save_svg"], names, strict=True)
+        )
+    assert "downloads" in schools.saved.value and "a-tau.svg" in schools.saved.value
+    assert radon.save_png() == ["shrinkviz.png", "shrinkviz-overview.png"]
+    msgs = [
+        d["content"]
+        for cid, d, _ in sent
+        if cid == radon.overview.figure.comm.comm_id and d.get("method") == "custom"
+    ]
+    assert [m["type"] for m in msgs] == ["save_png"]
 
 
 def test_pooling_sliders_draw_the_fit(radon, sent, updates):
@@ -200,20 +219,30 @@ def test_pooling_sliders_draw_the_fit(radon, sent, updates):
     sent.clear()
     c.tau2.slider.index = 30
     tau2 = c.tau2.grid[30]
-    ref = sv.pooling_fit(RADON.floor, RADON.log_radon, RADON.county, sigma2=s.sigma2,
-                         tau2=tau2)
+    ref = sv.pooling_fit(RADON.floor, RADON.log_radon, RADON.county, sigma2=s.sigma2, tau2=tau2)
     np.testing.assert_allclose(radon.overview.partial.y, ref.partial.alpha, rtol=1e-12)
     panels = radon.panels_view
     g = panels.panels
     np.testing.assert_allclose(
         panels.lines["partial"].y - panels._yoff[:, None],
-        ref.partial.alpha[g][:, None] + ref.partial.beta * panels._xends, rtol=1e-12)
+        ref.partial.alpha[g][:, None] + ref.partial.beta * panels._xends,
+        rtol=1e-12,
+    )
     # tau2 moves the partial lines, bars, markers and mu_alpha; not complete or no pooling
-    for mark in (panels.lines["partial"], radon.overview.partial,
-                 radon.overview.partial_bars, radon.overview.rule):
+    for mark in (
+        panels.lines["partial"],
+        radon.overview.partial,
+        radon.overview.partial_bars,
+        radon.overview.rule,
+    ):
         assert len(updates(mark)) == 1
-    for mark in (panels.lines["complete"], panels.lines["none"], panels.points,
-                 radon.overview.none, radon.overview.none_bars):
+    for mark in (
+        panels.lines["complete"],
+        panels.lines["none"],
+        panels.points,
+        radon.overview.none,
+        radon.overview.none_bars,
+    ):
         assert updates(mark) == []
 
 
@@ -258,33 +287,62 @@ def test_pooling_tick_labels_show_unshifted_values(radon):
 
 
 def test_js_number_matches_javascript():
-    cases = {0.0: "0", -0.0: "0", 5.0: "5", 0.1 + 0.2: "0.30000000000000004",
-             1e-5: "0.00001", 1.5e-7: "1.5e-7", 1e21: "1e+21", -2.5: "-2.5"}
-    for x, js in cases.items():
+    cases = [
+        (0.0, "0"),
+        (-0.0, "0"),
+        (5.0, "5"),
+        (0.1 + 0.2, "0.30000000000000004"),
+        (1e-5, "0.00001"),
+        (1.5e-7, "1.5e-7"),
+        (1e21, "1e+21"),
+        (-2.5, "-2.5"),
+    ]
+    for x, js in cases:
         assert js_number(x) == js
 
 
-@pytest.mark.parametrize("make, match", [
-    (lambda: sv.ShrinkageExplorer.from_frame(RADON, y="radon", group="county"),
-     "y must be a column"),
-    (lambda: sv.ShrinkageExplorer.from_frame(RADON.assign(y=np.r_[np.nan, RADON.log_radon[1:]]),
-                                             y="y", group="county"),
-     "y column 'y' has a missing value at row 0"),
-    (lambda: sv.ShrinkageExplorer.from_frame(RADON.groupby("county").head(1), y="log_radon",
-                                             group="county"),
-     "sigma2 cannot be estimated from one row per group"),
-    (lambda: sv.ShrinkageExplorer.from_meta([1.0, 2.0], [1.0, -0.5]), "v must be > 0"),
-    (lambda: sv.ShrinkageExplorer.from_groups([1.0, 2.0], [3, 4], -1.0), "sigma2 must be"),
-    (lambda: sv.PoolingLinesExplorer.from_frame(RADON, x="floor", y="log_radon", group="cty"),
-     "group must be a column"),
-    (lambda: sv.PoolingLinesExplorer.from_frame(RADON, x="county", y="log_radon",
-                                                group="county"),
-     "x column 'county' must hold numbers \\(got 'AITKIN' at row 0\\)"),
-    (lambda: sv.PoolingLinesExplorer.from_frame(RADON[RADON.county == "AITKIN"], x="floor",
-                                                y="log_radon", group="county"),
-     "at least two groups need data"),
-    (lambda: sv.PoolingLinesExplorer.radon(panels=["NOWHERE"]), "panels must be group labels"),
-])
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (
+            lambda: sv.ShrinkageExplorer.from_frame(RADON, y="radon", group="county"),
+            "y must be a column",
+        ),
+        (
+            lambda: sv.ShrinkageExplorer.from_frame(
+                RADON.assign(y=np.r_[np.nan, RADON.log_radon[1:]]), y="y", group="county"
+            ),
+            "y column 'y' has a missing value at row 0",
+        ),
+        (
+            lambda: sv.ShrinkageExplorer.from_frame(
+                RADON.groupby("county").head(1), y="log_radon", group="county"
+            ),
+            "sigma2 cannot be estimated from one row per group",
+        ),
+        (lambda: sv.ShrinkageExplorer.from_meta([1.0, 2.0], [1.0, -0.5]), "v must be > 0"),
+        (lambda: sv.ShrinkageExplorer.from_groups([1.0, 2.0], [3, 4], -1.0), "sigma2 must be"),
+        (
+            lambda: sv.PoolingLinesExplorer.from_frame(
+                RADON, x="floor", y="log_radon", group="cty"
+            ),
+            "group must be a column",
+        ),
+        (
+            lambda: sv.PoolingLinesExplorer.from_frame(
+                RADON, x="county", y="log_radon", group="county"
+            ),
+            "x column 'county' must hold numbers \\(got 'AITKIN' at row 0\\)",
+        ),
+        (
+            lambda: sv.PoolingLinesExplorer.from_frame(
+                RADON[RADON.county == "AITKIN"], x="floor", y="log_radon", group="county"
+            ),
+            "at least two groups need data",
+        ),
+        (lambda: sv.PoolingLinesExplorer.radon(panels=["NOWHERE"]), "panels must be group labels"),
+    ],
+)
 def test_bad_input_at_construction(sent, make, match):
     with pytest.raises(ValueError, match=match):
         make()
@@ -294,8 +352,7 @@ def test_a_category_without_rows_is_left_out(sent):
     c = pd.Categorical(RADON.county, categories=[*RADON.county.unique(), "X"])
     e = sv.ShrinkageExplorer.from_frame(RADON.assign(c=c), y="log_radon", group="c")
     assert len(e.state.labels) == 85 and "X" not in e.state.labels
-    e = sv.PoolingLinesExplorer.from_frame(RADON.assign(c=c), x="floor", y="log_radon",
-                                           group="c")
+    e = sv.PoolingLinesExplorer.from_frame(RADON.assign(c=c), x="floor", y="log_radon", group="c")
     assert len(e.state.labels) == 85 and "X" not in e.state.labels
 
 
@@ -304,3 +361,208 @@ def test_inputs_are_not_mutated(sent):
     sv.ShrinkageExplorer.from_frame(df, y="log_radon", group="county")
     sv.PoolingLinesExplorer.from_frame(df, x="floor", y="log_radon", group="county")
     pd.testing.assert_frame_equal(df, RADON)
+
+
+def click(mark, j):
+    """What the browser sends when marker j of a Scatter is clicked."""
+    mark._handle_custom_msgs(mark, {"event": "element_click", "data": {"index": j}}, [])
+
+
+def test_clicking_either_marker_selects_the_group(schools, radon):
+    for view, n_marks in (
+        (schools.view, (schools.view.own, schools.view.pooled)),
+        (radon.overview, (radon.overview.none, radon.overview.partial)),
+    ):
+        for j, mark in zip((3, 5), n_marks, strict=True):
+            click(mark, j)
+            assert view.state.selected == j
+            np.testing.assert_array_equal(n_marks[0].selected, [j])
+            np.testing.assert_array_equal(n_marks[1].selected, [j])
+    assert schools.controls.group.value == 5 and radon.controls.group.value == 5
+    # the hollow marker is filled (white), so the browser hits it all over, not on its ring
+    assert schools.view.own.fill and radon.overview.none.fill
+
+
+def test_n_slider_range_follows_the_selected_group(radon):
+    s, n = radon.state, radon.controls.n
+    for county in ("LACQUIPARLE", "CLAY", "STLOUIS", "AITKIN"):
+        click(radon.overview.partial, s.labels.index(county))
+        rows = int((RADON.county == county).sum())
+        assert (n.max, n.value) == (rows, rows), county
+    n.value = 1
+    click(radon.overview.none, s.labels.index("CLAY"))
+    assert (n.max, n.value) == (14, 14)
+    click(radon.overview.none, s.labels.index("AITKIN"))
+    assert (n.max, n.value) == (4, 1)  # AITKIN keeps the rows it was given
+
+
+def test_n_slider_sends_range_and_value_in_one_message(radon, updates):
+    n = radon.controls.n
+    before = len(updates(n))
+    radon.state.selected = radon.state.labels.index("CLAY")
+    (msg,) = updates(n)[before:]
+    assert msg["state"] == {"max": 14, "value": 14}
+
+
+def test_stop_pauses_the_sweep_where_it_is(schools):
+    t = schools.controls.tau2
+    play, top = t.play, len(t.grid) - 1
+    t.slider.index = top  # no pooling, where Play starts
+    # what the browser sends while playing, then for Stop: pause() and the rewind
+    play.set_state({"playing": True})
+    for k in range(1, 8):
+        play.set_state({"value": k})
+    tau2 = schools.state.tau2
+    assert tau2 == t.grid[top - 7]
+    play.set_state({"playing": False})
+    play.set_state({"value": 0})
+    assert play.value == 7 and schools.state.tau2 == tau2 and t.slider.index == top - 7
+    # pause alone keeps the place too, and a move by hand afterwards is obeyed
+    play.set_state({"playing": True})
+    play.set_state({"value": 8})
+    play.set_state({"playing": False})
+    assert schools.state.tau2 == t.grid[top - 8]
+    t.slider.index = top
+    assert schools.state.tau2 == np.inf and play.value == 0
+    play.value = 3  # set from code, not a Stop
+    assert schools.state.tau2 == t.grid[top - 3]
+
+
+def shown_number(html: str, name: str) -> str:
+    """The number after 'name = ' in a readout."""
+    return html.split(f"{name} = ")[1].split(",")[0].split(";")[0].split(" ")[0].strip()
+
+
+def test_slider_numbers_are_the_readouts(schools, radon, sent):
+    from shrinkviz.widgets.controls import number
+
+    bcg = sv.data.bcg()
+    e = sv.ShrinkageExplorer.from_meta(bcg.yi, bcg.vi, labels=bcg.trial)
+    for ex in (schools, e):  # start (tau2 = var(y), between slider steps), after "fit"
+        for step in ("start", "fit", "slider"):
+            if step == "fit":
+                ex.controls.fit.click()
+            elif step == "slider":
+                ex.controls.tau2.slider.index = 17
+            c = ex.controls
+            assert c.tau2.slider.readout is False  # the slider's own (snapped) number is off
+            assert c.tau2.value.value == number(ex.state.tau2)
+            assert shown_number(c.readout.value, "τ²") == c.tau2.value.value, step
+    c, s = radon.controls, radon.state
+    c.fit.click()
+    sigma2_label = c.children[1].children[1]
+    assert not c.sigma2.readout and sigma2_label.value == number(s.sigma2)
+    assert shown_number(c.readout.value, "σ²") == sigma2_label.value
+    assert shown_number(c.readout.value, "τ²") == c.tau2.value.value == number(s.tau2)
+
+
+def test_controls_follow_the_state(schools, radon, sent):
+    s, c = schools.state, schools.controls
+    s.mu0_estimated = False
+    assert c.mu0_mode.value == "fixed" and not c.mu0.disabled
+    s.mu0_estimated = True
+    assert c.mu0_mode.value == "estimated" and c.mu0.disabled
+    c.mu0_mode.value = "fixed"
+    assert s.mu0_estimated is False
+    s.mu0 = 3.0
+    assert c.mu0.value == 3.0
+    s.n_scale = 2.0
+    assert c.n_scale.value == 2.0
+    s.tau_prior = "half-normal"
+    assert c.prior.value == "half-normal"
+    s.full_bayes = True
+    assert c.full_bayes.value is True
+    s.selected = 4
+    assert c.group.value == 4
+    s.tau2 = 0.0
+    assert c.tau2.slider.index == 0
+    r, rc = radon.state, radon.controls
+    r.sigma2 = 0.5
+    assert rc.sigma2.value == 0.5
+    r.set_n(r.selected, 1)
+    assert rc.n.value == 1
+
+
+def test_full_bayes_disables_what_it_does_not_use(schools):
+    s, c = schools.state, schools.controls
+    c.full_bayes.value = True
+    assert c.tau2.slider.disabled and c.tau2.play.disabled and c.fit.disabled
+    assert c.mu0_mode.disabled and c.mu0.disabled
+    assert "not used while averaging over τ" in c.tau2.hint.value
+    assert "averages over μ" in c.mu0_hint.value
+    ref = sv.full_bayes(SCHOOLS.y, SCHOOLS.v)
+    j = s.selected
+    text = c.readout.value
+    assert "full Bayes" in text and "B_j" not in text and "τ² =" not in text
+    assert f"μ_j = {ref.theta_mean[j]:.3g} ± {ref.theta_sd[j]:.2g}" in text
+    assert f"μ = {ref.mu_mean:.3g}" in text and f"E(τ | y) = {ref.tau_mean:.3g}" in text
+    c.full_bayes.value = False
+    assert not (c.tau2.slider.disabled or c.fit.disabled or c.mu0_mode.disabled)
+    assert c.mu0.disabled  # mu0 is still estimated
+    assert c.tau2.hint.value == "" and "B_j" in c.readout.value
+
+
+def test_tau_axes_follow_the_curve_not_the_slider(schools):
+    tau, s, c = schools.tau_view, schools.state, schools.controls
+    x, y = tau.curve.scales["x"], tau.curve.scales["y"]
+
+    def fits():
+        fb = s.frame.full_bayes
+        peak = fb.tau_density.max()
+        end = fb.tau[np.flatnonzero(fb.tau_density >= 0.01 * peak)[-1]]
+        assert peak < y.max < 1.2 * peak
+        assert x.max >= end
+        return x.max, y.max
+
+    start = fits()
+    c.tau2.slider.index = 20
+    assert (x.max, y.max) == start  # a tau2 move inside the curve's range: no rescale
+    s.n_scale = 12.0  # sharper curve, higher peak: the axes follow
+    rescaled = fits()
+    assert rescaled != start
+    s.tau_prior = "half-cauchy"
+    fits()
+    s.tau2 = 4 * x.max**2  # the slider's tau beyond the curve: the axis shows it
+    assert np.sqrt(s.tau2) <= x.max and tau.rule.x[0] == np.sqrt(s.tau2)
+    s.tau2 = np.inf
+    assert np.isfinite(tau.rule.x).all() and tau.rule.x[0] == x.max
+
+
+def test_many_groups_go_forest_style_with_names_from_the_data(sent):
+    players = sv.data.baseball()
+    y = players.set_index("player")["avg45"]
+    e = sv.ShrinkageExplorer.from_meta(y, np.full(len(y), 0.004), labels=players["player"])
+    v = e.view
+    assert v.forest and v.value_axis == "x"
+    group_axis, value_axis = v.figure.axes
+    assert group_axis.label == "player" and value_axis.label == "avg45"
+    assert group_axis.side == "left" and value_axis.scale is v.pooled.scales["x"]
+    # first player on top, every name once
+    assert [group_axis.tick_labels[js_number(p)] for p in group_axis.tick_values] == list(
+        players["player"]
+    )
+    np.testing.assert_array_equal(v.values(v.own), y.to_numpy())
+    assert sv.ShrinkageExplorer.eight_schools().view.forest is False
+    # at font_scale 1.6 even the 8 schools' one-letter names fit side by side ...
+    assert sv.ShrinkageExplorer.eight_schools(font_scale=1.6).view.forest is False
+    # ... while 200 groups are thinned to every k-th name
+    many = sv.ShrinkageExplorer.from_meta(np.arange(200.0), np.ones(200))
+    ticks = many.view.figure.axes[0].tick_values
+    assert many.view.forest and 10 < len(ticks) < 60
+    labels = [many.view.figure.axes[0].tick_labels[js_number(p)] for p in ticks]
+    assert len(set(labels)) == len(labels)
+
+
+def test_repeated_labels_are_numbered(sent):
+    e = sv.ShrinkageExplorer.from_meta(
+        [1.0, 2.0, 3.0], [1.0, 1.0, 1.0], labels=["Smith", "Jones", "Smith"]
+    )
+    assert e.state.labels == ("Smith", "Jones", "Smith (2)")
+
+
+def test_layout_option(sent):
+    e = sv.PoolingLinesExplorer.radon(layout="compact")
+    d = sv.PoolingLinesExplorer.radon()
+    assert float(e.figure.layout.height[:-2]) < float(d.figure.layout.height[:-2])
+    with pytest.raises(ValueError, match="layout must be 'default' or 'compact'"):
+        sv.ShrinkageExplorer.eight_schools(layout="tiny")

@@ -3,16 +3,20 @@
 Colours are Okabe & Ito's colour-blind-safe palette (Okabe & Ito 2008, "Color Universal
 Design"); the same meaning keeps the same colour in every explorer.
 """
+
 from __future__ import annotations
 
+import html
+
+import ipywidgets as w
 import numpy as np
 from bqplot import Axis, Figure
 
-NONE = "#D55E00"      # no pooling: own estimates y_j (vermillion)
-PARTIAL = "#0072B2"   # partial pooling: mu_j (blue)
+NONE = "#D55E00"  # no pooling: own estimates y_j (vermillion)
+PARTIAL = "#0072B2"  # partial pooling: mu_j (blue)
 COMPLETE = "#000000"  # complete pooling: mu0 (black)
-EXTRA = "#009E73"     # full Bayes, p(tau | y) (bluish green)
-REML = "#E69F00"      # the REML estimate (orange)
+EXTRA = "#009E73"  # full Bayes, p(tau | y) (bluish green)
+REML = "#E69F00"  # the REML estimate (orange)
 GREY = "#8C8C8C"
 LIGHT = "#DDDDDD"
 
@@ -28,20 +32,86 @@ def axis(scale, label: str, font_scale: float, **kw) -> Axis:
     explorer's CSS (``--bq-axislabel-font``: bqplot has no trait for it), and its offset,
     in em, follows it."""
     vertical = kw.get("side") in ("left", "right")
-    return Axis(scale=scale, label=label, grid_lines="none",
-                tick_style={"font-size": px(13, font_scale)},
-                label_offset="3.3em" if vertical else "2.3em", **kw)
+    return Axis(
+        scale=scale,
+        label=label,
+        grid_lines="none",
+        tick_style={"font-size": px(13, font_scale)},
+        label_offset="3.3em" if vertical else "2.3em",
+        **kw,
+    )
 
 
-def figure(marks, axes, title: str, font_scale: float, animation_duration: int,
-           **kw) -> Figure:
+def figure(
+    marks,
+    axes,
+    title: str,
+    font_scale: float,
+    animation_duration: int,
+    left: float = 64,
+    bottom: float = 52,
+    **kw,
+) -> Figure:
+    """A figure without bqplot's legend (it sits inside the plot and does not scale with
+    the text: ``legend`` draws one outside); ``left`` and ``bottom`` margins in px at
+    font_scale 1 (room for the tick labels and the axis label)."""
     m = font_scale
-    return Figure(marks=marks, axes=axes, title=title, animation_duration=animation_duration,
-                  title_style={"font-size": px(17, m)}, legend_text={"font-size": px(14, m)},
-                  legend_style={"stroke-width": 0, "fill": "white", "fill-opacity": 0.85},
-                  fig_margin={"top": int(44 * m), "bottom": int(52 * m),
-                              "left": int(64 * m), "right": int(16 * m)},
-                  padding_x=0, padding_y=0, **kw)
+    return Figure(
+        marks=marks,
+        axes=axes,
+        title=title,
+        animation_duration=animation_duration,
+        title_style={"font-size": px(17, m)},
+        fig_margin={
+            "top": int((44 if title else 16) * m),
+            "bottom": int(bottom * m),
+            "left": int(left * m),
+            "right": int(24 * m),
+        },
+        padding_x=0,
+        padding_y=0,
+        **kw,
+    )
+
+
+def legend(entries, font_scale: float) -> w.HTML:
+    """The legend of a figure, outside its data area: a line of HTML that wraps.
+
+    ``entries``: (label, kind, colour, dash) with kind "line" (dash "solid", "dashed" or
+    "dotted"), "hollow" or "filled" (a marker)."""
+    dashes = {"solid": "", "dashed": "7,4", "dotted": "2,3"}
+    h = 14 * font_scale
+    spans = []
+    for label, kind, colour, dash in entries:
+        if kind == "line":
+            mark = (
+                f"<line x1='1' y1='{h / 2}' x2='{2 * h - 1}' y2='{h / 2}' stroke='{colour}' "
+                f"stroke-width='{2.5 * font_scale}' stroke-dasharray='{dashes[dash]}'/>"
+            )
+        else:
+            fill = colour if kind == "filled" else "none"
+            mark = (
+                f"<circle cx='{h}' cy='{h / 2}' r='{h / 2 - 2}' fill='{fill}' "
+                f"stroke='{colour}' stroke-width='{2 * font_scale}'/>"
+            )
+        spans.append(
+            f"<span class='shrinkviz-legend-entry' style='display:inline-flex;"
+            f"align-items:center;gap:0.3em;margin-right:1.2em;white-space:nowrap'>"
+            f"<svg width='{2 * h}' height='{h}' aria-hidden='true'>{mark}</svg>"
+            f"{html.escape(label)}</span>"
+        )
+    box = w.HTML(
+        "<div style='display:flex;flex-wrap:wrap;row-gap:0.2em'>" + "".join(spans) + "</div>",
+        layout=w.Layout(margin="0 0 0 1em"),
+    )
+    box.add_class("shrinkviz-legend")
+    return box
+
+
+def text_px(chars: int, font_scale: float, size: float = 13) -> float:
+    """About how wide ``chars`` characters of sans-serif text are in px (``size`` px at
+    font_scale 1): to size a margin or choose a layout before the browser draws."""
+    return 0.62 * size * font_scale * chars
 
 
 def update(mark, **values) -> bool:
@@ -84,4 +154,4 @@ def nice_step(span: float, count: int = 4) -> float:
     """A 1-2-5 step giving about ``count`` ticks over ``span``."""
     raw = span / count if span > 0 else 1.0
     mag = 10.0 ** np.floor(np.log10(raw))
-    return float(mag * min((s for s in (1, 2, 5, 10) if s * mag >= raw)))
+    return float(mag * min(s for s in (1, 2, 5, 10) if s * mag >= raw))

@@ -8,6 +8,7 @@ line is one Lines mark holding every panel (2-D arrays).
 ``OverviewView``: every group's no- and partial-pooling intercept against n_j (log axis)
 with +-1 s.e. bars and a rule at mu_alpha.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -25,8 +26,19 @@ class PanelsView:
     """Small multiples of the groups ``panels`` (indices into ``state.labels``), ``ncols``
     to a row. Points beyond the first n_j rows of a group are drawn faint (not used)."""
 
-    def __init__(self, state, panels, *, ncols=4, line_styles=None, font_scale=1.0,
-                 animation_duration=t.ANIMATION_MS, x_name="x", y_name="y", title=""):
+    def __init__(
+        self,
+        state,
+        panels,
+        *,
+        ncols=4,
+        line_styles=None,
+        font_scale=1.0,
+        animation_duration=t.ANIMATION_MS,
+        x_name="x",
+        y_name="y",
+        title="",
+    ):
         self.state, self.panels = state, np.asarray(panels, dtype=np.int64)
         styles = {**LINE_STYLES, **(line_styles or {})}
         P = len(self.panels)
@@ -46,43 +58,69 @@ class PanelsView:
         jitter = np.random.default_rng(0).uniform(-0.06, 0.06, len(self._rows)) * xstep
         k = self._panel_of_row
         xs = LinearScale(min=xlo - 0.5 * xstep, max=xlo - 0.5 * xstep + ncols * xcell)
-        # room above the first row for the panel titles and the legend
-        ys = LinearScale(min=float(self._yoff.min()) + ylo - 0.6 * ystep,
-                         max=yhi + 2.2 * ystep)
+        # room above the first row for the panel titles
+        ys = LinearScale(min=float(self._yoff.min()) + ylo - 0.6 * ystep, max=yhi + 1.2 * ystep)
         sc = {"x": xs, "y": ys}
         f = state.frame
-        self.points = Scatter(x=state.x[self._rows] + jitter + self._xoff[k],
-                              y=state.y[self._rows] + self._yoff[k], color=self._used(f),
-                              scales={**sc, "color": ColorScale(colors=[t.LIGHT, "#4D4D4D"],
-                                                                min=0, max=1)},
-                              default_size=int(28 * font_scale ** 2), stroke_width=0)
-        self.lines = {kind: Lines(x=self._xoff[:, None] + self._xends, y=ys_, opacities=op,
-                                  scales=sc, colors=[_COLOURS[kind]], line_style=styles[kind],
-                                  stroke_width=2.5 * font_scale)
-                      for kind, (ys_, op) in self._line_ys(f).items()}
-        # never updated: one legend entry per kind of line, drawn outside the plot (clipped)
-        away = np.full(2, xlo - 10.0 * ncols * xcell)
-        legend = [Lines(x=away, y=np.full(2, ylo), scales=sc, colors=[_COLOURS[k]],
-                        line_style=styles[k], stroke_width=2.5 * font_scale,
-                        labels=[_NAMES[k]], display_legend=True) for k in _NAMES]
+        self.points = Scatter(
+            x=state.x[self._rows] + jitter + self._xoff[k],
+            y=state.y[self._rows] + self._yoff[k],
+            color=self._used(f),
+            scales={**sc, "color": ColorScale(colors=[t.LIGHT, "#4D4D4D"], min=0, max=1)},
+            default_size=int(28 * font_scale**2),
+            stroke_width=0,
+        )
+        self.lines = {
+            kind: Lines(
+                x=self._xoff[:, None] + self._xends,
+                y=ys_,
+                opacities=op,
+                scales=sc,
+                colors=[_COLOURS[kind]],
+                line_style=styles[kind],
+                stroke_width=2.5 * font_scale,
+            )
+            for kind, (ys_, op) in self._line_ys(f).items()
+        }
+        self.legend = t.legend(
+            [(_NAMES[k], "line", _COLOURS[k], styles[k]) for k in _NAMES], font_scale
+        )
         x0, x1 = xlo - 0.35 * xstep, xhi + 0.35 * xstep
         y0, y1 = ylo - 0.4 * ystep, yhi + 0.4 * ystep
-        frame = Lines(x=self._xoff[:, None] + [x0, x1, x1, x0, x0],
-                      y=self._yoff[:, None] + [y0, y0, y1, y1, y0], scales=sc,
-                      colors=[t.LIGHT], stroke_width=1)
-        self.titles = Label(x=self._xoff + (xlo + xhi) / 2, y=self._yoff + yhi + 0.6 * ystep,
-                            text=self._titles(f), scales=sc, align="middle",
-                            default_size=int(13 * font_scale), font_weight="bold",
-                            colors=["#333333"])
+        frame = Lines(
+            x=self._xoff[:, None] + [x0, x1, x1, x0, x0],
+            y=self._yoff[:, None] + [y0, y0, y1, y1, y0],
+            scales=sc,
+            colors=[t.LIGHT],
+            stroke_width=1,
+        )
+        # a title as wide as its panel at most (panels of a figure about 780 px wide)
+        longest = max(len(f"{state.labels[g]} (n = {state.n_max[g]})") for g in self.panels)
+        panel_px = 0.85 * (780 - 88 * font_scale) / ncols
+        self.titles = Label(
+            x=self._xoff + (xlo + xhi) / 2,
+            y=self._yoff + yhi + 0.6 * ystep,
+            text=self._titles(f),
+            scales=sc,
+            align="middle",
+            default_size=int(min(13 * font_scale, panel_px / t.text_px(longest, 1, 1))),
+            font_weight="bold",
+            colors=["#333333"],
+        )
 
         xticks, xlabels = _shifted_ticks(self._xoff[:ncols], xlo, xhi, xstep)
         yticks, ylabels = _shifted_ticks(self._yoff[::ncols], ylo, yhi, ystep)
-        axes = [t.axis(xs, x_name, font_scale, tick_values=xticks, tick_labels=xlabels),
-                t.axis(ys, y_name, font_scale, side="left", tick_values=yticks,
-                       tick_labels=ylabels)]
-        self.figure = t.figure([frame, self.points, *self.lines.values(), self.titles, *legend],
-                               axes, title, font_scale, animation_duration,
-                               legend_location="top-right")
+        axes = [
+            t.axis(xs, x_name, font_scale, tick_values=xticks, tick_labels=xlabels),
+            t.axis(ys, y_name, font_scale, side="left", tick_values=yticks, tick_labels=ylabels),
+        ]
+        self.figure = t.figure(
+            [frame, self.points, *self.lines.values(), self.titles],
+            axes,
+            title,
+            font_scale,
+            animation_duration,
+        )
         state.observe(self._draw, "frame")
 
     def _used(self, f) -> np.ndarray:
@@ -95,10 +133,13 @@ class PanelsView:
         """y of each kind of line in each panel, and the lines' opacities."""
         fit, g, off = f.fit, self.panels, self._yoff[:, None]
         partial = off + fit.partial.alpha[g][:, None] + fit.partial.beta * self._xends
-        return {"complete": (off + (fit.complete.alpha + fit.complete.beta * self._xends), []),
-                "none": _drawable(off + fit.none.alpha[g][:, None] + fit.none.beta * self._xends,
-                                  partial),
-                "partial": (partial, [])}
+        return {
+            "complete": (off + (fit.complete.alpha + fit.complete.beta * self._xends), []),
+            "none": _drawable(
+                off + fit.none.alpha[g][:, None] + fit.none.beta * self._xends, partial
+            ),
+            "partial": (partial, []),
+        }
 
     def _draw(self, change) -> None:
         f = change["new"]
@@ -112,8 +153,16 @@ class OverviewView:
     """Every group's intercepts against n_j: no pooling (hollow, +-sqrt(sigma2 / n_j)) and
     partial pooling (filled, +-its conditional sd), with a rule at mu_alpha."""
 
-    def __init__(self, state, *, font_scale=1.0, animation_duration=t.ANIMATION_MS,
-                 group_name="group", y_name="intercept", title=""):
+    def __init__(
+        self,
+        state,
+        *,
+        font_scale=1.0,
+        animation_duration=t.ANIMATION_MS,
+        group_name="group",
+        y_name="intercept",
+        title="",
+    ):
         self.state = state
         f = state.frame
         nmax = float(state.n_max.max())
@@ -123,32 +172,69 @@ class OverviewView:
         pad = 0.05 * (hi - lo)
         ys = LinearScale(min=lo - pad, max=hi + pad)
         sc = {"x": xs, "y": ys}
-        area = int(np.clip(6000 / len(a), 24, 200) * font_scale ** 2)
-        common = dict(scales=sc, default_size=area, display_legend=True,
-                      selected_style=_SELECTED, unselected_style={})
+        area = int(np.clip(6000 / len(a), 24, 200) * font_scale**2)
+        common = dict(scales=sc, default_size=area, selected_style=_SELECTED, unselected_style={})
         none_y, none_op = self._none_bars(f)
-        self.none_bars = Lines(x=self._bar_x(f, 1.06), y=none_y, opacities=none_op, scales=sc,
-                               colors=[t.NONE], stroke_width=1.2 * font_scale)
+        self.none_bars = Lines(
+            x=self._bar_x(f, 1.06),
+            y=none_y,
+            opacities=none_op,
+            scales=sc,
+            colors=[t.NONE],
+            stroke_width=1.2 * font_scale,
+        )
         partial_y, partial_op = self._partial_bars(f)
-        self.partial_bars = Lines(x=self._bar_x(f, 1.0), y=partial_y, opacities=partial_op,
-                                  scales=sc, colors=[t.PARTIAL], stroke_width=1.2 * font_scale)
-        self.rule = Lines(x=np.array([0.7, 1.5 * nmax]), y=self._rule_y(f), scales=sc,
-                          colors=[t.COMPLETE], line_style="dashed",
-                          stroke_width=2 * font_scale, labels=["μ_α"], display_legend=True)
-        self.none = Scatter(x=self._x(f) * 1.06, y=self._none_y(f),
-                            opacities=self._none_opacities(f), fill=False, stroke=t.NONE,
-                            colors=[t.NONE], stroke_width=2 * font_scale,
-                            labels=["no pooling"], **common)
-        self.partial = Scatter(x=self._x(f), y=f.fit.partial.alpha, colors=[t.PARTIAL],
-                               stroke="white", labels=["partial pooling"], **common)
+        self.partial_bars = Lines(
+            x=self._bar_x(f, 1.0),
+            y=partial_y,
+            opacities=partial_op,
+            scales=sc,
+            colors=[t.PARTIAL],
+            stroke_width=1.2 * font_scale,
+        )
+        self.rule = Lines(
+            x=np.array([0.7, 1.5 * nmax]),
+            y=self._rule_y(f),
+            scales=sc,
+            colors=[t.COMPLETE],
+            line_style="dashed",
+            stroke_width=2 * font_scale,
+        )
+        self.none = Scatter(
+            x=self._x(f) * 1.06,
+            y=self._none_y(f),
+            opacities=self._none_opacities(f),
+            stroke=t.NONE,
+            colors=["white"],
+            stroke_width=2 * font_scale,
+            **common,
+        )
+        # (the hollow marker is filled white: clickable all over, not only on its ring)
+        self.partial = Scatter(
+            x=self._x(f), y=f.fit.partial.alpha, colors=[t.PARTIAL], stroke="white", **common
+        )
         for mark in (self.none, self.partial):
             mark.on_element_click(self._clicked)
-        axes = [t.axis(xs, f"{group_name} sample size n_j (log scale)", font_scale,
-                       tick_format=".0f"),
-                t.axis(ys, y_name, font_scale, side="left")]
-        self.figure = t.figure([self.none_bars, self.partial_bars, self.rule, self.none,
-                                self.partial], axes, title, font_scale, animation_duration,
-                               legend_location="top-right")
+        ticks = log_ticks(0.7, 1.5 * nmax, 420 - 88 * font_scale, t.text_px(4, font_scale))
+        axes = [
+            t.axis(xs, "n_j (log scale)", font_scale, tick_values=ticks, tick_format=".0f"),
+            t.axis(ys, y_name, font_scale, side="left"),
+        ]
+        self.figure = t.figure(
+            [self.none_bars, self.partial_bars, self.rule, self.none, self.partial],
+            axes,
+            title,
+            font_scale,
+            animation_duration,
+        )
+        self.legend = t.legend(
+            [
+                ("μ_α", "line", t.COMPLETE, "dashed"),
+                (f"no pooling (each {group_name} alone) ± 1 se", "hollow", t.NONE, ""),
+                ("partial pooling ± 1 sd", "filled", t.PARTIAL, ""),
+            ],
+            font_scale,
+        )
         self._select({"new": state.selected})
         state.observe(self._draw, "frame")
         state.observe(self._select, "selected")
@@ -216,9 +302,24 @@ def _drawable(rows: np.ndarray, fill) -> tuple[np.ndarray, list[float]]:
     return np.where(missing[:, None], fill, rows), np.where(missing, 0.0, 1.0).tolist()
 
 
+def log_ticks(lo: float, hi: float, width_px: float, label_px: float) -> np.ndarray:
+    """Ticks of a log axis over [lo, hi] drawn ``width_px`` wide: 1-2-5 per decade, or 1-3,
+    or decades only, whichever keeps labels of ``label_px`` apart."""
+    per_decade = width_px / np.log10(hi / lo)
+    decades = 10.0 ** np.arange(np.floor(np.log10(lo)), np.ceil(np.log10(hi)) + 1)
+    for mantissas in ((1, 2, 5), (1, 3), (1,)):
+        ticks = np.sort(np.outer(decades, mantissas).ravel())
+        ticks = ticks[(ticks >= lo) & (ticks <= hi)]
+        if len(ticks) < 2 or np.diff(np.log10(ticks)).min() * per_decade > 1.2 * label_px:
+            return ticks
+    return ticks
+
+
 def _shifted_ticks(offsets: np.ndarray, lo: float, hi: float, step: float):
     """Tick values of every panel (its offset + the 1-2-5 ticks over [lo, hi]) and labels
     showing the unshifted value, keyed as JavaScript prints the number."""
     base = np.arange(np.ceil(lo / step), np.floor(hi / step) + 1) * step
     values = (offsets[:, None] + base).ravel()
-    return values, {t.js_number(v): f"{b:g}" for v, b in zip(values, np.tile(base, len(offsets)))}
+    return values, {
+        t.js_number(v): f"{b:g}" for v, b in zip(values, np.tile(base, len(offsets)), strict=True)
+    }
