@@ -495,3 +495,16 @@ def test_lesson05_meta_analysis():
     few, many = (sv.meta_analysis(y[m], v[m]).mu for m in (little, ~little))
     assert few > 0.3 and abs(many) < 0.05
     stated(L05, f"{len(studies)} studies as exchangeable")
+
+
+def test_lesson05_one_row_per_group_is_refused():
+    """The lesson shows that one row per group cannot split sigma2 and tau2, and that giving
+    one of them is the fix."""
+    import pytest
+
+    one_each = _survey().groupby("classroom").head(1)
+    with pytest.raises(ValueError, match="only their sum"):
+        sv.pooling_fit_frame(one_each, x="hours", y="score", group="classroom")
+    fit = sv.pooling_fit_frame(one_each, x="hours", y="score", group="classroom", sigma2=25.0)
+    assert fit.sigma2 == 25.0
+    stated(L05, "only that sum can be estimated", "(`sigma2=...` or `tau2=...`)")
