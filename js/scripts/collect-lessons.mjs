@@ -8,20 +8,30 @@ const out = new URL('../src/lessons.json', import.meta.url);
 
 function titleOf(notebook, name) {
   for (const cell of notebook.cells ?? []) {
-    if (cell.cell_type !== 'markdown') continue;
+    if (cell.cell_type !== 'markdown') {
+      continue;
+    }
     const source = Array.isArray(cell.source) ? cell.source.join('') : cell.source;
     const heading = source.split('\n').find(line => /^#+\s/.test(line));
-    if (heading) return heading.replace(/^#+\s+/, '').trim();
+    if (heading) {
+      return heading.replace(/^#+\s+/, '').trim();
+    }
   }
   return name.replace(/\.ipynb$/, '');
 }
 
 const names = existsSync(dir)
-  ? readdirSync(dir).filter(name => /^\d\d-.+\.ipynb$/.test(name)).sort()
+  ? readdirSync(dir)
+      .filter(name => /^\d\d-.+\.ipynb$/.test(name))
+      .sort()
   : [];
 const lessons = names.map(name => {
   const notebook = JSON.parse(readFileSync(new URL(name, dir), 'utf8'));
   return { name, title: titleOf(notebook, name), notebook };
 });
-writeFileSync(out, JSON.stringify(lessons));
+// Written only when it changes: a newer file in src/ makes the next editable install rebuild.
+const json = JSON.stringify(lessons);
+if (!existsSync(out) || readFileSync(out, 'utf8') !== json) {
+  writeFileSync(out, json);
+}
 console.log(`collect-lessons: ${lessons.length} lesson(s): ${names.join(', ') || '(none)'}`);

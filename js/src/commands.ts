@@ -18,8 +18,7 @@ export const LESSONS: ILesson[] = lessonsJson as ILesson[];
 
 export const CATEGORY = 'Shrinkage lessons';
 
-export const EXPLORER_SOURCE =
-  'import shrinkviz as sv\nsv.ShrinkageExplorer.eight_schools()';
+export const EXPLORER_SOURCE = 'import shrinkviz as sv\nsv.ShrinkageExplorer.eight_schools()';
 
 export namespace CommandIDs {
   export const openLesson = 'shrinkviz:open-lesson';
@@ -86,8 +85,7 @@ export function registerCommands(
       const title = lessons.find(l => l.name === args.name)?.title ?? 'Shrinkage lesson';
       return args.isPalette ? `Open lesson: ${title}` : title;
     },
-    caption: args =>
-      `Copy ${args.name ?? 'a lesson'} into the current folder and open it`,
+    caption: args => `Copy ${args.name ?? 'a lesson'} into the current folder and open it`,
     icon: args => (args.isPalette ? undefined : host.icon),
     execute: async args => {
       const lesson = lessonOf(lessons, args);
