@@ -172,7 +172,7 @@ class ShrinkageState(_State):
             checks.same_length(y=y, v=v)
             n, sigma2 = None, 1.0
         else:
-            n = checks.positive("n", checks.float_array("n", n))
+            n = checks.positive("n", checks.float_array("n", n, copy=True))
             checks.same_length(y=y, n=n)
             sigma2 = checks.scalar("sigma2", sigma2, lo=0, lo_open=True)
         self.y, self.v_data = y, v
@@ -199,7 +199,7 @@ class ShrinkageState(_State):
     def _valid_n(self, proposal):
         if proposal.value is None or proposal.value is self._checked_n:  # None, or by set_n
             return proposal.value
-        n = checks.nonnegative("n", checks.float_array("n", proposal.value))
+        n = checks.nonnegative("n", checks.float_array("n", proposal.value, copy=True))
         checks.same_length(y=self.y, n=n)
         return n
 

@@ -299,3 +299,16 @@ def test_pooling_one_row_per_group_is_a_clear_error_without_warnings():
         warnings.simplefilter("error")
         with pytest.raises(ValueError, match="cannot both be estimated from one row per group"):
             PoolingState(one.floor, one.log_radon, one.county)
+
+
+def test_the_callers_arrays_are_copied_once_and_never_written():
+    y, n = np.array([1.0, 4.0, -2.0]), np.array([3.0, 10.0, 1.0])
+    s = ShrinkageState(y, n=n, sigma2=4.0, tau2=1.0)
+    y[0], n[0] = 100.0, 100.0  # the caller's arrays change; the state's do not
+    assert s.y[0] == 1.0 and s.n[0] == 3.0 and s.frame.y[0] == 1.0
+    mine = np.array([5.0, 5.0, 5.0])
+    s.n = mine
+    mine[0] = 0.0
+    assert s.n[0] == 5.0
+    with pytest.raises(ValueError):
+        s.frame.v[0] = 1.0
