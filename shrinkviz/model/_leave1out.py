@@ -2,8 +2,9 @@
 
 Fit i uses the studies j != i. A block of left-out studies I is a matrix of weights
 W[r, j] = 1 / (v_j + tau2_r) with W[r, I_r] = 0, so every sum of :mod:`shrinkviz.model.tau2`
-is a row sum: O(k) per left-out study and no copy of the data per fit. The closed-form
-estimators (EE, DL, HE, HS, SJ) take one or two passes; ML, REML and PM/EB solve their
+is a row sum: O(k) per left-out study and no copy of the data per fit. One pass at w = 1/v
+gives Q, I2, H2 and the closed-form DL and HS; HE and SJ take one or two passes more, and
+the fit at the new tau2 one more. ML, REML and PM/EB solve their
 estimating equation f(tau2) = 0 for all rows together by Newton's method from the full
 data's tau2, safeguarded by bisection inside a bracket [lo, hi] with f(lo) > 0 >= f(hi)
 (``rtsafe``, Press et al., *Numerical Recipes*, 3rd ed., section 9.4). f falls through 0 at
