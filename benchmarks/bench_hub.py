@@ -9,7 +9,10 @@ them). N = 1 first: the round trip of a lone student on the same machine is the 
 others are compared to. Printed, never asserted:
 
     round trip p50 / p99 / max (ms): a comm update in to the last mark's update out, measured
-        by the students' client (on the same machine, so its own CPU time is in there too)
+        by the students' client (on the same machine, so its own CPU time is in there too);
+        its medians split by the kernel's message stamps: to the kernel (student -> proxy ->
+        server -> kernel starts), in the kernel (until its last mark message), from the kernel
+    load: the machine's 1-minute load average after the run (other work on the 2 cores)
     per student: RSS and USS (MB; USS = what one more student adds) of kernel and server,
         their CPU seconds for start-up, explorer and dragging; spawn time (median, s)
     hub, proxy and idle culler RSS (MB); failures
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -39,6 +43,9 @@ COLUMNS = [
     ("p50_ms", "p50 ms", "{:>7}"),
     ("p99_ms", "p99 ms", "{:>7}"),
     ("max_ms", "max ms", "{:>7}"),
+    ("to_kernel_p50_ms", "to k.", "{:>6}"),
+    ("in_kernel_p50_ms", "in k.", "{:>6}"),
+    ("from_kernel_p50_ms", "from k.", "{:>8}"),
     ("updates", "updates", "{:>8}"),
     ("failures", "fail", "{:>5}"),
     ("kernel_rss_mb", "kernel RSS", "{:>11}"),
@@ -52,6 +59,7 @@ COLUMNS = [
     ("proxy_rss_mb", "proxy RSS", "{:>10}"),
     ("culler_rss_mb", "culler RSS", "{:>11}"),
     ("wall_s", "wall s", "{:>7}"),
+    ("load_avg_1min", "load", "{:>5}"),
 ]
 
 
@@ -86,6 +94,8 @@ def main() -> None:
         t = time.perf_counter()
         row = one_class(n, args.seed)
         row["bench_s"] = round(time.perf_counter() - t, 1)
+        # the machine's other work slows every process here: the 1-minute load average
+        row["load_avg_1min"] = round(os.getloadavg()[0], 1)
         rows.append(row)
         print("  ".join(fmt.format(row[key]) for key, _, fmt in COLUMNS), flush=True)
     ok = [r["students"] for r in rows if r["p99_ms"] < 100 and r["failures"] == 0]

@@ -65,6 +65,12 @@ class _Pending:
     comms: set[str] = field(default_factory=set)
     error: str | None = None
     lost: bool = False
+    # wall clock (one machine, one clock): sent, and the kernel's stamps (header.date) of
+    # its busy status and of the last mark's message, and when that message arrived
+    sent_wall: float = 0.0
+    busy_at: float | None = None
+    last_mark_at: float | None = None
+    last_mark_wall: float | None = None
 
 
 class Kernel:
@@ -137,6 +143,8 @@ class Kernel:
                     pending.comms.add(comm)
                 if pending and "scales_metadata" in self.models[comm]:
                     pending.marks.append(now)
+                    pending.last_mark_at = _stamp(msg["header"]["date"])
+                    pending.last_mark_wall = time.time()
         elif kind == "status":
             state = content["execution_state"]
             if state in ("restarting", "autorestarting", "dead"):
@@ -144,6 +152,8 @@ class Kernel:
                 self._lose_pending(f"kernel {state}")
             elif state == "idle" and pending:
                 pending.idle.set()
+            elif state == "busy" and pending:
+                pending.busy_at = _stamp(msg["header"]["date"])
         elif kind == "error" and pending:
             pending.error = f"{content['ename']}: {content['evalue']}"
         elif kind == "execute_reply" and pending:
@@ -170,6 +180,7 @@ class Kernel:
             "buffers": [],
         }
         self.pending[msg_id] = pending = _Pending(time.perf_counter(), kind)
+        pending.sent_wall = time.time()
         return msg_id, pending, json.dumps(msg)
 
     async def _request(self, msg_type, content, kind, timeout) -> _Pending:
@@ -205,9 +216,11 @@ class Kernel:
 
     async def update(
         self, comm_id: str, state: dict, timeout: float, expect_change: bool = True
-    ) -> tuple[float, int]:
-        """Set widget state as the front end does; (round trip in s, marks' messages). A
-        value the widget already has changes nothing: (nan, 0) if `expect_change` is False."""
+    ) -> tuple[float, int, tuple[float, ...]]:
+        """Set widget state as the front end does: (round trip in s, marks' messages, the
+        round trip split by the kernel's stamps into (to the kernel, in the kernel until the
+        last mark's message, from the kernel)). A value the widget already has changes
+        nothing: (nan, 0, ()) if `expect_change` is False."""
         pending = await self._request(
             "comm_msg",
             {"comm_id": comm_id, "data": {"method": "update", "state": state, "buffer_paths": []}},
@@ -216,9 +229,15 @@ class Kernel:
         )
         if not pending.marks:
             if not expect_change:
-                return float("nan"), 0
+                return float("nan"), 0, ()
             raise StudentError(f"update {state}: no mark was updated")
-        return pending.marks[-1] - pending.sent, len(pending.marks)
+        p = pending
+        split = (
+            p.busy_at - p.sent_wall,
+            p.last_mark_at - p.busy_at,
+            p.last_mark_wall - p.last_mark_at,
+        )
+        return p.marks[-1] - p.sent, len(p.marks), split
 
     def find(self, css_class: str, model: str | None = None) -> str:
         """The comm id of the one widget with this CSS class (and model name)."""
@@ -249,6 +268,7 @@ class Student:
     reconnected: bool = False
     bursts_done: int = 0
     unchanged: int = 0  # updates to the position already sent (nothing to redraw)
+    splits: list[tuple[float, ...]] = field(default_factory=list)
 
 
 @dataclass
@@ -272,23 +292,37 @@ class Report:
         return float(np.quantile(self.round_trips_ms, q)) if self.round_trips_ms else np.nan
 
     def summary(self) -> dict:
-        m = self.usage
+        """The figures in one flat dict (times in ms or s, memory in MiB)."""
+        splits = np.array([x for s in self.students for x in s.splits]).reshape(-1, 3)
+        spawns = [s.times["spawn"] for s in self.students if "spawn" in s.times]
+
+        def r(x):
+            return None if x is None or not np.isfinite(x) else round(float(x), 1)
+
         return {
             "students": self.n,
             "updates": len(self.round_trips_ms),
             "unchanged": sum(s.unchanged for s in self.students),
             "moves": sum(s.moves for s in self.students),
-            "p50_ms": round(self.quantile(0.5), 1),
-            "p99_ms": round(self.quantile(0.99), 1),
-            "max_ms": round(max(self.round_trips_ms), 1),
+            "p50_ms": r(self.quantile(0.5)),
+            "p99_ms": r(self.quantile(0.99)),
+            "max_ms": r(max(self.round_trips_ms, default=np.nan)),
+            # where a round trip goes (medians): to the kernel, in it, back to the student
+            **{
+                f"{part}_p50_ms": r(1e3 * np.median(splits[:, k]) if len(splits) else np.nan)
+                for k, part in enumerate(("to_kernel", "in_kernel", "from_kernel"))
+            },
             "failures": len(self.failures),
-            **{k: round(v, 1) for k, v in m.items()},
-            "spawn_s_median": round(
-                statistics.median(s.times["spawn"] for s in self.students if "spawn" in s.times), 1
-            ),
-            "wall_s": round(self.wall_s, 1),
-            "hub_restart_s": None if self.hub_restart_s is None else round(self.hub_restart_s, 1),
+            **{k: r(v) for k, v in self.usage.items()},
+            "spawn_s_median": r(statistics.median(spawns) if spawns else np.nan),
+            "wall_s": r(self.wall_s),
+            "hub_restart_s": r(self.hub_restart_s),
         }
+
+
+def _stamp(date) -> float:
+    """A message header's date (ISO text, or a datetime once jupyter_server parsed it)."""
+    return (date if isinstance(date, datetime) else datetime.fromisoformat(date)).timestamp()
 
 
 def _xsrf(jar: aiohttp.CookieJar, path: str) -> str:
@@ -448,12 +482,13 @@ class Classroom:
             # the throttled hand can come back to the position sent last (at a turn): the
             # front end sends it all the same, and the kernel has nothing to redraw
             same = sent >= 0 and positions[hand] == positions[sent]
-            rt, marks = await kernel.update(
+            rt, marks, split = await kernel.update(
                 slider, {"index": positions[hand]}, self.step_timeout, expect_change=not same
             )
             if marks:
                 st.round_trips.append(rt)
                 st.mark_messages.append(marks)
+                st.splits.append(split)
             else:
                 st.unchanged += 1
             sent = hand
