@@ -26,6 +26,8 @@ _LAZY = {
     "effect_sizes_frame": "shrinkviz.model.effect_sizes",
     "pooling_fit": "shrinkviz.model.regression",
     "pooling_fit_frame": "shrinkviz.model.regression",
+    "slopes_fit": "shrinkviz.model.slopes",
+    "slopes_fit_frame": "shrinkviz.model.slopes",
     "full_bayes": "shrinkviz.model.full_bayes",
     "james_stein": "shrinkviz.model.james_stein",
     "ShrinkageExplorer": "shrinkviz.widgets.explorers",

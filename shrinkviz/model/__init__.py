@@ -9,10 +9,14 @@ from .meta import Blup, LeaveOneOut, MetaAnalysis, meta_analysis
 from .normal import Posterior, posterior, shrinkage_factor
 from .regression import (CompletePooling, NoPooling, PartialPooling, PoolingFit, pooling_fit,
                          pooling_fit_frame)
+from .slopes import (SlopesFit, SlopesNoPooling, SlopesPartialPooling, slopes_fit,
+                     slopes_fit_frame)
 
 __all__ = ["Posterior", "posterior", "shrinkage_factor", "Blup", "MetaAnalysis", "meta_analysis"]
 __all__ += ["CompletePooling", "NoPooling", "PartialPooling", "PoolingFit", "pooling_fit",
             "pooling_fit_frame"]
 __all__ += ["FullBayes", "full_bayes", "TAU_PRIORS"]
+__all__ += ["SlopesFit", "SlopesNoPooling", "SlopesPartialPooling", "slopes_fit",
+            "slopes_fit_frame"]
 __all__ += ["JamesStein", "james_stein"]
 __all__ += ["EffectSizes", "effect_sizes", "effect_sizes_frame", "LeaveOneOut"]

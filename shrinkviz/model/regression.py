@@ -11,6 +11,7 @@ J. Stat. Softw. 67(1), section 3), computed here from per-group sums only.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import optimize
@@ -20,6 +21,9 @@ from ._results import freeze, result_repr
 from ._suffstats import CumulativeSums, GroupStats, encode_groups
 from .frames import read_columns
 from .normal import shrinkage_factor
+
+if TYPE_CHECKING:
+    from .slopes import SlopesFit
 
 __all__ = [
     "CompletePooling",
@@ -192,7 +196,9 @@ class PoolingFit:
         )
 
 
-def pooling_fit(x, y, group, sigma2=None, tau2=None, method: str = "REML") -> PoolingFit:
+def pooling_fit(
+    x, y, group, sigma2=None, tau2=None, method: str = "REML", *, slopes: bool = False, Sigma=None
+) -> PoolingFit | SlopesFit:
     """Complete-, no- and partial-pooling lines of ``y ~ x`` with intercepts varying by group.
 
     Given (sigma2, tau2), with r = tau2 / sigma2, the GLS fixed effects need only group sums
@@ -216,7 +222,11 @@ def pooling_fit(x, y, group, sigma2=None, tau2=None, method: str = "REML") -> Po
     tau2 : between-group variance of the intercepts, >= 0 (inf allowed), or None.
     method : "REML" or "ML", for the variances not given. Estimating both needs a group
         with two or more rows (with one row per group only sigma2 + tau2 is identified).
+    slopes : True for intercepts and slopes varying by group, with ``Sigma`` (their 2x2
+        covariance) in place of tau2: ``shrinkviz.model.slopes.slopes_fit``.
     """
+    if slopes or Sigma is not None:
+        return _slopes(slopes, tau2).slopes_fit(x, y, group, sigma2, Sigma, method)
     x = check.finite("x", check.float_array("x", x, copy=True))
     y = check.finite("y", check.float_array("y", y, copy=True))
     group = _labels(group)
@@ -225,16 +235,43 @@ def pooling_fit(x, y, group, sigma2=None, tau2=None, method: str = "REML") -> Po
 
 
 def pooling_fit_frame(
-    df, *, x: str, y: str, group: str, sigma2=None, tau2=None, method: str = "REML"
-) -> PoolingFit:
+    df,
+    *,
+    x: str,
+    y: str,
+    group: str,
+    sigma2=None,
+    tau2=None,
+    method: str = "REML",
+    slopes: bool = False,
+    Sigma=None,
+) -> PoolingFit | SlopesFit:
     """``pooling_fit`` on the columns ``x``, ``y`` and ``group`` of a data frame.
 
     Any object whose ``df[name].to_numpy()`` gives a column works (a pandas DataFrame);
     x and y must hold numbers. A missing value is refused with its column and its row
     (``df.index`` label): ``shrinkviz.model.frames.read_columns``.
     """
+    if slopes or Sigma is not None:
+        return _slopes(slopes, tau2).slopes_fit_frame(
+            df, x=x, y=y, group=group, sigma2=sigma2, Sigma=Sigma, method=method
+        )
     cols = read_columns(df, x=x, y=y, group=group)
     return _fit(cols["x"], cols["y"], cols["group"], sigma2, tau2, method)
+
+
+def _slopes(slopes: bool, tau2):
+    """The varying-slopes family (imported here: it imports this module), once the
+    arguments say that family."""
+    if not slopes:
+        raise ValueError(
+            "Sigma is the covariance of varying slopes: give slopes=True too (got slopes=False)"
+        )
+    if tau2 is not None:
+        raise check.fail("tau2", "None when slopes=True (Sigma holds the variances)", tau2)
+    from . import slopes as family
+
+    return family
 
 
 def _fit(x, y, group, sigma2, tau2, method) -> PoolingFit:

@@ -573,3 +573,39 @@ def test_result_is_frozen_readable_and_inputs_untouched(frames):
     )
     assert "complete=CompletePooling(alpha=251.405, beta=10.4673)" in text
     assert "partial=SlopesPartialPooling(mu=[251.4051,  10.4673]" in text
+
+
+# --- the family behind pooling_fit(slopes=True) -----------------------------------------
+
+
+def test_pooling_fit_with_slopes_is_slopes_fit(frames):
+    x, y, g = frames["sleepstudy"]
+    a = sv.pooling_fit(x, y, g, slopes=True, method="ML")
+    b = slopes_fit(x, y, g, method="ML")
+    assert_same_fit(a, b)
+    S = [[500.0, 0.0], [0.0, 30.0]]
+    assert_same_fit(
+        sv.pooling_fit(x, y, g, sigma2=600.0, Sigma=S, slopes=True),
+        slopes_fit(x, y, g, sigma2=600.0, Sigma=S),
+    )
+    d = sv.data.sleepstudy()
+    c = sv.pooling_fit_frame(d, x="Days", y="Reaction", group="Subject", slopes=True)
+    assert_same_fit(c, slopes_fit(x, y, g))
+    assert type(sv.pooling_fit(x, y, g)).__name__ == "PoolingFit"  # slopes=False as before
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(slopes=True, tau2=1.0), r"tau2 must be None when slopes=True \(Sigma holds"),
+        (dict(Sigma=np.eye(2)), r"Sigma is the covariance of varying slopes: give slopes=True"),
+    ],
+)
+def test_pooling_fit_refuses_mixed_families(frames, kwargs, message):
+    x, y, g = frames["sleepstudy"]
+    with pytest.raises(ValueError, match=message):
+        sv.pooling_fit(x, y, g, **kwargs)
+    with pytest.raises(ValueError, match=message):
+        sv.pooling_fit_frame(
+            sv.data.sleepstudy(), x="Days", y="Reaction", group="Subject", **kwargs
+        )
