@@ -534,3 +534,38 @@ def test_lesson05_one_row_per_group_is_refused():
     fit = sv.pooling_fit_frame(one_each, x="hours", y="score", group="classroom", sigma2=25.0)
     assert fit.sigma2 == 25.0
     stated(L05, "only that sum can be estimated", "(`sigma2=...` or `tau2=...`)")
+
+
+def test_lesson02_school_a_and_the_plug_in_factors():
+    names, y, v = _schools()
+    se = np.sqrt(v)
+    low, high = y[0] - 1.96 * se[0], y[0] + 1.96 * se[0]
+    inside = (low <= y) & (y <= high)
+    assert list(names[~inside]) == ["C"]
+    stated(
+        L02,
+        f"school A's {y[0]:.0f} points come with a standard error of {se[0]:.0f}",
+        f"runs from about ${low:.0f}$ to ${high:.0f}$",
+        "all the other schools but C",
+    )
+    lows, highs = y - 1.96 * se, y + 1.96 * se
+    assert lows.max() < highs.min()  # "the intervals of all eight schools overlap"
+    reml = sv.posterior(y, v, sv.meta_analysis(y, v, "REML").tau2)
+    sj = sv.posterior(y, v, sv.meta_analysis(y, v, "SJ").tau2)
+    assert np.all(reml.B == 1)
+    stated(
+        L02,
+        f"about {reml.mu0:.1f} points: complete pooling",
+        f"$B_j$ ranges from about {sj.B.min():.1f} to {sj.B.max():.1f}",
+    )
+
+
+def test_lesson03_sizes_and_weights():
+    radon = sv.data.radon()
+    n = radon.groupby("county").size()
+    assert n.max() > 100 and n.min() == 1
+    stated(L03, "Some counties have more than 100 measured houses, some only one.")
+    fit = sv.pooling_fit_frame(radon, x="floor", y="log_radon", group="county")
+    B1 = fit.sigma2 / (fit.sigma2 + fit.tau2)  # n_j = 1
+    assert B1 > 0.8
+    stated(L03, "with $n_j = 1$ most of the weight goes to")
