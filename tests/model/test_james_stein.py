@@ -9,10 +9,12 @@ References for the baseball numbers:
   Williams row differs, see shrinkviz/data/DATA.md).
 - Efron, B. & Morris, C. (1977). Stein's paradox in statistics. Scientific American 236(5),
   119-127: the grand average ybar = .265, the shrinking constant c = .212 (c = 1 - B with
-  sigma^2 = ybar (1 - ybar) / 45 on the batting-average scale), the James-Stein column of the
-  table on p. 119, z = ybar + c (y - ybar) to three decimals (EM_TABLE below), "for 16 of the
-  18 players" z is closer to the seasonal average, and "3.5 times as accurate" in total
-  squared error.
+  sigma^2 = ybar (1 - ybar) / 45 on the batting-average scale), "for 16 of the 18 players" z
+  is closer to the seasonal average, and "3.5 times as accurate" in total squared error.
+  EM_TABLE below is the James-Stein column of that article's table as its rule defines it,
+  z = .265 + .212 (y - .265) to three decimals, as reproduced by A. S. Kurz (2019, "James-Stein
+  and Bayesian partial pooling", github.com/ASKurz). The printed page itself was not in the
+  sources we could search: whoever has the article should compare the column digit by digit.
 """
 
 import numpy as np
@@ -49,7 +51,7 @@ EM_REST = np.array(
         0.200,
     ]
 )
-# The James-Stein column (Efron & Morris 1977, table on p. 119), same row order.
+# The James-Stein column (Efron & Morris 1977, see the module docstring), same row order.
 EM_TABLE = np.array(
     [
         0.294,
