@@ -92,6 +92,7 @@ bench: $(STAMP)
 fixtures: $(STAMP)
 	for r in tests/fixtures/*.R; do Rscript $$r || exit 1; done
 	$(BIN)/python tests/fixtures/make_full_bayes.py
+	$(BIN)/python tests/fixtures/make_counts_full_bayes.py
 
 # The class hub: `make hub`, and what tests/hub needs (configurable-http-proxy from npm).
 include deploy/hub.mk

@@ -336,20 +336,21 @@ def _log_rising_excess(x, k):
     (a difference of log Gamma, or of log B, loses every digit there; scipy.stats.betabinom and
     nbinom compute so); below 50 the difference of log Gamma is exact to ~1e-13.
     """
+    x, k = np.broadcast_arrays(np.asarray(x, np.float64), np.asarray(k, np.float64))
+    out = np.empty(x.shape)
     big = x >= 50
-    xs = np.where(big, x, 50.0)
-    inv, inv_k = 1 / xs, 1 / (xs + k)
-    stirling = (
-        (xs - 0.5) * np.log1p(k / xs)
-        + k * np.log1p(k / xs)
-        - k
+    xb, kb = x[big], k[big]
+    inv, inv_k = 1 / xb, 1 / (xb + kb)
+    out[big] = (
+        (xb + kb - 0.5) * np.log1p(kb / xb)
+        - kb
         + (inv_k - inv) / 12
         - (inv_k**3 - inv**3) / 360
         + (inv_k**5 - inv**5) / 1260
     )
-    xl = np.where(big, 1.0, x)
-    small = special.gammaln(xl + k) - special.gammaln(xl) - k * np.log(xl)
-    return np.where(big, stirling, small)
+    xs, ks = x[~big], k[~big]
+    out[~big] = special.gammaln(xs + ks) - special.gammaln(xs) - ks * np.log(xs)
+    return out
 
 
 # --- empirical Bayes ------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shrinkviz.model.counts import BetaBinomial, GammaPoisson, beta_binomial, gamma_poisson
+from shrinkviz.model.full_bayes_counts import full_bayes_binomial
 
 FIXTURE = json.loads((Path(__file__).parents[1] / "fixtures" / "counts.json").read_text())
 BB, NB = FIXTURE["beta_binomial"], FIXTURE["gamma_poisson"]
@@ -310,3 +311,120 @@ def test_bad_with_prior_and_level():
         fit.with_prior(mean=1.5)
     with pytest.raises(ValueError, match=r"level must be in \(0, 1\)"):
         fit.interval(1.0)
+
+
+# --- full Bayes: full_bayes_binomial ----------------------------------------------------------
+@pytest.fixture(scope="module")
+def rats_full():
+    y, n = rats()
+    return full_bayes_binomial(y, n)
+
+
+def test_bda3_rat_tumour_posterior_mode(rats_full):
+    # BDA3 section 5.3 (discussion of figure 5.3): the marginal posterior of
+    # (log(a / b), log(a + b)) is roughly symmetric about its mode, "roughly (-1.75, 2.8)",
+    # i.e. (a, b) about (2.4, 14.0). Read off a contour plot: allow the rounding.
+    from scipy import optimize
+
+    from shrinkviz.model.full_bayes_counts import _Likelihood, _log_post, _pairs
+
+    y, n = rats()
+    (yu, nu), back = _pairs(y, n)
+    like = _Likelihood(yu, nu, np.bincount(back).astype(float))
+    res = optimize.minimize(
+        lambda p: -_log_post(like, np.array([[p[0]]]), np.array([p[1]]))[0, 0],
+        [-1.5, 2.5],
+        method="Nelder-Mead",
+        options={"xatol": 1e-8, "fatol": 1e-12},
+    )
+    u, w = res.x  # (-1.7858, 2.7415) here; BDA3 rounds and converts to (a, b) = (2.4, 14.0)
+    assert u == pytest.approx(-1.75, abs=0.05) and w == pytest.approx(2.8, abs=0.1)
+    # and p(log(a + b) | y) peaks near there too
+    assert rats_full.log_size[np.argmax(rats_full.log_size_density)] == pytest.approx(2.8, abs=0.2)
+
+
+def test_log_size_density_is_the_marginal_of_eq_5_8(rats_full):
+    # p(w | y) at a few nodes against an independent inner integral over u (scipy quad)
+    from scipy import integrate, special
+
+    y, n = rats()
+
+    def inner(w):
+        s = np.exp(w)
+
+        def f(u):
+            m = special.expit(u)
+            a, b = m * s, (1 - m) * s
+            return np.exp(
+                np.log(m)
+                + np.log1p(-m)
+                - w / 2
+                + np.sum(special.betaln(a + y, b + n - y) - special.betaln(a, b))
+                + 150
+            )
+
+        return integrate.quad(f, -6, 3, epsabs=0, epsrel=1e-12, limit=500)[0]
+
+    w, dens = rats_full.log_size, rats_full.log_size_density
+    k = np.argsort(np.abs(w - 2.75))[[0, 4, 9]]  # nodes near the mode and to either side
+    ratios = dens[k] / dens[k[0]]
+    expected = np.array([inner(w[j]) for j in k]) / inner(w[k[0]])
+    np.testing.assert_allclose(ratios, expected, rtol=1e-8)
+    assert np.sum(rats_full.log_size_weights * rats_full.log_size_density) == pytest.approx(
+        1, abs=1e-14
+    )
+    assert w[0] < 1 and w[-1] > 20  # the long right tail (e^(-w/2)) is on the grid
+
+
+def test_full_bayes_group_without_trials_sits_at_the_prior_mean():
+    fit = full_bayes_binomial([0, 3, 7, 0, 2], [12, 15, 9, 0, 2])
+    assert fit.theta_mean[3] == pytest.approx(fit.prior_mean_mean, rel=1e-13)
+
+
+def test_full_bayes_mirror_and_permutation(rats_full):
+    y, n = rats()
+    mirror = full_bayes_binomial(n - y, n)
+    np.testing.assert_allclose(mirror.theta_mean, 1 - rats_full.theta_mean, rtol=1e-8)
+    np.testing.assert_allclose(mirror.theta_sd, rats_full.theta_sd, rtol=1e-7)
+    assert mirror.prior_mean_mean == pytest.approx(1 - rats_full.prior_mean_mean, rel=1e-8)
+    assert mirror.log_size_mean == pytest.approx(rats_full.log_size_mean, rel=1e-8)
+    q, qm = rats_full.theta_quantiles([0.1, 0.9]), mirror.theta_quantiles([0.1, 0.9])
+    np.testing.assert_allclose(qm[:, ::-1], 1 - q, rtol=1e-7, atol=1e-9)
+    order = np.random.default_rng(3).permutation(len(y))
+    shuffled = full_bayes_binomial(y[order], n[order])
+    np.testing.assert_allclose(shuffled.theta_mean, rats_full.theta_mean[order], rtol=1e-12)
+    np.testing.assert_allclose(shuffled.theta_sd, rats_full.theta_sd[order], rtol=1e-12)
+
+
+def test_full_bayes_interval_and_frozen(rats_full):
+    lower, upper = rats_full.interval(0.9)
+    np.testing.assert_allclose(
+        np.column_stack([lower, upper]), rats_full.theta_quantiles([0.05, 0.95]), rtol=1e-12
+    )
+    assert np.all(lower < rats_full.theta_mean) and np.all(rats_full.theta_mean < upper)
+    for name in ("theta_mean", "theta_sd", "log_size", "log_size_density", "log_size_weights"):
+        with pytest.raises(ValueError):
+            getattr(rats_full, name)[0] = 1.0
+    assert repr(rats_full).startswith("FullBayesBinomial(theta_mean=[")
+
+
+def test_full_bayes_bad_input():
+    with pytest.raises(
+        ValueError,
+        match=r"y must be strictly between 0 and n in some group for "
+        r"full Bayes: .* improper",
+    ):
+        full_bayes_binomial([0, 5, 0], [4, 5, 6])
+    with pytest.raises(ValueError, match=r"y must be <= n \(got y = 9 > n = 6 at index 2\)"):
+        full_bayes_binomial([0, 5, 9], [4, 5, 6])
+    with pytest.raises(ValueError, match=r"probs must be in \(0, 1\)"):
+        full_bayes_binomial([1, 2], [4, 5]).theta_quantiles([0.5, 1.0])
+
+
+def test_public_names():
+    import shrinkviz as sv
+    import shrinkviz.model as model
+
+    assert sv.beta_binomial is beta_binomial and sv.gamma_poisson is gamma_poisson
+    assert sv.full_bayes_binomial is full_bayes_binomial
+    assert {"beta_binomial", "gamma_poisson", "full_bayes_binomial"} <= set(model.__all__)
