@@ -345,26 +345,28 @@ class ShrinkageControls(w.VBox):
         super().__init__(rows)
         self._modes(None)
         self._read(None)
-        state.observe(self._modes, ["mu0_estimated", "full_bayes"])
+        state.observe(self._modes, ["mu0_estimated", "inactive", "inactive_hint"])
         state.observe(self._read, ["frame", "selected"])
 
     def _mu0_mode(self, change) -> None:
         self.state.mu0_estimated = change["new"] == "estimated"
 
     def _modes(self, _) -> None:
-        """The controls a mode does not use are disabled, and the hint says why."""
+        """The controls of inputs that change nothing now (``state.inactive``: tau2 and mu0
+        while averaging over tau) are disabled, and the state's hint says why."""
         s = self.state
         self.mu0_mode.value = "estimated" if s.mu0_estimated else "fixed"
-        fb = s.full_bayes
-        self.tau2.enable(not fb, "not used while averaging over τ (full Bayes)")
-        self.fit.disabled = self.mu0_mode.disabled = fb
-        self.mu0.disabled = fb or s.mu0_estimated
-        self.mu0_hint.value = "<i>full Bayes averages over μ (flat prior)</i>" if fb else ""
+        off = s.inactive
+        self.tau2.enable("tau2" not in off, s.inactive_hint)
+        self.fit.disabled = "tau2" in off
+        self.mu0_mode.disabled = "mu0_estimated" in off
+        self.mu0.disabled = "mu0" in off or s.mu0_estimated
+        self.mu0_hint.value = f"<i>{s.inactive_hint}</i>" if "mu0" in off else ""
 
     def _read(self, _) -> None:
         s, j = self.state, self.state.selected
         f = s.frame
-        if f.v[j] == np.inf:
+        if not f.has_data[j]:
             data = "n_j = 0: no data"
         else:
             n = ""
@@ -374,17 +376,17 @@ class ShrinkageControls(w.VBox):
                 )
                 n += ", "
             data = f"y_j = {number(f.y[j])}, {n}v_j = {number(f.v[j])}"
-        fb = f.full_bayes if s.full_bayes else None
-        if fb is None:
+        if not f.averaged:
             model = (
                 f"B_j = {f.B[j]:.3f}, μ_j = {number(f.mean[j])} ± {f.sd[j]:.2g}; "
                 f"μ0 = {number(f.mu0)}; {tau2_text(f.tau2)}"
             )
-        else:
+        else:  # every number full Bayes: averaged over p(tau | y)
+            fb = f.full_bayes
             model = (
-                f"full Bayes ({fb.tau_prior} prior on τ): μ_j = {number(f.mean[j])} ± "
-                f"{f.sd[j]:.2g}; μ = {number(f.mu0)} ± {fb.mu_sd:.2g}; "
-                f"E(τ | y) = {number(fb.tau_mean)}"
+                f"full Bayes ({fb.tau_prior} prior on τ): E(B_j | y) = {f.B[j]:.3f}, "
+                f"μ_j = {number(f.mean[j])} ± {f.sd[j]:.2g}; μ = {number(f.mu0)} ± "
+                f"{fb.mu_sd:.2g}; E(τ | y) = {number(fb.tau_mean)}"
             )
         self.readout.value = f"<b>{s.labels[j]}</b>: {data}; {model}"
 

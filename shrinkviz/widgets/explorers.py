@@ -202,16 +202,20 @@ class ShrinkageExplorer(_Explorer):
 
     @classmethod
     def from_meta(cls, y, v, labels=None, **kw) -> ShrinkageExplorer:
-        """Studies or groups with estimates ``y`` and sampling variances ``v`` (> 0). The axes
-        are named after ``labels`` and ``y`` when they are named pandas Series (else "group"
-        and "estimate"); ``group_name`` and ``value_name`` name them explicitly."""
+        """Studies or groups with estimates ``y`` and sampling variances ``v`` (> 0). Names
+        come from the data: without ``labels``, a pandas Series ``y`` with a named index
+        labels the groups by it (as a table of it does); the axes are named after the
+        labels' and ``y``'s names (else "group" and "estimate"); ``group_name`` and
+        ``value_name`` name them explicitly."""
+        labels = _labels_of(y, labels)
         kw = {"group_name": _name(labels, "group"), "value_name": _name(y, "estimate"), **kw}
         return cls(_numbers("y", y), v=_numbers("v", v), labels=_list(labels), **kw)
 
     @classmethod
     def from_groups(cls, ybar, n, sigma2, labels=None, **kw) -> ShrinkageExplorer:
         """Group means ``ybar`` of ``n`` observations each (> 0), with within-group variance
-        ``sigma2`` (> 0): v_j = sigma2 / n_j. Axis names as in ``from_meta``."""
+        ``sigma2`` (> 0): v_j = sigma2 / n_j. Labels and axis names as in ``from_meta``."""
+        labels = _labels_of(ybar, labels)
         kw = {"group_name": _name(labels, "group"), "value_name": _name(ybar, "estimate"), **kw}
         return cls(
             _numbers("ybar", ybar), n=_numbers("n", n), sigma2=sigma2, labels=_list(labels), **kw
@@ -348,6 +352,14 @@ def _numbers(name: str, x) -> np.ndarray:
         return np.asarray(arr, dtype=np.float64)
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be numbers (got {x!r})") from None
+
+
+def _labels_of(y, labels):
+    """``labels``, or else the named index of a pandas Series ``y`` (duck-typed)."""
+    index = getattr(y, "index", None)
+    if labels is None and getattr(index, "name", None) is not None:
+        return index
+    return labels
 
 
 def _name(x, default: str) -> str:

@@ -488,12 +488,13 @@ def test_full_bayes_disables_what_it_does_not_use(schools):
     c.full_bayes.value = True
     assert c.tau2.slider.disabled and c.tau2.play.disabled and c.fit.disabled
     assert c.mu0_mode.disabled and c.mu0.disabled
-    assert "not used while averaging over τ" in c.tau2.hint.value
-    assert "averages over μ" in c.mu0_hint.value
+    assert s.inactive_hint and s.inactive_hint in c.tau2.hint.value
+    assert s.inactive_hint in c.mu0_hint.value
     ref = sv.full_bayes(SCHOOLS.y, SCHOOLS.v)
     j = s.selected
     text = c.readout.value
-    assert "full Bayes" in text and "B_j" not in text and "τ² =" not in text
+    assert "full Bayes" in text and "τ² =" not in text and "μ0 =" not in text
+    assert f"E(B_j | y) = {ref.B_mean[j]:.3f}" in text
     assert f"μ_j = {ref.theta_mean[j]:.3g} ± {ref.theta_sd[j]:.2g}" in text
     assert f"μ = {ref.mu_mean:.3g}" in text and f"E(τ | y) = {ref.tau_mean:.3g}" in text
     c.full_bayes.value = False
@@ -566,3 +567,31 @@ def test_layout_option(sent):
     assert float(e.figure.layout.height[:-2]) < float(d.figure.layout.height[:-2])
     with pytest.raises(ValueError, match="layout must be 'default' or 'compact'"):
         sv.ShrinkageExplorer.eight_schools(layout="tiny")
+
+
+def test_a_group_without_data_drops_its_own_marker_and_says_no_data(sent):
+    e = sv.ShrinkageExplorer.from_groups([1.0, 3.0, 2.0, 5.0], [4, 9, 16, 2], 2.0, labels="abcd")
+    e.controls.group.value = 3
+    e.controls.n.value = 0
+    v, c = e.view, e.controls
+    np.testing.assert_array_equal(v.own.opacities, [1, 1, 1, 0])
+    assert v.segments.opacities == [1, 1, 1, 0]
+    assert "no data" in c.readout.value and "nan" not in c.readout.value
+    c.full_bayes.value = True  # group d drops out of p(tau | y) and full Bayes
+    assert e.state.error == "" and v.interval.visible
+    assert "no data" in c.readout.value and "nan" not in c.readout.value
+    assert e.tau_view.curve.visible
+    c.n.value = 2
+    np.testing.assert_array_equal(v.own.opacities, [1])
+    assert v.segments.opacities == [1]
+
+
+def test_groups_named_by_a_named_index_as_in_a_table(sent):
+    df = sv.data.simulate_groups(J=4, n=[2, 3, 4, 5], sigma2=1.0, tau2=1.0, mu0=0.0, seed=1)
+    groups = df.groupby("group").agg(ybar=("y", "mean"), n=("y", "size"))
+    e = sv.ShrinkageExplorer.from_groups(groups["ybar"], groups["n"], 1.0)
+    assert e.state.labels == tuple(str(g) for g in groups.index)
+    assert e.view.figure.axes[0].label == "group" and e.view.figure.axes[1].label == "ybar"
+    # an unnamed index (0, 1, ... of any table) is no label: the groups count from 1
+    s = sv.ShrinkageExplorer.from_meta(SCHOOLS["y"], SCHOOLS["v"])
+    assert s.state.labels[0] == "1" and s.view.figure.axes[1].label == "y"

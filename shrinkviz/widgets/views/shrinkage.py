@@ -79,6 +79,7 @@ class ShrinkageView:
             scales=self._sc,
             colors=[t.GREY],
             stroke_width=1.5 * font_scale,
+            opacities=self._shown(f).tolist(),
         )
         self.interval = Lines(
             **self._xy(self._pos2, self._interval(f)),
@@ -101,6 +102,7 @@ class ShrinkageView:
             colors=["white"],
             stroke=t.NONE,
             stroke_width=2.5 * font_scale,
+            opacities=self._shown(f),
             **common,
         )
         self.pooled = Scatter(
@@ -168,6 +170,12 @@ class ShrinkageView:
         """The values a mark shows (its x in a forest, else its y)."""
         return getattr(mark, self.value_axis)
 
+    @staticmethod
+    def _shown(f) -> np.ndarray:
+        """Opacity of each group's own marker and segment: hidden for a group without data
+        (its y_j is no estimate then); one 1 when all are shown (bqplot cycles the list)."""
+        return np.ones(1) if f.has_data.all() else f.has_data.astype(np.float64)
+
     def _size(self, f) -> np.ndarray:
         # area grows with precision, capped so a group scaled up does not cover the plot
         return np.minimum(np.nan_to_num(f.precision, posinf=self._pmax), 2 * self._pmax)
@@ -179,12 +187,17 @@ class ShrinkageView:
     def _draw(self, change) -> None:
         f = change["new"]
         size = self._size(f)
-        t.update(self.segments, **self._xy(self._pos2, np.column_stack([f.y, f.mean])))
-        t.update(self.own, **self._xy(self._pos, f.y), size=size)
+        shown = self._shown(f)
+        t.update(
+            self.segments,
+            **self._xy(self._pos2, np.column_stack([f.y, f.mean])),
+            opacities=shown.tolist(),
+        )
+        t.update(self.own, **self._xy(self._pos, f.y), size=size, opacities=shown)
         t.update(self.pooled, **self._xy(self._pos, f.mean), size=size)
         J = len(f.y)
         t.update(self.rule, **self._xy(np.array([-0.6, J - 0.4]), np.array([f.mu0, f.mu0])))
-        if self.state.full_bayes:
+        if f.averaged:
             t.update(self.interval, **self._xy(self._pos2, self._interval(f)), visible=True)
         else:
             t.update(self.interval, visible=False)
