@@ -112,7 +112,8 @@ def test_arcsine_scale(baseball):
     js = james_stein(x, 1.0)
     S = ((x - x.mean()) ** 2).sum()
     assert js.B == pytest.approx(15 / S, rel=1e-14)
-    assert 0.2 < 1 - js.B < 0.22  # 0.209: the same amount of shrinkage as on the raw scale
+    # 0.209 here against 0.212 on the raw scale: the published .212 is the raw-scale constant
+    assert round(1 - js.B, 3) == 0.209
 
 
 def test_reml_plug_in_is_k_minus_1_over_S(baseball):
