@@ -11,6 +11,7 @@ from pathlib import Path
 
 import nbformat
 import numpy as np
+import pytest
 
 import shrinkviz as sv
 
@@ -173,6 +174,7 @@ def test_lesson02_other_estimators():
     assert y.var(ddof=1) < v.mean()  # why HE truncates
 
 
+@pytest.mark.slow  # the lesson's seeded simulation, a few seconds
 def test_lesson02_reml_zero_simulation():
     """The lesson's simulation, same seed: the shares it states (and each run under 10 s)."""
     import time
@@ -252,6 +254,7 @@ def _simulate_means(rng):
     return mu, mu + rng.normal(size=len(N1)) * np.sqrt(SIGMA2 / N1)
 
 
+@pytest.mark.slow  # the lesson's seeded simulation, a few seconds
 def test_lesson01_wins_and_losses():
     rng = np.random.default_rng(2027)
     wins = 0
@@ -263,6 +266,7 @@ def test_lesson01_wins_and_losses():
     stated(L01, f"With {N1.sum()} measurements here")
 
 
+@pytest.mark.slow  # the lesson's seeded simulation, a few seconds
 def test_simulated_means_are_simulate_groups_means():
     """Drawing the group means directly has the distribution of simulate_groups' means:
     the same mean and variance per group over many seeds (sufficiency of ybar)."""
@@ -284,6 +288,7 @@ def test_simulated_means_are_simulate_groups_means():
         assert np.all(np.abs(sample.mean(axis=0) - MU0) < 5 * np.sqrt(expected_var / len(sample)))
 
 
+@pytest.mark.slow  # the lesson's seeded simulation, a few seconds
 def test_lesson01_losing_group():
     """The lesson's simulation (same seed), and the exact expected squared errors of the
     linear estimator (1 - B) y + B mu0_hat at the fixed true means: bias^2 + variance."""
@@ -309,6 +314,7 @@ def test_lesson01_losing_group():
     )
 
 
+@pytest.mark.slow  # the lesson's seeded simulation, a few seconds
 def test_lesson01_plug_in_coverage():
     import time
 
@@ -526,8 +532,6 @@ def test_lesson05_meta_analysis():
 def test_lesson05_one_row_per_group_is_refused():
     """The lesson shows that one row per group cannot split sigma2 and tau2, and that giving
     one of them is the fix."""
-    import pytest
-
     one_each = _survey().groupby("classroom").head(1)
     with pytest.raises(ValueError, match="only their sum"):
         sv.pooling_fit_frame(one_each, x="hours", y="score", group="classroom")
