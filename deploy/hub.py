@@ -77,6 +77,14 @@ def _alive(pid: int) -> bool:
     return False
 
 
+def _is_server(pid: int) -> bool:
+    """A student's server (jupyterhub-singleuser) or one of its kernels."""
+    with contextlib.suppress(OSError):
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        return any(b"jupyterhub.singleuser" in a or b"ipykernel" in a for a in cmdline)
+    return False
+
+
 def terminate(pids: list[int], grace: float = 10.0, tree: bool = False) -> None:
     """SIGTERM each process, SIGKILL it after `grace` if it is still there; with `tree`,
     SIGKILL also whatever is left of its descendants (a server's kernels)."""
@@ -191,9 +199,12 @@ class ClassHub:
         self.wait_ready(timeout)
 
     def stop_hub(self) -> None:
+        """The hub and its services (the idle culler); the students' servers keep running."""
         if self.hub is not None and self.hub.poll() is None:
+            services = [p for p in descendants(self.hub.pid) if not _is_server(p)]
             terminate([self.hub.pid])
             self.hub.wait(timeout=5)
+            terminate([p for p in services if _alive(p)], grace=5, tree=True)
 
     def restart_hub(self, timeout: float = 120.0) -> None:
         self.stop_hub()
