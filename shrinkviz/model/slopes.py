@@ -278,36 +278,44 @@ class _Moments:
 
     A = X'X; D = det A = n Wxx; c = X'r (r: the residuals of the OLS line); e = adj(A) c =
     D own, own = the group's own OLS line minus the OLS line (0 where D = 0). The rows
-    (c, A, e, D) are one (8, J) table K; adjAu is adj A in uncentred x. The criterion's
+    (c, A, e, D) are one (8, J) table K. The criterion's
     extra rows (RSS, the group's own residual sum of squares, and q = c'A^+ c, the sum of
     squares its own line takes out of r) are computed on first use.
     """
 
     def __init__(self, s: GroupStats):
-        n = s.n.astype(np.float64)
+        # K is filled row by row (out=): few temporaries, since update(n=) builds it anew
+        self.K = K = np.empty((8, len(s.n)))
+        n = K[2]
+        n[:] = s.n
         self.stats = s
         self.N = s.N
         self.xc = xc = float(n @ s.xbar) / s.N
         self.a0 = float(n @ s.ybar) / s.N
-        xb = np.where(s.n > 0, s.xbar - xc, 0.0)
-        yb = np.where(s.n > 0, s.ybar - self.a0, 0.0)
-        nxb = n * xb
+        self.empty = empty = s.n == 0
+        self.xb = xb = s.xbar - xc
+        xb[empty] = 0.0
+        nxb = np.multiply(n, xb, out=K[3])
         self.Sxx = s.Wxx_sum + nxb @ xb
+        yb = s.ybar - self.a0
+        yb[empty] = 0.0
         self.b0 = float((s.Wxy_sum + nxb @ yb) / self.Sxx)
-        self.rbar = rbar = yb - self.b0 * xb
+        yb -= self.b0 * xb
+        self.rbar = rbar = yb
         self.Wxr = Wxr = s.Wxy - self.b0 * s.Wxx
-        self.xb = xb
         self.line = s.Wxx > 0
         self.all_lines = bool(self.line.all())
-        self.empty = s.n == 0
-        self.D = D = n * s.Wxx
-        A22 = s.Wxx + nxb * xb
-        self.K = np.stack(
-            [n * rbar, Wxr + nxb * rbar, n, nxb, A22, n * (s.Wxx * rbar - xb * Wxr), n * Wxr, D]
-        )
-        self.A = self.K[2:5]
-        # adj A = (A22, -A12, A11) taken back to x: Ti adj A Ti', Ti = [[1, -xc], [0, 1]]
-        self.adjAu = np.stack([A22 + 2.0 * xc * nxb + xc * xc * n, -nxb - xc * n, n])
+        np.multiply(n, rbar, out=K[0])
+        np.multiply(nxb, rbar, out=K[1])
+        K[1] += Wxr
+        np.multiply(nxb, xb, out=K[4])
+        K[4] += s.Wxx
+        np.multiply(s.Wxx, rbar, out=K[5])
+        K[5] -= xb * Wxr
+        K[5] *= n
+        np.multiply(n, Wxr, out=K[6])
+        self.D = np.multiply(n, s.Wxx, out=K[7])
+        self.A = K[2:5]
         self.T = np.array([[1.0, xc], [0.0, 1.0]])  # (alpha, beta) -> (alpha at xc, beta)
 
     def centred(self, Sigma: np.ndarray) -> np.ndarray:
@@ -581,7 +589,10 @@ def _assemble(
         u += (np.array([[1.0, 0.0, -d0], [0.0, 1.0, -d1]]) @ K[5:8]) * (dS * inv)
     beta = m.b0 + d1 + u[1]
     alpha = m.a0 + d0 + u[0] - beta * m.xc
-    C = (sigma2 * np.array([[Sigma[0, 0]], [Sigma[0, 1]], [Sigma[1, 1]]]) + dS * m.adjAu) * si
+    # adj A_j taken back to x, Ti adj A Ti' with Ti = [[1, -xc], [0, 1]], from A's rows
+    xc = m.xc
+    adjAu = np.array([[xc * xc, 2.0 * xc, 1.0], [-xc, -1.0, 0.0], [1.0, 0.0, 0.0]]) * dS @ m.A
+    C = (adjAu + sigma2 * np.array([[Sigma[0, 0]], [Sigma[0, 1]], [Sigma[1, 1]]])) * si
     if sigma2 == 0:  # no pooling: exactly each group's own line where it has one
         alpha = np.where(m.line, none.alpha, alpha)
         beta = np.where(m.line, none.beta, beta)
