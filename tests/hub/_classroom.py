@@ -3,14 +3,14 @@
 
 Each student does what a browser does, over HTTP and the kernel websocket only: log in with
 the class password (the login form, cookies and _xsrf), start a server (``/hub/spawn``, then
-the hub's API until it is ready), open lesson 02 (the lab page: the OAuth dance with the hub;
-the contents API; a session, i.e. a kernel), run the lesson's first cell (imports, data)
-and the explorer's cell, and find the tau2 slider among the widget models the kernel
-announces (comm_open of ``jupyter.widget``: the SelectionSlider with the CSS class
-``shrinkviz-tau2``). When the whole class has its explorer (the teacher: "now move the
+the spawn progress event stream until it is ready), open lesson 02 (the lab page: the OAuth
+dance with the hub; the contents API; a session, i.e. a kernel), run the lesson's first cell
+(imports, data) and the explorer's cell, and find the tau2 slider among the widget models
+the kernel announces (comm_open of ``jupyter.widget``: the SelectionSlider with the CSS
+class ``shrinkviz-tau2``). When the whole class has its explorer (the teacher: "now move the
 slider"), each student drags it: bursts of ``moves`` positions at ``rate`` per second (one
-grid step each), separated by seeded random reading pauses. Like the ipywidgets front end,
-a student sends a position as a comm ``update`` ({"index": i}) only while no earlier one is
+grid step each), separated by seeded random reading pauses. Like the ipywidgets front end, a
+student sends a position as a comm ``update`` ({"index": i}) only while no earlier one is
 pending (sent, and the kernel not yet idle for it); the hand's latest position waits and
 goes next.
 
@@ -385,19 +385,20 @@ class Classroom:
         async with http.get(base + "hub/spawn", allow_redirects=False) as r:
             if r.status != 302:
                 raise StudentError(f"spawn: HTTP {r.status}")
+        # the spawn-pending page's event stream, until the server is ready
+        url = base + f"hub/api/users/{st.name}/server/progress"
         headers = {"X-XSRFToken": _xsrf(http.cookie_jar, "/hub/")}
-        deadline = time.monotonic() + self.step_timeout
-        while True:
-            async with http.get(base + f"hub/api/users/{st.name}", headers=headers) as r:
-                r.raise_for_status()
-                server = (await r.json())["servers"].get("", {})
-            if server.get("ready"):
-                break
-            if not server.get("pending") and not server.get("ready"):
-                raise StudentError(f"spawn failed: {server}")
-            if time.monotonic() > deadline:
-                raise StudentError("spawn: not ready in time")
-            await asyncio.sleep(1.0)
+        until = aiohttp.ClientTimeout(total=self.step_timeout)
+        async with http.get(url, headers=headers, timeout=until) as r:
+            r.raise_for_status()
+            async for line in r.content:
+                event = json.loads(line[5:]) if line.startswith(b"data:") else {}
+                if event.get("failed"):
+                    raise StudentError(f"spawn failed: {event.get('message')}")
+                if event.get("ready"):
+                    break
+            else:
+                raise StudentError("spawn: the progress stream ended before the server was ready")
         st.times["spawn"] = time.perf_counter() - t
 
     async def _open_lesson(self, http, st: Student) -> tuple[Kernel, list[str], str]:
