@@ -12,7 +12,6 @@ Slow: each builds a fresh virtualenv (pip's, uv's and yarn's caches make the nex
 from __future__ import annotations
 
 import contextlib
-import importlib.metadata
 import json
 import os
 import re
@@ -24,6 +23,11 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
 
 import pytest
 from packaging.requirements import Requirement
@@ -116,13 +120,13 @@ def test_make_lab_on_a_fresh_clone_without_node_serves_the_lessons_and_the_exten
 
 
 def _floors() -> dict[str, Version]:
-    """name -> declared lower bound, for the dependencies and the test extra (as installed
-    from pyproject.toml)."""
+    """name -> declared lower bound, for the dependencies and the test extra."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     floors = {}
-    for line in importlib.metadata.requires("shrinkviz"):
+    for line in [*project["dependencies"], *project["optional-dependencies"]["test"]]:
         req = Requirement(line)
         if req.marker and not req.marker.evaluate({"extra": "test"}):
-            continue
+            continue  # not for this Python
         (low,) = [Version(s.version) for s in req.specifier if s.operator == ">="]
         floors[req.name.lower()] = low
     return floors
@@ -160,13 +164,14 @@ def test_the_declared_lowest_versions_pass_the_model_tests(tmp_path):
         [uv, "pip", "list", "--format", "json", "--python", str(venv / "bin/python")], **run
     )
     installed = {p["name"].lower(): Version(p["version"]) for p in json.loads(out.stdout)}
-    resolved = {name: installed[name] for name in _floors()}
+    floors = _floors()
+    resolved = {name: installed[name] for name in floors}
     print("lowest-direct resolved:", ", ".join(f"{n}=={v}" for n, v in resolved.items()))
     # Each dependency is tested at its floor's release series (ipywidgets>=8 gives 8.0.1).
     above = {
         n: str(v)
         for n, v in resolved.items()
-        if v >= Version(f"{_floors()[n].major}.{_floors()[n].minor + 1}")
+        if v >= Version(f"{floors[n].major}.{floors[n].minor + 1}")
     }
     assert not above, f"resolved above the declared floor's series: {above}"
 
