@@ -21,6 +21,7 @@ binomial), as R's VGAM ``vglm(..., betabinomial)`` and MASS ``glm.nb`` do.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from scipy import optimize, special, stats
@@ -43,7 +44,6 @@ class _Conjugate:
     b: float
     prior_mean: float
     prior_size: float
-    loglik: float
     y: np.ndarray
 
     def interval(self, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
@@ -80,6 +80,11 @@ class BetaBinomial(_Conjugate):
     """
 
     n: np.ndarray
+
+    @cached_property
+    def loglik(self) -> float:
+        """Log marginal likelihood (computed on first use: a slider move does not pay for it)."""
+        return _beta_binomial_loglik(self.y, self.n, self.prior_mean, self.prior_size)
 
     @property
     def _trials(self):
@@ -121,6 +126,11 @@ class GammaPoisson(_Conjugate):
     """
 
     exposure: np.ndarray
+
+    @cached_property
+    def loglik(self) -> float:
+        """Log marginal likelihood (computed on first use: a slider move does not pay for it)."""
+        return _gamma_poisson_loglik(self.y, self.exposure, self.prior_mean, self.prior_size)
 
     @property
     def _trials(self):
@@ -260,26 +270,6 @@ def _beta_binomial_at(y, n, m, s) -> BetaBinomial:
     # Bernoulli limit at s = 0, n = 0.
     var = np.zeros_like(mean) if s == np.inf else mean * (1 - mean) / (s + n + 1)
     a, b = m * s, (1 - m) * s
-    if s == np.inf:
-        loglik = stats.binom.logpmf(y, n, m).sum()
-    elif s == 0:
-        # Beta-binomial as a + b -> 0 with a / (a + b) = m: p(0) = 1 - m, p(n) = m, else 0.
-        with np.errstate(divide="ignore"):
-            loglik = np.where(
-                n == 0, 0.0, np.where(y == 0, np.log1p(-m), np.where(y == n, np.log(m), -np.inf))
-            ).sum()
-    else:  # sum_j log C(n_j, y_j) + log B(a + y_j, b + n_j - y_j) - log B(a, b), written with
-        # log Gamma(x + k) - log Gamma(x) = k log x + excess so that it holds as s -> inf
-        loglik = (
-            special.gammaln(n + 1)
-            - special.gammaln(y + 1)
-            - special.gammaln(n - y + 1)
-            + special.xlogy(y, m)
-            + special.xlog1py(n - y, -m)
-            + _log_rising_excess(a, y)
-            + _log_rising_excess(b, n - y)
-            - _log_rising_excess(s, n)
-        ).sum()
     return BetaBinomial(
         raw=freeze(raw),
         mean=freeze(mean),
@@ -289,7 +279,6 @@ def _beta_binomial_at(y, n, m, s) -> BetaBinomial:
         b=float(b),
         prior_mean=float(m),
         prior_size=float(s),
-        loglik=float(loglik),
         y=y,
         n=n,
     )
@@ -299,21 +288,6 @@ def _gamma_poisson_at(y, E, m, s) -> GammaPoisson:
     raw, B, mean = _posterior_mean(y, E, m, s)
     var = np.zeros_like(mean) if s == np.inf else mean / (s + E)
     a = m * s
-    if s == np.inf:
-        loglik = stats.poisson.logpmf(y, m * E).sum()
-    elif s == 0:
-        # Negative binomial as b -> 0 with a / b = m: p(0) -> 1, p(y > 0) -> 0.
-        loglik = 0.0 if not y.any() else -np.inf
-    else:  # sum_j log Gamma(a + y_j) - log Gamma(a) - log y_j! + a log(b / (b + E_j))
-        #              + y_j log(E_j / (b + E_j)), with a = m b, written to hold as b -> inf
-        shrink = np.log1p(E / s)
-        loglik = (
-            special.xlogy(y, m * E)
-            - y * shrink
-            - a * shrink
-            - special.gammaln(y + 1)
-            + _log_rising_excess(a, y)
-        ).sum()
     return GammaPoisson(
         raw=freeze(raw),
         mean=freeze(mean),
@@ -323,9 +297,59 @@ def _gamma_poisson_at(y, E, m, s) -> GammaPoisson:
         b=float(s),
         prior_mean=float(m),
         prior_size=float(s),
-        loglik=float(loglik),
         y=y,
         exposure=E,
+    )
+
+
+def _beta_binomial_loglik(y, n, m, s) -> float:
+    """sum_j log C(n_j, y_j) + log B(a + y_j, b + n_j - y_j) - log B(a, b), a = m s, b = (1 - m) s,
+    with its limits at s = inf (binomial) and s = 0."""
+    a, b = m * s, (1 - m) * s
+    if s == np.inf:
+        return float(stats.binom.logpmf(y, n, m).sum())
+    if s == 0:
+        # Beta-binomial as a + b -> 0 with a / (a + b) = m: p(0) = 1 - m, p(n) = m, else 0.
+        with np.errstate(divide="ignore"):
+            return float(
+                np.where(
+                    n == 0,
+                    0.0,
+                    np.where(y == 0, np.log1p(-m), np.where(y == n, np.log(m), -np.inf)),
+                ).sum()
+            )
+    # log Gamma(x + k) - log Gamma(x) = k log x + excess, so that it holds as s -> inf
+    return float(
+        (
+            special.gammaln(n + 1)
+            - special.gammaln(y + 1)
+            - special.gammaln(n - y + 1)
+            + special.xlogy(y, m)
+            + special.xlog1py(n - y, -m)
+            + _log_rising_excess(a, y)
+            + _log_rising_excess(b, n - y)
+            - _log_rising_excess(s, n)
+        ).sum()
+    )
+
+
+def _gamma_poisson_loglik(y, E, m, s) -> float:
+    """sum_j log Gamma(a + y_j) - log Gamma(a) - log y_j! + a log(b / (b + E_j))
+    + y_j log(E_j / (b + E_j)), a = m b, b = s, with its limits at b = inf (Poisson) and 0."""
+    if s == np.inf:
+        return float(stats.poisson.logpmf(y, m * E).sum())
+    if s == 0:
+        # Negative binomial as b -> 0 with a / b = m: p(0) -> 1, p(y > 0) -> 0.
+        return 0.0 if not y.any() else -np.inf
+    a, shrink = m * s, np.log1p(E / s)  # written to hold as b -> inf
+    return float(
+        (
+            special.xlogy(y, m * E)
+            - y * shrink
+            - a * shrink
+            - special.gammaln(y + 1)
+            + _log_rising_excess(a, y)
+        ).sum()
     )
 
 
