@@ -12,9 +12,15 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 sys.path.insert(0, str(Path(__file__).parent / "browser"))
 import _lab  # noqa: E402  (JupyterLab and Chromium start-up, shared with benchmarks/)
+
+# No timed assertions (speed is measured in benchmarks/): Hypothesis's per-example deadline
+# and its too-slow health check fail property tests on a loaded machine, not on wrong numbers.
+settings.register_profile("shrinkviz", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("shrinkviz")
 
 
 def require_browser() -> None:
