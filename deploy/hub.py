@@ -98,6 +98,9 @@ def terminate(pids: list[int], grace: float = 10.0, tree: bool = False) -> None:
     for pid in doomed:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + grace  # a killed process takes a moment to be gone
+    while time.monotonic() < deadline and any(_alive(p) for p in doomed):
+        time.sleep(0.1)
 
 
 @dataclass

@@ -152,11 +152,11 @@ def test_a_class_drags_the_explorer(tmp_path):
         servers_after = hub.server_pids()
     finally:
         hub.stop()
-    assert hub.leftovers() == []  # no server or kernel outlives the hub's stop
     summary = report.summary()
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "hub-load.json").write_text(json.dumps(summary, indent=1))
     print("\nhub load:", json.dumps(summary))
+    assert hub.leftovers() == []  # no server or kernel outlives the hub's stop
 
     assert report.failures == []
     victim = report.students[STUDENTS // 2]
