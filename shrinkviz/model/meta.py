@@ -16,7 +16,7 @@ import numpy as np
 from scipy import stats
 
 from . import _leave1out
-from . import _validate as check
+from . import checks as check
 from ._results import freeze, readonly, result_repr
 from .normal import posterior
 from .tau2 import ESTIMATORS, dot, q_root, q_stat, trace_p
