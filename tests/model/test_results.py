@@ -32,7 +32,19 @@ def _arrays():
         "group": group,
         "n": np.array([2, 4, 0, 3, 1]),
         "df": pd.DataFrame({"y": rng.normal(0, 1, 12), "g": list("aabbbccddeee")}),
+        "events": np.array([3.0, 0.0, 5.0, 2.0, 7.0]),
+        "sizes": np.array([20.0, 15.0, 30.0, 12.0, 25.0]),
     }
+
+
+def _slopes(a):
+    return sv.pooling_fit(a["x"], a["yy"], a["group"], slopes=True, Sigma=np.eye(2))
+
+
+def _effects(a):
+    return sv.effect_sizes(
+        "OR", ai=a["events"], n1i=a["sizes"], ci=a["events"][::-1], n2i=a["sizes"][::-1]
+    )
 
 
 def _pooling(a):
@@ -51,10 +63,24 @@ BUILDERS = {
     "PartialPooling": (lambda a: _pooling(a).partial, ("x", "yy", "group", "n")),
     "GroupSummaries": (lambda a: group_summaries(a["df"], y="y", group="g"), ("df",)),
     "JamesStein": (lambda a: james_stein(a["y"], 1.0), ("y",)),
+    "LeaveOneOut": (lambda a: sv.meta_analysis(a["y"], a["v"]).leave1out(), ("y", "v")),
+    "SlopesFit": (_slopes, ("x", "yy", "group")),
+    "SlopesNoPooling": (lambda a: _slopes(a).none, ("x", "yy", "group")),
+    "SlopesPartialPooling": (lambda a: _slopes(a).partial, ("x", "yy", "group")),
+    "EffectSizes": (_effects, ("events", "sizes")),
 }
 # the modules whose public frozen dataclasses must all have a builder (a new family adds its
-# module here with its builders; meta's LeaveOneOut and effect sizes are being added now)
-MODULES = ("normal", "full_bayes", "regression", "frames", "james_stein")
+# module here with its builders)
+MODULES = (
+    "normal",
+    "full_bayes",
+    "meta",
+    "regression",
+    "slopes",
+    "frames",
+    "james_stein",
+    "effect_sizes",
+)
 
 
 def _snapshot(value):
