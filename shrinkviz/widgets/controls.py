@@ -193,39 +193,56 @@ def group_dropdown(state) -> w.Dropdown:
     return dd
 
 
-def n_slider(state, n_max, description: str = "n_j of selected") -> w.IntSlider:
+class NSlider(w.HBox):
     """Sample size of the selected group, written with ``state.set_n``; ``n_max`` is one
-    bound for all groups or one per group (the slider's range follows the selection)."""
-    n_max = np.broadcast_to(np.asarray(n_max, dtype=np.int64), (len(state.labels),))
-    s = w.IntSlider(
-        min=0,
-        max=int(n_max[state.selected]),
-        value=int(state.n[state.selected]),
-        description=description,
-        layout=_wide(),
-        style=_STYLE,
-        continuous_update=True,
-    )
-    s.add_class("shrinkviz-n")
-    showing = []  # non-empty while the slider is set from the state (not by the user)
+    bound for all groups or one per group: the range follows the selection.
 
-    def moved(change):
-        if not showing:
-            state.set_n(state.selected, change["new"])
+    Each selected group gets a new slider (``.slider``): the browser's slider (noUiSlider in
+    ipywidgets 8) keeps the first range for its End key when only ``max`` changes, so End
+    would jump to the first group's size."""
 
-    def show(_):
-        showing.append(True)
+    def __init__(self, state, n_max, description: str = "n_j of selected"):
+        self.state, self.description = state, description
+        self.n_max = np.broadcast_to(np.asarray(n_max, dtype=np.int64), (len(state.labels),))
+        self._showing = False  # True while the slider is set from the state
+        super().__init__([self._new()])
+        state.observe(self._selected, "selected")
+        state.observe(self._show, "n")
+
+    @property
+    def slider(self) -> w.IntSlider:
+        return self.children[0]
+
+    def _new(self) -> w.IntSlider:
+        j = self.state.selected
+        s = w.IntSlider(
+            min=0,
+            max=int(self.n_max[j]),
+            value=int(self.state.n[j]),
+            description=self.description,
+            layout=_wide(),
+            style=_STYLE,
+            continuous_update=True,
+        )
+        s.add_class("shrinkviz-n")
+        s.observe(self._moved, "value")
+        return s
+
+    def _moved(self, change) -> None:
+        if not self._showing:
+            self.state.set_n(self.state.selected, change["new"])
+
+    def _selected(self, _) -> None:
+        old = self.slider
+        self.children = [self._new()]
+        old.close()
+
+    def _show(self, _) -> None:
+        self._showing = True
         try:
-            j = state.selected
-            with s.hold_sync():  # the new range and value in one message
-                s.max = int(n_max[j])
-                s.value = int(state.n[j])
+            self.slider.value = int(self.state.n[self.state.selected])
         finally:
-            showing.pop()
-
-    s.observe(moved, "value")
-    state.observe(show, ["n", "selected"])
-    return s
+            self._showing = False
 
 
 def fit_button(state) -> w.Button:
@@ -272,7 +289,16 @@ def _beside(slider, label) -> w.HBox:
     return w.HBox([slider, label], layout=w.Layout(align_items="center", width="100%"))
 
 
-class ShrinkageControls(w.VBox):
+class _Controls(w.VBox):
+    n_box = None
+
+    @property
+    def n(self) -> w.IntSlider | None:
+        """The slider of the selected group's n_j (a new one for each selected group)."""
+        return None if self.n_box is None else self.n_box.slider
+
+
+class ShrinkageControls(_Controls):
     """Controls of a ``ShrinkageState``: tau2 and Play, sigma2 (group data), mu0 fixed or
     estimated, the selected group and its n_j, "scale every n", "fit", the full-Bayes
     toggle and prior (when the state computes p(tau | y)), a readout and the error line.
@@ -314,8 +340,8 @@ class ShrinkageControls(w.VBox):
         rows = [self.tau2, _row([self.fit, self.group])]
         if state.is_group_data:
             self.sigma2 = log_slider(state, "sigma2", "σ² (sigma2)", css="shrinkviz-sigma2")
-            self.n = n_slider(state, n_max)
-            rows += [with_value(self.sigma2, state, "sigma2"), self.n]
+            self.n_box = NSlider(state, n_max)
+            rows += [with_value(self.sigma2, state, "sigma2"), self.n_box]
         rows += [
             with_value(self.n_scale, state, "n_scale"),
             _row([w.Label("μ0", layout=w.Layout(width="9.3em")), self.mu0_mode, self.mu0_hint]),
@@ -391,7 +417,7 @@ class ShrinkageControls(w.VBox):
         self.readout.value = f"<b>{s.labels[j]}</b>: {data}; {model}"
 
 
-class PoolingControls(w.VBox):
+class PoolingControls(_Controls):
     """Controls of a ``PoolingState``: sigma2, tau2, the selected group and its n_j (the first
     n_j rows are used), "fit", a readout and the error line."""
 
@@ -401,7 +427,7 @@ class PoolingControls(w.VBox):
         self.sigma2 = log_slider(state, "sigma2", "σ² (sigma2)", css="shrinkviz-sigma2")
         self.fit = fit_button(state)
         self.group = group_dropdown(state)
-        self.n = n_slider(state, state.n_max, "rows used n_j")
+        self.n_box = NSlider(state, state.n_max, "rows used n_j")
         self.readout = w.HTML()
         self.readout.add_class("shrinkviz-readout")
         self.error = error_line(state)
@@ -410,7 +436,7 @@ class PoolingControls(w.VBox):
                 self.tau2,
                 with_value(self.sigma2, state, "sigma2"),
                 _row([self.fit, self.group]),
-                self.n,
+                self.n_box,
                 self.readout,
                 self.error,
             ],

@@ -4,6 +4,7 @@ Positions are read from the SVG (bqplot draws mark k of a figure into the k-th
 ``g[clip-path]`` group: a Scatter's points are ``.object_grp`` translated to their pixel, a
 Lines mark's lines are ``path.line``) and compared with the solver's numbers in the kernel.
 """
+
 from __future__ import annotations
 
 import re
@@ -15,8 +16,10 @@ import _lab
 
 pytestmark = pytest.mark.browser
 
-CELLS = ["import shrinkviz as sv\nschools = sv.ShrinkageExplorer.eight_schools()\nschools",
-         "radon = sv.PoolingLinesExplorer.radon()\nradon"]
+CELLS = [
+    "import shrinkviz as sv\nschools = sv.ShrinkageExplorer.eight_schools()\nschools",
+    "radon = sv.PoolingLinesExplorer.radon()\nradon",
+]
 SCHOOLS, RADON = ".shrinkviz-shrinkage", ".shrinkviz-pooling-lines"
 
 JS_MARK = r"""([fig, k]) => {
@@ -88,10 +91,18 @@ def test_explorers_render(explorers):
     page, panel = explorers
     shots = _lab.screenshot_outputs(page, panel, "explorers")
     assert len(shots) == 2
-    for fig in (".shrinkviz-shrinkage-figure", ".shrinkviz-tau-figure",
-                ".shrinkviz-panels-figure", ".shrinkviz-overview-figure"):
-        assert page.locator(f"{fig} svg.svg-figure .object_grp, {fig} svg.svg-figure path.line"
-                            ).count() > 0, f"{fig} drew nothing"
+    for fig in (
+        ".shrinkviz-shrinkage-figure",
+        ".shrinkviz-tau-figure",
+        ".shrinkviz-panels-figure",
+        ".shrinkviz-overview-figure",
+    ):
+        assert (
+            page.locator(
+                f"{fig} svg.svg-figure .object_grp, {fig} svg.svg-figure path.line"
+            ).count()
+            > 0
+        ), f"{fig} drew nothing"
     labels = page.locator(f"{SCHOOLS} .shrinkviz-tau2 .widget-label").inner_text()
     assert "τ²" in labels
 
@@ -100,8 +111,11 @@ def test_keyboard_tau2_moves_each_mu_toward_mu0(explorers):
     page, panel = explorers
     fig = ".shrinkviz-shrinkage-figure"
     own, pooled, rule = _lab.kernel_eval(
-        page, panel, "[schools.figure.marks.index(m) for m in "
-                     "(schools.view.own, schools.view.pooled, schools.view.rule)]")
+        page,
+        panel,
+        "[schools.figure.marks.index(m) for m in "
+        "(schools.view.own, schools.view.pooled, schools.view.rule)]",
+    )
     handle = page.locator(f"{SCHOOLS} .shrinkviz-tau2 .noUi-handle")
 
     def picture():
@@ -122,7 +136,10 @@ def test_keyboard_tau2_moves_each_mu_toward_mu0(explorers):
     press(page, handle, *["ArrowLeft"] * 10)
     _, mu2, mu0_2 = picture()
     B2 = _lab.kernel_eval(page, panel, "schools.state.frame.B.tolist()")
-    assert all(b2 > b1 + 0.01 for b1, b2 in zip(B1, B2)), (B1, B2)  # the keys moved tau2 down
+    assert all(b2 > b1 + 0.01 for b1, b2 in zip(B1, B2, strict=True)), (
+        B1,
+        B2,
+    )  # the keys moved tau2 down
     moved = 0
     for j in range(len(y)):
         if abs(y[j] - mu0_1) < 25 or abs(y[j] - mu0_2) < 25:
@@ -153,7 +170,8 @@ def test_play_glides_every_mu(explorers):
     start = settled(page, fig, pooled)
     play = page.locator(f"{SCHOOLS} .shrinkviz-play button").first
     # every animation frame for 2 s after the click: the mu_j markers and the slider position
-    page.evaluate("""([fig, k]) => {
+    page.evaluate(
+        """([fig, k]) => {
         const svg = document.querySelector(`${fig} svg.svg-figure`);
         const g = svg.querySelectorAll('g[clip-path]')[k];
         const knob = document.querySelector('.shrinkviz-shrinkage .shrinkviz-tau2 .noUi-handle');
@@ -167,7 +185,9 @@ def test_play_glides_every_mu(explorers):
             };
             requestAnimationFrame(tick);
         });
-    }""", [fig, pooled])
+    }""",
+        [fig, pooled],
+    )
     play.click()
     frames = page.evaluate("() => window.__frames")
     play.click()  # pause
@@ -180,7 +200,8 @@ def test_play_glides_every_mu(explorers):
     # a glide draws pictures between the steps of the slider; a jump draws one per step
     assert len(pictures) >= 1.5 * len(steps) + 2, (
         f"{len(pictures)} distinct pictures for {len(steps)} slider positions "
-        f"({len(frames)} frames)")
+        f"({len(frames)} frames)"
+    )
     for j in range(len(start)):
         assert len({f[1 + j] for f in frames}) > 1, f"mu_{j} did not move during Play"
     page.locator(SCHOOLS).screenshot(path=_lab.ARTIFACTS / "explorers-schools-playing.png")
@@ -189,10 +210,14 @@ def test_play_glides_every_mu(explorers):
 def test_n_change_redraws_that_groups_lines(explorers):
     page, panel = explorers
     fig = ".shrinkviz-panels-figure"
-    none, partial = _lab.kernel_eval(page, panel, "[radon.figure.marks.index("
-                                     "radon.panels_view.lines[k]) for k in ('none', 'partial')]")
-    panels = _lab.kernel_eval(page, panel,
-                              "[radon.state.labels[g] for g in radon.panels_view.panels]")
+    none, partial = _lab.kernel_eval(
+        page,
+        panel,
+        "[radon.figure.marks.index(radon.panels_view.lines[k]) for k in ('none', 'partial')]",
+    )
+    panels = _lab.kernel_eval(
+        page, panel, "[radon.state.labels[g] for g in radon.panels_view.panels]"
+    )
     county = "STLOUIS"
     k = panels.index(county)
     page.locator(f"{RADON} .shrinkviz-group select").select_option(label=county)
@@ -200,14 +225,72 @@ def test_n_change_redraws_that_groups_lines(explorers):
                                        .textContent.startsWith('{county}')""")
     before = {m: [path_ys(d) for d in settled(page, fig, m)] for m in (none, partial)}
     press(page, page.locator(f"{RADON} .shrinkviz-n .noUi-handle"), "Home", *["ArrowRight"] * 3)
-    page.wait_for_function(f"() => document.querySelector('{fig}').textContent"
-                           f".includes('{county} (n = 3)')")
+    page.wait_for_function(
+        f"() => document.querySelector('{fig}').textContent.includes('{county} (n = 3)')"
+    )
     used = f"int(radon.state.frame.fit.n[radon.state.labels.index('{county}')])"
     assert _lab.kernel_eval(page, panel, used) == 3
     after = {m: [path_ys(d) for d in settled(page, fig, m)] for m in (none, partial)}
     for m in (none, partial):
-        shift = [max(abs(a - b) for a, b in zip(pa, pb)) for pa, pb in zip(before[m], after[m])]
+        shift = [
+            max(abs(a - b) for a, b in zip(pa, pb, strict=True))
+            for pa, pb in zip(before[m], after[m], strict=True)
+        ]
         assert shift[k] > 2, f"{county}'s line did not move ({shift})"
         assert shift[k] == max(shift), f"another panel moved more than {county}'s ({shift})"
     page.locator(RADON).screenshot(path=_lab.ARTIFACTS / "explorers-radon-stlouis-n3.png")
     press(page, page.locator(f"{RADON} .shrinkviz-n .noUi-handle"), "End")
+
+
+def test_clicks_on_either_marker_select_and_the_n_slider_follows(explorers):
+    """A hollow y_j marker selects its group as the filled one does; the radon n_j slider
+    then spans the selected county's rows (End = all of them)."""
+    page, panel = explorers
+    fig = ".shrinkviz-shrinkage-figure"
+    own, pooled = _lab.kernel_eval(
+        page,
+        panel,
+        "[schools.figure.marks.index(m) for m in (schools.view.own, schools.view.pooled)]",
+    )
+    for k, j in ((own, 0), (pooled, 2), (own, 6)):
+        dot = (
+            page.locator(f"{fig} svg.svg-figure g[clip-path]").nth(k).locator(".object_grp").nth(j)
+        )
+        dot.scroll_into_view_if_needed()
+        box = dot.bounding_box()
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        deadline = time.monotonic() + 10
+        while _lab.kernel_eval(page, panel, "schools.state.selected") != j:
+            assert time.monotonic() < deadline, f"click on marker {j} of mark {k} did not select it"
+            time.sleep(0.2)
+    # a hollow marker of the radon overview that is not under another marker
+    fig = ".shrinkviz-overview-figure"
+    none = _lab.kernel_eval(page, panel, "radon.overview.figure.marks.index(radon.overview.none)")
+    n_max = _lab.kernel_eval(page, panel, "radon.state.n_max.tolist()")
+    page.locator(fig).scroll_into_view_if_needed()
+    j, x, y = page.evaluate(
+        """([fig, k, n_max]) => {
+        const g = document.querySelectorAll(`${fig} svg.svg-figure g[clip-path]`)[k];
+        const dots = Array.from(g.querySelectorAll('.object_grp'));
+        for (const [j, d] of dots.entries()) {
+            const r = d.getBoundingClientRect();
+            const x = r.left + r.width / 2, y = r.top + r.height / 2;
+            if (n_max[j] >= 5 && d.contains(document.elementFromPoint(x, y))) return [j, x, y];
+        }
+        return [null, 0, 0];
+    }""",
+        [fig, none, n_max],
+    )
+    assert j is not None, "every hollow marker lies under another one"
+    page.mouse.click(x, y)
+    deadline = time.monotonic() + 10
+    while _lab.kernel_eval(page, panel, "radon.state.selected") != j:
+        assert time.monotonic() < deadline, f"click on the hollow marker of county {j} did nothing"
+        time.sleep(0.2)
+    handle = page.locator(f"{RADON} .shrinkviz-n .noUi-handle")
+    press(page, handle, "Home", "End")
+    deadline = time.monotonic() + 10
+    while (n := _lab.kernel_eval(page, panel, f"int(radon.state.n[{j}])")) != n_max[j]:
+        assert time.monotonic() < deadline, f"End gave {n} rows, not the county's {n_max[j]}"
+        time.sleep(0.2)
+    assert float(handle.get_attribute("aria-valuemax")) == n_max[j]

@@ -384,24 +384,28 @@ def test_clicking_either_marker_selects_the_group(schools, radon):
 
 
 def test_n_slider_range_follows_the_selected_group(radon):
-    s, n = radon.state, radon.controls.n
+    s, c = radon.state, radon.controls
     for county in ("LACQUIPARLE", "CLAY", "STLOUIS", "AITKIN"):
         click(radon.overview.partial, s.labels.index(county))
         rows = int((RADON.county == county).sum())
-        assert (n.max, n.value) == (rows, rows), county
-    n.value = 1
+        assert (c.n.max, c.n.value) == (rows, rows), county
+    c.n.value = 1
     click(radon.overview.none, s.labels.index("CLAY"))
-    assert (n.max, n.value) == (14, 14)
+    assert (c.n.max, c.n.value) == (14, 14)
     click(radon.overview.none, s.labels.index("AITKIN"))
-    assert (n.max, n.value) == (4, 1)  # AITKIN keeps the rows it was given
+    assert (c.n.max, c.n.value) == (4, 1)  # AITKIN keeps the rows it was given
 
 
-def test_n_slider_sends_range_and_value_in_one_message(radon, updates):
-    n = radon.controls.n
-    before = len(updates(n))
-    radon.state.selected = radon.state.labels.index("CLAY")
-    (msg,) = updates(n)[before:]
-    assert msg["state"] == {"max": 14, "value": 14}
+def test_each_selected_group_gets_a_slider_of_its_own_range(radon):
+    # the browser's slider keeps its first range for the End key when only max changes
+    c, s = radon.controls, radon.state
+    first = c.n
+    s.selected = s.labels.index("CLAY")
+    assert c.n is not first and first.comm is None  # the old one is closed
+    assert (c.n.min, c.n.max, c.n.value) == (0, 14, 14)
+    assert c.n_box.children == (c.n,) and "shrinkviz-n" in c.n._dom_classes
+    c.n.value = 3
+    assert s.n[s.selected] == 3
 
 
 def test_stop_pauses_the_sweep_where_it_is(schools):
