@@ -79,13 +79,71 @@ def test_lesson04_james_stein_against_reml():
         f"moves {closer_js.sum()} of the {k} players closer",
         f"($B = {post.B[0]:.3f}$) moves {closer_reml.sum()}.",
     )
-    sse = sorted([((post.mean - truth) ** 2).sum(), ((js.mean - truth) ** 2).sum()])
-    stated(L04, f"nearly tie on these data ({sse[0]:.4f} and {sse[1]:.4f})")
+    sse_reml, sse_js = ((post.mean - truth) ** 2).sum(), ((js.mean - truth) ** 2).sum()
+    stated(L04, f"nearly tie on these data (REML plug-in {sse_reml:.4f}, James-Stein {sse_js:.4f})")
+    stated(L04, "the numbers of Efron and Morris's 1977 *Scientific American* article")
     np.testing.assert_allclose(post.B[0] / js.B, (k - 1) / (k - 3), rtol=1e-6)
     stated(L04, f"(here ${k - 1}/{k - 3}$;")
     losers = set(players["player"][~closer_js])
     assert losers == {"Swaboda", "Rodriguez"}
     stated(L04, "(Swoboda, `Swaboda` in the table, and Rodriguez did not)")
+
+
+def test_lesson04_rest_of_season_noise():
+    """The "truth" is noisy: binomial sd over the remaining at-bats, and its share of the
+    variance of the rest-of-season averages."""
+    players, _, truth, _, _, _, _ = _baseball()
+    noise = truth * (1 - truth) / players["remaining_at_bats"].to_numpy()
+    share = noise.mean() / truth.var(ddof=1)
+    stated(
+        L04,
+        f"about {avg(np.sqrt(noise).min())} to {avg(np.sqrt(noise).max())}, and that noise makes "
+        f"up about {share:.0%} of the variance",
+        f"about {share:.0%} of its variance is binomial noise",
+    )
+
+
+@pytest.mark.slow  # a seeded simulation, a few seconds
+def test_lesson04_both_constants_beat_the_raw_values():
+    """c = k - 1 (REML plug-in) lies in (0, 2(k - 3)), so it beats the raw values for every theta
+    (exact without the cut-off: risk = k v - v^2 (2c(k - 3) - c^2) E[1/S]); with the cut-off the
+    plug-in wins when the true means are equal, James-Stein when they are far apart."""
+    _, y, truth, v, _, _, _ = _baseball()
+    k, v = len(y), v[0]
+    assert 0 < k - 1 < 2 * (k - 3) and (2 * (k - 3) * (k - 3) - (k - 3) ** 2) > (
+        2 * (k - 1) * (k - 3) - (k - 1) ** 2
+    )
+    stated(L04, "REML's $c = 17$ lies inside that range", "($2(k - 3) = 30$)")
+    stated(
+        L04,
+        "With $k \\le 5$ the plug-in has no such guarantee",
+        "(the plug-in when they are nearly equal)",
+    )
+    rng = np.random.default_rng(3)
+    centre = truth.mean()
+    risks = {}
+    for name, theta in [
+        ("equal", np.full(k, centre)),
+        ("truth", truth),
+        ("far", centre + 10 * (truth - centre)),
+    ]:
+        ys = theta + rng.normal(0, np.sqrt(v), (20_000, k))
+        d = ys - ys.mean(axis=1, keepdims=True)
+        S = (d**2).sum(axis=1, keepdims=True)
+        loss = {
+            c: (
+                (ys.mean(axis=1, keepdims=True) + (1 - np.minimum(1, c * v / S)) * d - theta) ** 2
+            ).sum(axis=1)
+            for c in (k - 3, k - 1)
+        }
+        raw = ((ys - theta) ** 2).sum(axis=1)
+        for c in loss:  # both beat the raw values (common random numbers, 4 standard errors)
+            gain = raw - loss[c]
+            assert gain.mean() > 4 * gain.std() / np.sqrt(len(gain)), (name, c)
+        diff = loss[k - 1] - loss[k - 3]
+        risks[name] = (diff.mean(), diff.std() / np.sqrt(len(diff)))
+    assert risks["equal"][0] < -4 * risks["equal"][1]  # the plug-in wins
+    assert risks["far"][0] > 4 * risks["far"][1]  # James-Stein wins
 
 
 def test_lesson04_arcsine_scale():
@@ -172,6 +230,13 @@ def test_lesson02_other_estimators():
         f"average sampling variance ({v.mean():.0f})",
     )
     assert y.var(ddof=1) < v.mean()  # why HE truncates
+    # "SJ never gives 0 unless all y_j are equal": even data far less spread than their v_j
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        y_small = rng.normal(0.0, 0.01, len(v))
+        assert sv.meta_analysis(y_small, v, "SJ").tau2 > 0
+    assert sv.meta_analysis(np.full(len(v), 3.0), v, "SJ").tau2 == 0
+    stated(L02, "so it never gives 0 unless all $y_j$ are equal")
 
 
 @pytest.mark.slow  # the lesson's seeded simulation, a few seconds
@@ -195,7 +260,7 @@ def test_lesson02_reml_zero_simulation():
         print(f"tau = {tau}: {time.perf_counter() - start:.1f} s")
     stated(L02, f"returned exactly 0 in {shares[0]:.0%}", f"and in {shares[1]:.0%} when it was 10")
     se = max(np.sqrt(s * (1 - s) / 1000) for s in shares)
-    stated(L02, f"give or take about {100 * se:.0f} percentage points: one standard error")
+    stated(L02, f"give or take at most about {100 * se:.0f} percentage points: one standard error")
     # the shares the issue quotes from a larger run (45% and 23%) lie within the noise
     assert abs(shares[0] - 0.45) < 3 * se and abs(shares[1] - 0.23) < 3 * se
 
@@ -573,3 +638,49 @@ def test_lesson03_sizes_and_weights():
     B1 = fit.sigma2 / (fit.sigma2 + fit.tau2)  # n_j = 1
     assert B1 > 0.8
     stated(L03, "with $n_j = 1$ most of the weight goes to")
+
+
+def test_lesson03_sigma2_slider_doubles_in_six_steps():
+    """Exercise 3 asks to double sigma2 by six steps of its slider."""
+    ex = sv.PoolingLinesExplorer.radon()
+    (s,) = [w for w in _widgets(ex) if getattr(w, "description", "") == "σ² (sigma2)"]
+    assert abs(s.base ** (6 * s.step) - 2) < 0.01
+    start = s.value
+    s.value = s.base ** (np.log(start) / np.log(s.base) + 6 * s.step)
+    assert abs(ex.state.sigma2 / start - 2) < 0.01
+    stated(L03, "double $\\sigma^2$ (six steps to the right on its slider)")
+
+
+def test_lesson05_knapp_hartung_and_prediction_interval():
+    """metafor's definitions: KH rescales se by sqrt(s2), s2 = sum w (y - mu)^2 / (k - 1) with
+    w = 1 / (v + tau2), uncapped, and uses t_(k-1); the PI is mu +- q sqrt(se^2 + tau2) with
+    q = z or t_(k-1). The lesson says KH can be narrower than the default: an example."""
+    from scipy import stats
+
+    studies = sv.data.teacher_expectancy()
+    y, v = studies["yi"].to_numpy(), studies["vi"].to_numpy()
+    k = len(y)
+    z = sv.meta_analysis(y, v, "REML")
+    kh = sv.meta_analysis(y, v, "REML", test="knha")
+    w = 1 / (v + z.tau2)
+    s2 = (w * (y - z.mu) ** 2).sum() / (k - 1)
+    np.testing.assert_allclose(kh.se, z.se * np.sqrt(s2), rtol=1e-6)
+    t = stats.t.ppf(0.975, k - 1)
+    for r, q in [(z, stats.norm.ppf(0.975)), (kh, t)]:
+        half = q * np.sqrt(r.se**2 + r.tau2)
+        np.testing.assert_allclose([r.pi_lb, r.pi_ub], [r.mu - half, r.mu + half], rtol=1e-6)
+    stated(L05, "the $t$ quantile with $k - 1$ degrees of freedom (and the Knapp-Hartung $se$)")
+    # studies that agree more closely than their variances predict: KH is narrower
+    y_close = np.array([0.10, 0.12, 0.09, 0.11, 0.10, 0.13])
+    v_close = np.full(6, 0.02)
+    a, b = (sv.meta_analysis(y_close, v_close, "REML", test=t_) for t_ in ("z", "knha"))
+    assert b.ci_ub - b.ci_lb < a.ci_ub - a.ci_lb
+    stated(L05, "can give a narrower interval than the default one")
+
+
+def test_lesson05_ratio_example_is_symmetric_on_the_log_scale():
+    """The odds ratio 1.8 (1.1 to 2.9): log 1.8 lies midway between the logs of the limits
+    up to the rounding of the estimate to one decimal."""
+    mid = (np.log(1.1) + np.log(2.9)) / 2
+    assert np.log(1.75) < mid < np.log(1.85)
+    stated(L05, "the log of the estimate lies midway between the logs of the limits")
