@@ -190,7 +190,15 @@ def test_play_glides_every_mu(explorers):
     )
     play.click()
     frames = page.evaluate("() => window.__frames")
-    play.click()  # pause
+    # Stop pauses where the sweep is (ipywidgets' Stop would rewind to no pooling)
+    page.locator(f"{SCHOOLS} .shrinkviz-play button").nth(1).click()
+    time.sleep(1.0)
+    top = _lab.kernel_eval(page, panel, "len(schools.controls.tau2.grid) - 1")
+    stopped = _lab.kernel_eval(page, panel, "schools.controls.tau2.slider.index")
+    assert 0 < stopped < top - 2, f"Stop left the slider at {stopped} of {top}"
+    assert _lab.kernel_eval(page, panel, "schools.controls.tau2.play.playing") is False
+    time.sleep(1.0)
+    assert _lab.kernel_eval(page, panel, "schools.controls.tau2.slider.index") == stopped
     steps = {f[0] for f in frames}
     # Play takes over from the slider's position (no pooling): its first step is the next one
     visited = list(dict.fromkeys(float(f[0]) for f in frames))
