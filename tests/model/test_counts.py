@@ -314,6 +314,34 @@ def test_bad_with_prior_and_level():
 
 
 # --- full Bayes: full_bayes_binomial ----------------------------------------------------------
+# tests/fixtures/counts_full_bayes.json comes from tests/fixtures/make_counts_full_bayes.py:
+# adaptive quadrature in BDA3's uniform coordinates (a / (a + b), (a + b)^(-1/2)), computed at
+# two resolutions that agree (max_relative_difference), independent of shrinkviz.model.
+
+FULL = json.loads((Path(__file__).parents[1] / "fixtures" / "counts_full_bayes.json").read_text())
+
+
+@pytest.mark.parametrize("case", sorted(FULL))
+def test_full_bayes_matches_adaptive_quadrature(case):
+    ref = FULL[case]
+    assert ref["max_relative_difference"] < 1e-8  # the reference's two resolutions agree
+    fit = full_bayes_binomial(ref["y"], ref["n"])
+    scale = np.median(ref["theta_sd"])
+    for key in ("theta_mean", "theta_sd"):
+        np.testing.assert_allclose(
+            getattr(fit, key), ref[key], rtol=1e-6, atol=1e-6 * scale, err_msg=key
+        )
+    for key in ("prior_mean_mean", "prior_mean_sd", "log_size_mean", "log_size_sd"):
+        assert getattr(fit, key) == pytest.approx(ref[key], rel=1e-6), key
+    if ref["quantile_groups"]:  # (not for surgical: its quadrature is slow with n up to 810)
+        q = fit.theta_quantiles(ref["probs"])[ref["quantile_groups"]]
+        np.testing.assert_allclose(q, ref["theta_quantiles"], rtol=1e-6, atol=1e-9)
+
+
+def test_full_bayes_fixture_covers_the_cases():
+    assert {"rat_tumors", "surgical"} <= set(FULL)
+
+
 @pytest.fixture(scope="module")
 def rats_full():
     y, n = rats()
