@@ -402,6 +402,11 @@ def test_lesson01_plug_in_coverage():
         f"group); with the true $\\tau^2$ they cover {true.mean():.0%}",
     )
     assert plug.max() < 0.92 and abs(true.mean() - 0.95) < 0.015  # 3500 intervals
+    se = np.sqrt(plug.mean() * (1 - plug.mean()) / 500)
+    stated(
+        L01, f"give or take about {100 * se:.1f} percentage points, one simulation standard error"
+    )
+    assert 0.95 - plug.mean() > 3 * se  # "the shortfall is not" noise
 
 
 def test_lesson01_explorer_matches_the_text():
