@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -90,6 +91,7 @@ def main() -> None:
     parser.add_argument("--students", type=int, nargs="+", default=[1, 10, 30, 60])
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop the class's processes too
     print(__doc__.split("\n\n")[0])
     print("  ".join(title.rjust(len(fmt.format(""))) for _, title, fmt in COLUMNS), flush=True)
     rows = []

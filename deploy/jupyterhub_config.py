@@ -71,7 +71,17 @@ c.JupyterHub.spawner_class = "simple"
 c.SimpleLocalProcessSpawner.home_dir_template = str(DATA / "home" / "{username}")
 c.Spawner.cmd = [sys.executable, "-m", "jupyterhub.singleuser"]
 c.Spawner.default_url = "/lab/tree/lessons"
-c.Spawner.args = ["--ServerApp.allow_root=True"] if ALLOW_ROOT else []
+# Kernel websockets with TCP_NODELAY (deploy/singleuser/shrinkviz_nodelay.py): without it
+# every slider move waits about 40 ms for a delayed ACK.
+c.Spawner.args = [
+    "--ServerApp.kernel_websocket_connection_class=shrinkviz_nodelay.NoDelayConnection",
+    *(["--ServerApp.allow_root=True"] if ALLOW_ROOT else []),
+]
+c.Spawner.environment = {
+    "PYTHONPATH": os.pathsep.join(
+        filter(None, [str(ROOT / "deploy" / "singleuser"), os.environ.get("PYTHONPATH")])
+    )
+}
 # A class logs in within a minute on a machine with few cores: give servers time to start.
 c.Spawner.start_timeout = 300
 c.Spawner.http_timeout = 300

@@ -141,3 +141,16 @@ def test_hub_uses_an_authenticator_the_charts_jupyterhub_has():
     assert int(version("jupyterhub").split(".")[0]) >= 5
     names = {e.name for e in entry_points(group="jupyterhub.authenticators")}
     assert values()["hub"]["config"]["JupyterHub"]["authenticator_class"] in names
+
+
+def test_the_nodelay_connection_is_the_one_machine_hubs():
+    """values.yaml carries deploy/singleuser/shrinkviz_nodelay.py verbatim and names its
+    class, as deploy/jupyterhub_config.py does."""
+    vals = values()
+    (file,) = vals["singleuser"]["extraFiles"].values()
+    module = DEPLOY / "singleuser" / "shrinkviz_nodelay.py"
+    assert file["stringData"] == module.read_text()
+    assert Path(file["mountPath"]).parent == Path(vals["singleuser"]["extraEnv"]["PYTHONPATH"])
+    arg = "--ServerApp.kernel_websocket_connection_class=shrinkviz_nodelay.NoDelayConnection"
+    assert arg in vals["hub"]["config"]["KubeSpawner"]["args"]
+    assert arg in (DEPLOY / "jupyterhub_config.py").read_text()
