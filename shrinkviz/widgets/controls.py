@@ -186,7 +186,12 @@ def group_dropdown(state) -> w.Dropdown:
         options=[(g, j) for j, g in enumerate(state.labels)],
         value=state.selected,
         description="selected",
-        style=_STYLE,
+        style={"description_width": "initial"},
+        # as wide as the longest name (in em of the explorer's font), arrow included
+        layout=w.Layout(
+            width=f"{min(max(len(g) for g in state.labels), 24) * 0.62 + 8:.1f}em",
+            max_width="100%",
+        ),
     )
     dd.add_class("shrinkviz-group")
     traitlets.link((dd, "value"), (state, "selected"))

@@ -7,7 +7,8 @@ text), for each explorer:
     legend     no two legend entries overlap, and no legend covers a data marker or a point
                of a drawn line inside the plot area
     cut        no text is cut: labels, readouts, buttons, checkboxes (scrollWidth against
-               clientWidth); every SVG text inside its figure's box
+               clientWidth), the option a selector shows (its text's width against the
+               room); every SVG text inside its figure's box
     out        nothing sticks out of the output area, and it does not scroll sideways
     nan        no NaN in the SVG geometry, nor in the browser console
     labels     texts drawn as marks (panel titles) apart and inside the plot area
@@ -168,6 +169,18 @@ JS_AUDIT = r"""([sel, compact]) => {
         if (el.scrollWidth > el.clientWidth + 1)
             problems.push(`cut: "${name(el)}" (${el.scrollWidth} px of text in ${
                 el.clientWidth} px)`);
+    }
+    // a select shows its chosen option whole (its scrollWidth does not tell)
+    const ctx = document.createElement('canvas').getContext('2d');
+    for (const sel of root.querySelectorAll('select')) {
+        if (!visible(sel) || !shown(R(sel)) || sel.selectedIndex < 0) continue;
+        const st = getComputedStyle(sel);
+        ctx.font = `${st.fontWeight} ${st.fontSize} ${st.fontFamily}`;
+        const text = sel.options[sel.selectedIndex].text;
+        const room = sel.clientWidth - parseFloat(st.paddingLeft) - parseFloat(st.paddingRight);
+        if (ctx.measureText(text).width > room + 1)
+            problems.push(`cut: the selector shows "${text}" in ${room.toFixed(0)} px (needs ${
+                ctx.measureText(text).width.toFixed(0)})`);
     }
     // HTML legend entries
     const html = Array.from(root.querySelectorAll('.shrinkviz-legend-entry'))
