@@ -599,3 +599,15 @@ def test_groups_named_by_a_named_index_as_in_a_table(sent):
     # an unnamed index (0, 1, ... of any table) is no label: the groups count from 1
     s = sv.ShrinkageExplorer.from_meta(SCHOOLS["y"], SCHOOLS["v"])
     assert s.state.labels[0] == "1" and s.view.figure.axes[1].label == "y"
+
+
+def test_panel_axes_have_two_ticks_at_least(sent):
+    survey = pd.DataFrame(
+        {"room": list("AABBBCCC"), "hours": [6, 8, 2, 7, 1, 7, 0, 2], "score": np.arange(8.0)}
+    )
+    e = sv.PoolingLinesExplorer.from_frame(survey, x="hours", y="score", group="room")
+    ax = e.figure.axes[0]
+    labels = [ax.tick_labels[js_number(v)] for v in ax.tick_values]
+    assert labels[:2] == ["0", "5"]  # hours 0-8: not "0" alone
+    ticks = e.overview.figure.axes[0].tick_values
+    assert len(set(ticks)) == len(ticks) >= 2

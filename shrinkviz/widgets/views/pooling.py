@@ -46,6 +46,8 @@ class PanelsView:
         xlo, xhi = float(state.x.min()), float(state.x.max())
         ylo, yhi = float(state.y.min()), float(state.y.max())
         xstep = t.nice_step(xhi - xlo, 1)
+        if xstep > xhi - xlo:  # one step past the data would leave a single tick ("0")
+            xstep = t.nice_step(xhi - xlo, 2)
         ystep = t.nice_step(yhi - ylo, 4)
         xcell = (xhi - xlo) + xstep  # a panel and the gap to the next
         ycell = (yhi - ylo) + 1.6 * ystep
