@@ -68,7 +68,7 @@ def test_postbuild_installs_the_built_extension(binder):
     package = venv / "share/jupyter/labextensions/shrinkviz/package.json"
     assert package.is_file() and not package.parent.is_symlink()
     out = subprocess.run(
-        ["jupyter", "labextension", "list"], env=env, capture_output=True, text=True, timeout=120
+        ["jupyter", "labextension", "list"], env=env, capture_output=True, text=True, timeout=600
     )
     assert "shrinkviz v" in out.stderr + out.stdout
 

@@ -43,7 +43,7 @@ LESSONS = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb")
 pytestmark = pytest.mark.slow
 
 
-def _get(url: str, token: str, timeout: float = 10.0) -> bytes:
+def _get(url: str, token: str, timeout: float = 120.0) -> bytes:
     req = urllib.request.Request(url, headers={"Authorization": f"token {token}"})
     with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 (127.0.0.1)
         return resp.read()

@@ -131,7 +131,7 @@ def test_wheel_in_a_fresh_virtualenv_without_node_has_the_extension_enabled(whee
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=600,
     )
     _assert_listed_enabled_ok(out)
     package = venv / "share/jupyter/labextensions/shrinkviz/package.json"
