@@ -30,12 +30,15 @@ pytestmark = pytest.mark.browser
 
 SETUP = """\
 import numpy as np
+import pandas as pd
 import shrinkviz as sv
 players = sv.data.baseball()
 bb_y = players["avg45"].to_numpy()
 bb_v = np.full(len(bb_y), bb_y.mean() * (1 - bb_y.mean()) / 45)
 studies = sv.data.teacher_expectancy()
 pool_n = np.array([1, 1, 2, 2, 3, 4, 5, 8, 12, 20, 30, 50])
+survey = pd.DataFrame({"classroom": list("AABBBCCCCC"), "hours": [6, 8, 2, 7, 1, 7, 6, 2, 5, 4],
+                       "score": [73, 75, 63, 83, 57, 82, 72, 67, 67, 70]})
 pool_df = sv.data.simulate_groups(J=len(pool_n), n=pool_n, sigma2=4.0, tau2=1.0, mu0=10.0,
                                   seed=2027)
 """
@@ -49,6 +52,8 @@ EXPLORERS = {
     "labels=list(studies['author']), {kw})",  # lesson 05, 19 studies
     "radon": "sv.PoolingLinesExplorer.radon({kw})",  # lesson 03
     "pooling": "sv.ShrinkageExplorer.from_frame(pool_df, y='y', group='group', {kw})",  # 01
+    "survey": "sv.PoolingLinesExplorer.from_frame(survey, x='hours', y='score', "
+    "group='classroom', {kw})",  # lesson 05's lines: hours 0-8 on the panels' axis
 }
 CASES = [(name, scale, None) for name in EXPLORERS for scale in (1.0, 1.6)] + [
     ("radon", scale, "compact") for scale in (1.0, 1.6)

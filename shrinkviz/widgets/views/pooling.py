@@ -45,10 +45,8 @@ class PanelsView:
         col, row = np.arange(P) % ncols, np.arange(P) // ncols
         xlo, xhi = float(state.x.min()), float(state.x.max())
         ylo, yhi = float(state.y.min()), float(state.y.max())
-        xstep = t.nice_step(xhi - xlo, 1)
-        if xstep > xhi - xlo:  # one step past the data would leave a single tick ("0")
-            xstep = t.nice_step(xhi - xlo, 2)
-        ystep = t.nice_step(yhi - ylo, 4)
+        xstep = _two_ticks(xlo, xhi, 1)
+        ystep = _two_ticks(ylo, yhi, 4)
         xcell = (xhi - xlo) + xstep  # a panel and the gap to the next
         ycell = (yhi - ylo) + 1.6 * ystep
         self._xoff, self._yoff = col * xcell, -row * ycell
@@ -315,6 +313,16 @@ def log_ticks(lo: float, hi: float, width_px: float, label_px: float) -> np.ndar
         if len(ticks) < 2 or np.diff(np.log10(ticks)).min() * per_decade > 1.2 * label_px:
             return ticks
     return ticks
+
+
+def _two_ticks(lo: float, hi: float, count: int) -> float:
+    """A 1-2-5 step for about ``count`` ticks over [lo, hi], smaller if fewer than two
+    multiples of it fall inside (hours 1-8 with a step of 5 would show "5" alone)."""
+    for k in range(count, count + 8):
+        step = t.nice_step(hi - lo, k)
+        if np.floor(hi / step) - np.ceil(lo / step) >= 1:
+            break
+    return step
 
 
 def _shifted_ticks(offsets: np.ndarray, lo: float, hi: float, step: float):
