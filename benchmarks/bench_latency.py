@@ -22,6 +22,7 @@ which the SVG changed give the frame rate of the glide. Figures are printed, nev
 
     .venv/bin/python benchmarks/bench_latency.py [--moves 40]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,7 +56,7 @@ def boxed(css, *children):
     return box
 '''
 
-FLOOR = '''
+FLOOR = """
 rng = np.random.default_rng(1)
 fx, fy = rng.normal(size=900), rng.normal(size=900)
 lx = np.tile([-3.0, 3.0], (85, 1))
@@ -76,9 +77,9 @@ def floor_redraw(change):
 
 floor_slider.observe(floor_redraw, "value")
 boxed("bench-floor", floor_slider, floor_fig)
-'''
+"""
 
-MATPLOTLIB = '''
+MATPLOTLIB = """
 import matplotlib.pyplot as plt
 schools = sv.data.eight_schools()
 
@@ -99,18 +100,18 @@ mpl_widget = W.interactive(shrinkage_plot,
                            tau2=W.FloatLogSlider(value=30, base=10, min=-1, max=4, step=0.02))
 mpl_widget.add_class("bench-matplotlib")
 mpl_widget
-'''
+"""
 
-EXPLORERS = '''
+EXPLORERS = """
 schools = sv.ShrinkageExplorer.eight_schools()
 schools.add_class("bench-schools")
 radon = sv.PoolingLinesExplorer.radon()
 radon.add_class("bench-radon")
 display(schools, radon)
-'''
+"""
 
 # In the kernel: the time of a slider's handler (recompute, serialize, send), in ms.
-KERNEL_TIMER = '''
+KERNEL_TIMER = """
 import time, json
 def handler_ms(widget, name, values):
     out = []
@@ -119,7 +120,7 @@ def handler_ms(widget, name, values):
         setattr(widget, name, value)
         out.append(1e3 * (time.perf_counter() - t))
     return out
-'''
+"""
 
 # In the page: stamps of one keyboard move, kept on window.__bench.
 JS_INSTALL = """([panelId]) => {
@@ -242,9 +243,20 @@ def measure(page, css: str, handle: str, count: int, span: int) -> dict[str, lis
         raise RuntimeError(f"no figure found in .{css}")
     knob = box.locator(handle).first
     knob.focus()
-    out = {k: [] for k in ("first", "last", "ui", "wire_in", "kernel", "wire_out", "render",
-                           "messages",
-                           "missed")}
+    out = {
+        k: []
+        for k in (
+            "first",
+            "last",
+            "ui",
+            "wire_in",
+            "kernel",
+            "wire_out",
+            "render",
+            "messages",
+            "missed",
+        )
+    }
     for key in moves(count, span):
         page.evaluate("() => window.__bench.reset()")
         page.keyboard.press(key)
@@ -276,9 +288,14 @@ def frame_rate(page, css: str, play: str) -> dict:
     box.locator(play).first.click()
     result = page.evaluate("() => window.__bench.pending")
     span = (result["lastChange"] or 0) - (result["firstChange"] or 0)
-    return {"changed_fps": 1000 * (result["changed"] - 1) / span if span > 0 else float("nan"),
-            "raf_fps": 1000 * result["frames"] / result["elapsed"], "loaf": result["loaf"],
-            "sweep_ms": span, "worst_gap_ms": result["worstGap"], "frames": result["changed"]}
+    return {
+        "changed_fps": 1000 * (result["changed"] - 1) / span if span > 0 else float("nan"),
+        "raf_fps": 1000 * result["frames"] / result["elapsed"],
+        "loaf": result["loaf"],
+        "sweep_ms": span,
+        "worst_gap_ms": result["worstGap"],
+        "frames": result["changed"],
+    }
 
 
 def stats(xs: list[float]) -> tuple[float, float, float]:
@@ -297,11 +314,13 @@ def kernel_side(page, panel: str, widget: str, name: str, count: int) -> list[fl
     """Handler time in the kernel for `count` moves of `widget.name`, stepped as the keys are."""
     steps = [1 if k == "ArrowRight" else -1 for k in moves(count, 10)]
     step = "1" if name == "index" else f"{widget}.step"
-    code = (f"_v, _vals = {widget}.{name}, []\n"
-            f"for _s in {steps}:\n"
-            f"    _v = _v + _s * {step}\n"
-            f"    _vals.append(_v)\n"
-            f"print(json.dumps(handler_ms({widget}, {name!r}, _vals)))")
+    code = (
+        f"_v, _vals = {widget}.{name}, []\n"
+        f"for _s in {steps}:\n"
+        f"    _v = _v + _s * {step}\n"
+        f"    _vals.append(_v)\n"
+        f"print(json.dumps(handler_ms({widget}, {name!r}, _vals)))"
+    )
     out = json.loads(_lab.kernel_run(page, panel, code))
     page.wait_for_timeout(1500)  # let the browser draw what was sent
     return out
@@ -311,7 +330,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--moves", type=int, default=40, help="keyboard moves per figure")
     args = parser.parse_args(argv)
-    if (missing := _lab.browser_missing()):
+    if missing := _lab.browser_missing():
         print(f"bench_latency: cannot run: {missing}")
         return 1
     from playwright.sync_api import sync_playwright
@@ -323,21 +342,25 @@ def main(argv=None) -> int:
         browser = _lab.launch_chromium(pw)
         try:
             page = _lab.open_lab(browser, lab, viewport=(1400, 1600))
-            path = lab.write_notebook("bench.ipynb", [SETUP, KERNEL_TIMER, FLOOR, MATPLOTLIB,
-                                                      EXPLORERS])
+            path = lab.write_notebook(
+                "bench.ipynb", [SETUP, KERNEL_TIMER, FLOOR, MATPLOTLIB, EXPLORERS]
+            )
             panel = _lab.open_notebook(page, path)
             _lab.run_all(page, panel)
             if errs := _lab.errors(page, panel):
                 raise RuntimeError("benchmark notebook failed:\n" + "\n".join(errs))
             _lab.screenshot_outputs(page, panel, "bench")
             page.evaluate(JS_INSTALL, [panel])
-            animation = ("for f in [*figures(schools), *figures(radon)]:\n"
-                         "    f.animation_duration = {}")
+            animation = (
+                "for f in [*figures(schools), *figures(radon)]:\n    f.animation_duration = {}"
+            )
 
-            for label, css, handle in (("floor", "bench-floor", slider),
-                                       ("matplotlib", "bench-matplotlib", slider),
-                                       ("schools, animated", "bench-schools", tau2),
-                                       ("radon, animated", "bench-radon", tau2)):
+            for label, css, handle in (
+                ("floor", "bench-floor", slider),
+                ("matplotlib", "bench-matplotlib", slider),
+                ("schools, animated", "bench-schools", tau2),
+                ("radon, animated", "bench-radon", tau2),
+            ):
                 results[label] = measure(page, css, handle, n, span=10)
             _lab.kernel_run(page, panel, animation.format(0))
             for name in ("schools", "radon"):
@@ -355,7 +378,8 @@ def main(argv=None) -> int:
                 page.wait_for_timeout(1500)
                 fps[name] = frame_rate(page, f"bench-{name}", ".shrinkviz-play button")
             page.locator(".bench-radon").first.screenshot(
-                path=_lab.ARTIFACTS / "bench-radon-after-sweep.png")
+                path=_lab.ARTIFACTS / "bench-radon-after-sweep.png"
+            )
         finally:
             browser.close()
     report(results, kernel, fps, n, time.monotonic() - t_start)
@@ -363,9 +387,11 @@ def main(argv=None) -> int:
 
 
 def report(results, kernel, fps, n, seconds) -> None:
-    print(f"bench_latency: JupyterLab + headless chromium (one page, one kernel), {n} keyboard "
-          f"moves per figure; last change = then no SVG change for {QUIET_MS} ms ({seconds:.0f} s"
-          f"; {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end)")
+    print(
+        f"bench_latency: JupyterLab + headless chromium (one page, one kernel), {n} keyboard "
+        f"moves per figure; last change = then no SVG change for {QUIET_MS} ms ({seconds:.0f} s"
+        f"; {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end)"
+    )
     print(f"  {'ms':<46} {'median':>8} {'p90':>8} {'max':>8} {'n':>5}")
     for label, r in results.items():
         print(label + (f"   MISSED {len(r['missed'])} moves (no change)" if r["missed"] else ""))
@@ -382,15 +408,20 @@ def report(results, kernel, fps, n, seconds) -> None:
         print(row(label, xs))
     print("Play: animated tau2 sweep from no pooling to complete pooling")
     for label, f in fps.items():
-        print(f"  {label:<8} {f['changed_fps']:5.1f} frames/s with a change of the figure "
-              f"({f['frames']} in {f['sweep_ms'] / 1e3:.1f} s); all rAF {f['raf_fps']:5.1f}/s; "
-              f"longest gap {f['worst_gap_ms']:.0f} ms")
+        print(
+            f"  {label:<8} {f['changed_fps']:5.1f} frames/s with a change of the figure "
+            f"({f['frames']} in {f['sweep_ms'] / 1e3:.1f} s); all rAF {f['raf_fps']:5.1f}/s; "
+            f"longest gap {f['worst_gap_ms']:.0f} ms"
+        )
         loaf = f["loaf"]
-        scripts = ", ".join(f"{k} {v:.0f}" for k, v in
-                            sorted(loaf["scripts"].items(), key=lambda kv: -kv[1])[:5])
-        print(f"    long frames (> 50 ms): {loaf['count']}, {loaf['total']:.0f} ms in all; "
-              f"style+layout {loaf['styleLayout']:.0f} ms (forced {loaf['forced']:.0f}); "
-              f"scripts ms: {scripts}")
+        scripts = ", ".join(
+            f"{k} {v:.0f}" for k, v in sorted(loaf["scripts"].items(), key=lambda kv: -kv[1])[:5]
+        )
+        print(
+            f"    long frames (> 50 ms): {loaf['count']}, {loaf['total']:.0f} ms in all; "
+            f"style+layout {loaf['styleLayout']:.0f} ms (forced {loaf['forced']:.0f}); "
+            f"scripts ms: {scripts}"
+        )
 
     def median(label, key):
         xs = results[label][key]
@@ -400,17 +431,22 @@ def report(results, kernel, fps, n, seconds) -> None:
     schools = median("schools, animation off", "last")
     radon = median("radon, animation off", "last")
     radon_first = median("radon, animated", "first")
-    goals = [("radon, animated: key -> first change, median < 50 ms", radon_first,
-              radon_first < 50),
-             ("radon, no animation: key -> last change, median < 50 ms", radon, radon < 50),
-             ("radon / floor (last change, no animation) <= 2", radon / floor, radon / floor <= 2),
-             ("schools / floor (last change, no animation) <= 2", schools / floor,
-              schools / floor <= 2),
-             ("matplotlib / schools (last change, no animation) >= 3", mpl / schools,
-              mpl / schools >= 3),
-             ("matplotlib / radon (last change, no animation) >= 3", mpl / radon, mpl / radon >= 3)]
-    goals += [(f"{k}: Play animation >= 30 frames/s", f["changed_fps"], f["changed_fps"] >= 30)
-              for k, f in fps.items()]
+    goals = [
+        ("radon, animated: key -> first change, median < 50 ms", radon_first, radon_first < 50),
+        ("radon, no animation: key -> last change, median < 50 ms", radon, radon < 50),
+        ("radon / floor (last change, no animation) <= 2", radon / floor, radon / floor <= 2),
+        ("schools / floor (last change, no animation) <= 2", schools / floor, schools / floor <= 2),
+        (
+            "matplotlib / schools (last change, no animation) >= 3",
+            mpl / schools,
+            mpl / schools >= 3,
+        ),
+        ("matplotlib / radon (last change, no animation) >= 3", mpl / radon, mpl / radon >= 3),
+    ]
+    goals += [
+        (f"{k}: Play animation >= 30 frames/s", f["changed_fps"], f["changed_fps"] >= 30)
+        for k, f in fps.items()
+    ]
     print("goals (issue 5)")
     for text, value, ok in goals:
         print(f"  {text:<60} {value:8.2f}  {'met' if ok else 'MISSED'}")

@@ -13,6 +13,7 @@
 Figures are medians of repeats of time.perf_counter(); each repeat runs a call enough times
 to last >= 20 ms.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,6 +56,7 @@ def per_call(f, min_time=0.02) -> tuple[callable, int]:
         for _ in range(number):
             f()
         return (perf_counter() - t0) / number
+
     return one_repeat, number
 
 
@@ -63,7 +65,7 @@ def medians(*fs, repeat=15):
     timers = [per_call(f)[0] for f in fs]
     times = [[] for _ in fs]
     for _ in range(repeat):
-        for timer, t in zip(timers, times):
+        for timer, t in zip(timers, times, strict=False):
             t.append(timer())
     return [statistics.median(t) for t in times]
 
@@ -91,21 +93,32 @@ def studies(k: int, seed: int = 1):
 
 def bench_posterior():
     print("posterior(y, v, tau2) vs the bare numpy formula (floor), median of 15 repeats")
-    print(f"{'J':>9} {'mu0 given':>12} {'floor':>12} {'ratio':>7} {'mu0 estimated':>14} {'ratio':>7}")
+    print(
+        f"{'J':>9} {'mu0 given':>12} {'floor':>12} {'ratio':>7} {'mu0 estimated':>14} {'ratio':>7}"
+    )
     for J in (10, 10**3, 10**6):
         y, v = studies(J)
         tau2 = 0.05
-        given, bare, estimated = medians(lambda: posterior(y, v, tau2, mu0=0.3),
-                                         lambda: floor(y, v, tau2, 0.3),
-                                         lambda: posterior(y, v, tau2))
-        print(f"{J:>9} {show(given):>12} {show(bare):>12} {given / bare:6.2f}x"
-              f" {show(estimated):>14} {estimated / bare:6.2f}x")
+        given, bare, estimated = medians(
+            lambda: posterior(y, v, tau2, mu0=0.3),
+            lambda: floor(y, v, tau2, 0.3),
+            lambda: posterior(y, v, tau2),
+        )
+        print(
+            f"{J:>9} {show(given):>12} {show(bare):>12} {given / bare:6.2f}x"
+            f" {show(estimated):>14} {estimated / bare:6.2f}x"
+        )
 
 
 def time_meta(k: int) -> dict[str, float]:
     y, v = studies(k)
-    return dict(zip(("DL", "REML"), medians(lambda: meta_analysis(y, v, "DL"),
-                                            lambda: meta_analysis(y, v, "REML"))))
+    return dict(
+        zip(
+            ("DL", "REML"),
+            medians(lambda: meta_analysis(y, v, "DL"), lambda: meta_analysis(y, v, "REML")),
+            strict=False,
+        )
+    )
 
 
 def bench_meta(ks):
@@ -122,7 +135,10 @@ def bench_metafor(ks, ours):
         print("\nmetafor: Rscript not found, skipped")
         return
     print("\nmetafor rma() on the same data (Rscript; system.time around rma only, median)")
-    print(f"{'method':>6} {'k':>7} {'repeats':>7} {'metafor':>12} {'shrinkviz':>12} {'metafor/shrinkviz':>18}")
+    print(
+        f"{'method':>6} {'k':>7} {'repeats':>7} {'metafor':>12} {'shrinkviz':>12}"
+        f" {'metafor/shrinkviz':>18}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         script = Path(tmp, "time_rma.R")
         script.write_text(R_TIMER)
@@ -131,25 +147,36 @@ def bench_metafor(ks, ours):
             if k not in ours:
                 ours[k] = time_meta(k)
             data = Path(tmp, f"k{k}.csv")
-            np.savetxt(data, np.column_stack([y, v]), delimiter=",", header="y,v",
-                       comments="", fmt="%.17g")
+            np.savetxt(
+                data, np.column_stack([y, v]), delimiter=",", header="y,v", comments="", fmt="%.17g"
+            )
             reps = {"DL": 5 if k <= 1000 else 1, "REML": 3 if k <= 1000 else 1}
-            res = subprocess.run(["Rscript", str(script), str(data), str(reps["DL"]),
-                                  str(reps["REML"])], capture_output=True, text=True)
+            res = subprocess.run(
+                ["Rscript", str(script), str(data), str(reps["DL"]), str(reps["REML"])],
+                capture_output=True,
+                text=True,
+            )
             if res.returncode != 0:
                 print(f"{'':>6} {k:>7} metafor failed: {res.stderr.strip()[-200:]}")
                 continue
             for line in res.stdout.splitlines():
                 method, seconds = line.split()
                 theirs, mine = float(seconds), ours[k][method]
-                print(f"{method:>6} {k:>7} {reps[method]:>7} {show(theirs):>12} {show(mine):>12}"
-                      f" {theirs / mine:17.0f}x")
+                print(
+                    f"{method:>6} {k:>7} {reps[method]:>7} {show(theirs):>12} {show(mine):>12}"
+                    f" {theirs / mine:17.0f}x"
+                )
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--metafor-k", type=int, nargs="*", default=[1000],
-                        help="k for the metafor comparison (none: skip it)")
+    parser.add_argument(
+        "--metafor-k",
+        type=int,
+        nargs="*",
+        default=[1000],
+        help="k for the metafor comparison (none: skip it)",
+    )
     args = parser.parse_args()
     bench_posterior()
     ours = bench_meta((8, 10**3, 10**4, 10**5))

@@ -9,6 +9,7 @@
 
 ``import shrinkviz`` stays light: everything is loaded on first use.
 """
+
 from __future__ import annotations
 
 import importlib

@@ -5,6 +5,7 @@ a second ``sync_playwright()`` inside the same session fails. Without chromium o
 playwright a test that asks for it skips with the reason, unless SHRINKVIZ_REQUIRE_BROWSER=1
 (set by .ci/run): then it fails.
 """
+
 from __future__ import annotations
 
 import os

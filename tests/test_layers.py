@@ -1,4 +1,5 @@
 """The layers of DESIGN.md hold: model imports no widget library; import-linter contracts."""
+
 import shutil
 import subprocess
 import sys
@@ -20,9 +21,11 @@ def test_model_layer_imports_no_widget_library():
 
 
 def test_import_shrinkviz_is_light():
-    code = ("import sys, shrinkviz\n"
-            "bad = {'bqplot', 'ipywidgets', 'pandas', 'scipy'} & set(sys.modules)\n"
-            "assert not bad, bad\n")
+    code = (
+        "import sys, shrinkviz\n"
+        "bad = {'bqplot', 'ipywidgets', 'pandas', 'scipy'} & set(sys.modules)\n"
+        "assert not bad, bad\n"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
 
 

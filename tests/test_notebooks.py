@@ -1,4 +1,5 @@
 """The lessons in notebooks/ run top to bottom without error and are committed without outputs."""
+
 import sys
 from pathlib import Path
 
@@ -14,8 +15,9 @@ LESSONS = ["01-pooling", "02-eight-schools", "03-radon", "04-baseball", "05-your
 def _run(nb, cwd):
     """Execute in place with the python3 kernel; jupyter_client starts a kernel whose argv is
     'python' with sys.executable, so the kernel is this interpreter (checked below)."""
-    NotebookClient(nb, timeout=120, kernel_name="python3",
-                   resources={"metadata": {"path": str(cwd)}}).execute()
+    NotebookClient(
+        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}
+    ).execute()
     return nb
 
 
@@ -35,7 +37,9 @@ def test_committed_without_outputs(path):
 
 
 def test_kernel_is_this_python(tmp_path):
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import sys; print(sys.prefix)")])
+    nb = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell("import sys; print(sys.prefix)")]
+    )
     out = _run(nb, tmp_path).cells[0].outputs[0]["text"].strip()
     assert Path(out).resolve() == Path(sys.prefix).resolve()
 

@@ -3,6 +3,7 @@
 The CSV files beside this module are copies of classic data sets; DATA.md gives each one's
 source and citation.
 """
+
 from __future__ import annotations
 
 from importlib import resources
@@ -12,8 +13,17 @@ import pandas as pd
 
 from ..model import checks as check
 
-__all__ = ["eight_schools", "bcg", "radon", "sleepstudy", "baseball", "rat_tumors", "surgical",
-           "teacher_expectancy", "simulate_groups"]
+__all__ = [
+    "eight_schools",
+    "bcg",
+    "radon",
+    "sleepstudy",
+    "baseball",
+    "rat_tumors",
+    "surgical",
+    "teacher_expectancy",
+    "simulate_groups",
+]
 
 
 def _read(name: str) -> pd.DataFrame:

@@ -1,4 +1,5 @@
 """Helpers shared by the frozen result objects of the model layer."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -22,8 +23,9 @@ def fmt(x) -> str:
     """A compact text for a scalar or an array inside a result's repr."""
     if np.ndim(x) == 0:
         return f"{float(x):.6g}"
-    return np.array2string(np.asarray(x), precision=4, threshold=8, edgeitems=3,
-                           separator=", ", max_line_width=10_000)
+    return np.array2string(
+        np.asarray(x), precision=4, threshold=8, edgeitems=3, separator=", ", max_line_width=10_000
+    )
 
 
 def result_repr(obj, names) -> str:

@@ -15,6 +15,7 @@ model every term is a sum over the studies:
 Each estimator takes validated y and v (v > 0, k >= 2) and returns ``(tau2, se_tau2)``;
 a negative estimate is truncated at 0 and se_tau2 is metafor's ``se.tau2``.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -102,8 +103,9 @@ def _falling_root(f, scale: float) -> float:
     lo, hi = 0.0, scale
     while f(hi) > 0:
         lo, hi = hi, 4 * hi
-    return optimize.brentq(f, lo, hi, xtol=np.finfo(float).tiny,
-                           rtol=4 * np.finfo(float).eps, maxiter=_MAXITER)
+    return optimize.brentq(
+        f, lo, hi, xtol=np.finfo(float).tiny, rtol=4 * np.finfo(float).eps, maxiter=_MAXITER
+    )
 
 
 def q_root(y: np.ndarray, v: np.ndarray, target: float) -> float:
@@ -157,7 +159,14 @@ def restricted_maximum_likelihood(y, v):
 
 
 ESTIMATORS = {
-    "EE": equal_effects, "FE": equal_effects, "DL": dersimonian_laird, "HE": hedges,
-    "HS": hunter_schmidt, "SJ": sidik_jonkman, "ML": maximum_likelihood,
-    "REML": restricted_maximum_likelihood, "EB": paule_mandel, "PM": paule_mandel,
+    "EE": equal_effects,
+    "FE": equal_effects,
+    "DL": dersimonian_laird,
+    "HE": hedges,
+    "HS": hunter_schmidt,
+    "SJ": sidik_jonkman,
+    "ML": maximum_likelihood,
+    "REML": restricted_maximum_likelihood,
+    "EB": paule_mandel,
+    "PM": paule_mandel,
 }

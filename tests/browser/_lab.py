@@ -7,6 +7,7 @@ check, the app exposed as ``window.jupyterapp``), and stops it and its kernels w
 `launch_chromium()` starts Debian's chromium through Playwright (never ``playwright install``).
 The notebook helpers open a notebook, run it, fail on any error output and screenshot outputs.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -33,7 +34,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 # cell to the DOM (windowing would detach off-screen outputs the tests read).
 USER_SETTINGS = {
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
-        "fetchNews": "false", "checkForUpdates": False},
+        "fetchNews": "false",
+        "checkForUpdates": False,
+    },
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
 }
 
@@ -82,8 +85,9 @@ class Lab:
     _workspaces: int = field(default=0, repr=False)
 
     def api(self, path: str, method: str = "GET", timeout: float = 5.0):
-        req = urllib.request.Request(self.url + path, method=method,
-                                     headers={"Authorization": f"token {self.token}"})
+        req = urllib.request.Request(
+            self.url + path, method=method, headers={"Authorization": f"token {self.token}"}
+        )
         with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 (127.0.0.1)
             body = resp.read()
         return json.loads(body) if body else None
@@ -100,8 +104,11 @@ class Lab:
         import nbformat
 
         nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
-        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                     "language": "python"}
+        nb.metadata["kernelspec"] = {
+            "name": "python3",
+            "display_name": "Python 3",
+            "language": "python",
+        }
         (self.root / name).parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, self.root / name)
         return name
@@ -162,27 +169,46 @@ def running_lab(root: Path | None = None, timeout: float = 90.0):
         for d in ("config", "runtime", "ipython", "workspaces"):
             (tmp / d).mkdir()
         port, token = free_port(), secrets.token_hex(24)
-        env = {**os.environ,
-               "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-               "JUPYTER_CONFIG_DIR": str(tmp / "config"),  # no user config leaks in
-               "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"),
-               "IPYTHONDIR": str(tmp / "ipython"),
-               "PYTHONUNBUFFERED": "1"}
-        cmd = [sys.executable, "-m", "jupyter", "lab",
-               "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
-               "--ServerApp.port_retries=0", f"--ServerApp.root_dir={root}",
-               f"--IdentityProvider.token={token}", "--ServerApp.password=",
-               "--ServerApp.terminals_enabled=False",
-               "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-               "--LabApp.news_url=", "--LabApp.expose_app_in_browser=True",
-               f"--LabApp.user_settings_dir={tmp / 'settings'}",
-               f"--LabApp.workspaces_dir={tmp / 'workspaces'}",
-               "--LabApp.extension_manager=readonly",  # no PyPI queries from the lab
-               *(["--ServerApp.allow_root=True"] if os.geteuid() == 0 else [])]
+        env = {
+            **os.environ,
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+            "JUPYTER_CONFIG_DIR": str(tmp / "config"),  # no user config leaks in
+            "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"),
+            "IPYTHONDIR": str(tmp / "ipython"),
+            "PYTHONUNBUFFERED": "1",
+        }
+        cmd = [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "lab",
+            "--no-browser",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={port}",
+            "--ServerApp.port_retries=0",
+            f"--ServerApp.root_dir={root}",
+            f"--IdentityProvider.token={token}",
+            "--ServerApp.password=",
+            "--ServerApp.terminals_enabled=False",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            "--LabApp.news_url=",
+            "--LabApp.expose_app_in_browser=True",
+            f"--LabApp.user_settings_dir={tmp / 'settings'}",
+            f"--LabApp.workspaces_dir={tmp / 'workspaces'}",
+            "--LabApp.extension_manager=readonly",  # no PyPI queries from the lab
+            *(["--ServerApp.allow_root=True"] if os.geteuid() == 0 else []),
+        ]
         log = tmp / "jupyterlab.log"
         with open(log, "wb") as out:
-            proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, start_new_session=True)
+            proc = subprocess.Popen(
+                cmd,
+                cwd=root,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         lab = Lab(f"http://127.0.0.1:{port}/", token, root, proc, log)
         try:
             _wait_ready(lab, timeout)
@@ -193,8 +219,9 @@ def running_lab(root: Path | None = None, timeout: float = 90.0):
 
 def launch_chromium(playwright, **kwargs):
     """Debian's chromium, headless, through Playwright (never `playwright install`)."""
-    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
-                                      headless=True, **kwargs)
+    return playwright.chromium.launch(
+        executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True, **kwargs
+    )
 
 
 def open_lab(browser, lab: Lab, viewport=(1400, 1000), timeout: float = 60_000):
@@ -223,28 +250,36 @@ def open_notebook(page, path: str) -> str:
             await w.sessionContext.ready;
             app.shell.activateById(w.id);
             return w.id;
-        }""", path)
+        }""",
+        path,
+    )
 
 
 def kernel_status(page, panel_id: str) -> str:
-    return page.evaluate(f"""(id) => {{
+    return page.evaluate(
+        f"""(id) => {{
         const w = ({_JS_PANEL})(id);
         const k = w.sessionContext.session && w.sessionContext.session.kernel;
         return k ? k.status : 'no kernel';
-    }}""", panel_id)
+    }}""",
+        panel_id,
+    )
 
 
 def wait_idle(page, panel_id: str, timeout: float = 300.0) -> None:
     """Wait until the kernel is idle and no cell is queued or running."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        busy = page.evaluate(f"""(id) => {{
+        busy = page.evaluate(
+            f"""(id) => {{
             const w = ({_JS_PANEL})(id);
             const k = w.sessionContext.session && w.sessionContext.session.kernel;
             const running = Array.from(w.node.querySelectorAll('.jp-CodeCell .jp-InputPrompt'))
                 .some(p => p.textContent.includes('*'));
             return !k || k.status !== 'idle' || running;
-        }}""", panel_id)
+        }}""",
+            panel_id,
+        )
         if not busy:
             return
         time.sleep(0.2)
@@ -253,17 +288,21 @@ def wait_idle(page, panel_id: str, timeout: float = 300.0) -> None:
 
 def run_all(page, panel_id: str, timeout: float = 300.0) -> None:
     """Run every cell (Run > Run All Cells) and wait until the kernel is idle again."""
-    page.evaluate(f"""async (id) => {{
+    page.evaluate(
+        """async (id) => {
         const app = window.jupyterapp;
         app.shell.activateById(id);
         await app.commands.execute('notebook:run-all-cells');
-    }}""", panel_id)
+    }""",
+        panel_id,
+    )
     wait_idle(page, panel_id, timeout)
 
 
 def errors(page, panel_id: str) -> list[str]:
     """Error outputs of the notebook's model and widgets that failed to display."""
-    return page.evaluate(f"""(id) => {{
+    return page.evaluate(
+        f"""(id) => {{
         const w = ({_JS_PANEL})(id);
         const found = [];
         let i = 0;
@@ -281,7 +320,9 @@ def errors(page, panel_id: str) -> list[str]:
             if (el.textContent.startsWith('Error displaying widget'))
                 found.push(el.textContent.slice(0, 300));
         return found;
-    }}""", panel_id)
+    }}""",
+        panel_id,
+    )
 
 
 # A bqplot figure draws each mark into a `g[clip-path]` of svg.svg-figure (Scatter: path.dot,
@@ -325,8 +366,10 @@ def screenshot_outputs(page, panel_id: str, prefix: str, settle: float = 10.0) -
     `settle` seconds to show its marks before it counts as blank.
     """
     ARTIFACTS.mkdir(exist_ok=True)
-    outputs = page.locator(f"#{panel_id} .jp-CodeCell .jp-Cell-outputArea"
-                           " > .jp-OutputArea-child > .jp-OutputArea-output")
+    outputs = page.locator(
+        f"#{panel_id} .jp-CodeCell .jp-Cell-outputArea"
+        " > .jp-OutputArea-child > .jp-OutputArea-output"
+    )
     shots, problems = [], []
     for i in range(outputs.count()):
         el = outputs.nth(i)
@@ -346,7 +389,8 @@ def screenshot_outputs(page, panel_id: str, prefix: str, settle: float = 10.0) -
 
 def kernel_run(page, panel_id: str, code: str) -> str:
     """Run `code` in the notebook's kernel outside any cell; return its stdout, raise on error."""
-    reply = page.evaluate(f"""async ([id, code]) => {{
+    reply = page.evaluate(
+        f"""async ([id, code]) => {{
         const w = ({_JS_PANEL})(id);
         const future = w.sessionContext.session.kernel.requestExecute({{code, silent: false,
                                                                          store_history: false}});
@@ -357,7 +401,9 @@ def kernel_run(page, panel_id: str, code: str) -> str:
         }};
         const reply = await future.done;
         return {{...reply.content, out}};
-    }}""", [panel_id, code])
+    }}""",
+        [panel_id, code],
+    )
     if reply["status"] != "ok":
         raise RuntimeError(f"{reply.get('ename')}: {reply.get('evalue')} in\n{code}")
     return reply["out"]

@@ -8,6 +8,7 @@
 Without chromium or playwright the browser tests skip with the reason, unless
 SHRINKVIZ_REQUIRE_BROWSER=1 (set by .ci/run): then they fail.
 """
+
 from __future__ import annotations
 
 import re

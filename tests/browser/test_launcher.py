@@ -1,5 +1,6 @@
 """The extension in a real JupyterLab: lesson cards in the Launcher, copy-never-overwrite, and
 the "Insert shrinkage explorer" command of the palette. Screenshots go to test-artifacts/."""
+
 from __future__ import annotations
 
 import json
@@ -25,8 +26,10 @@ def _title(notebook: dict, name: str) -> str:
 
 
 def _lessons() -> dict[str, dict]:
-    return {p.name: json.loads(p.read_text()) for p in
-            sorted((_lab.ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))}
+    return {
+        p.name: json.loads(p.read_text())
+        for p in sorted((_lab.ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+    }
 
 
 def _sources(notebook: dict) -> list[str]:
@@ -34,8 +37,9 @@ def _sources(notebook: dict) -> list[str]:
 
 
 def _cards(page):
-    section = page.locator(".jp-Launcher-section",
-                           has=page.locator(".jp-Launcher-sectionTitle", has_text=SECTION))
+    section = page.locator(
+        ".jp-Launcher-section", has=page.locator(".jp-Launcher-sectionTitle", has_text=SECTION)
+    )
     return section.locator(".jp-LauncherCard").filter(visible=True)  # the launcher in front
 
 
@@ -50,8 +54,9 @@ def _palette_item(page, query: str, label: str):
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     for _ in range(5):
-        page.evaluate("() => { window.jupyterapp.commands.execute("
-                      "'apputils:activate-command-palette'); }")
+        page.evaluate(
+            "() => { window.jupyterapp.commands.execute('apputils:activate-command-palette'); }"
+        )
         try:
             page.locator(".lm-CommandPalette-input").fill(query, timeout=3000)
             item = page.locator(".lm-CommandPalette-item", has_text=label).first
@@ -85,8 +90,9 @@ def test_lesson_cards_copy_without_overwriting_and_insert_explorer(jupyter_lab, 
     # One card per lesson, labelled with its title (stale bundle? rerun `make setup`).
     cards = _cards(page)
     cards.first.wait_for()
-    labels = [cards.nth(i).locator(".jp-LauncherCard-label").inner_text()
-              for i in range(cards.count())]
+    labels = [
+        cards.nth(i).locator(".jp-LauncherCard-label").inner_text() for i in range(cards.count())
+    ]
     assert labels == [_title(nb, name) for name, nb in lessons.items()]
     page.screenshot(path=_lab.ARTIFACTS / "launcher-1-cards.png")
 
@@ -94,8 +100,11 @@ def test_lesson_cards_copy_without_overwriting_and_insert_explorer(jupyter_lab, 
     name, lesson = next(iter(lessons.items()))
     stem = name.removesuffix(".ipynb")
     cards.first.click()
-    page.wait_for_function("(p) => { const w = window.jupyterapp.shell.currentWidget;"
-                           " return w && w.context && w.context.path === p; }", arg=name)
+    page.wait_for_function(
+        "(p) => { const w = window.jupyterapp.shell.currentWidget;"
+        " return w && w.context && w.context.path === p; }",
+        arg=name,
+    )
     first = root / name
     assert _sources(json.loads(first.read_text())) == _sources(lesson)
     page.locator(".jp-RenderedMarkdown", has_text=_title(lesson, name)).first.wait_for()
@@ -106,8 +115,11 @@ def test_lesson_cards_copy_without_overwriting_and_insert_explorer(jupyter_lab, 
     _open_launcher(page)
     _cards(page).first.click()
     second = f"{stem}-1.ipynb"
-    page.wait_for_function("(p) => { const w = window.jupyterapp.shell.currentWidget;"
-                           " return w && w.context && w.context.path === p; }", arg=second)
+    page.wait_for_function(
+        "(p) => { const w = window.jupyterapp.shell.currentWidget;"
+        " return w && w.context && w.context.path === p; }",
+        arg=second,
+    )
     assert first.read_bytes() == before
     assert _sources(json.loads((root / second).read_text())) == _sources(lesson)
     assert {p.name for p in root.glob(f"{stem}*.ipynb")} == {name, second}
@@ -121,20 +133,26 @@ def test_lesson_cards_copy_without_overwriting_and_insert_explorer(jupyter_lab, 
     item = _palette_item(page, "shrinkage", "Insert shrinkage explorer")
     page.screenshot(path=_lab.ARTIFACTS / "launcher-3-palette.png")
     item.click()
-    page.wait_for_function("(n) => window.jupyterapp.shell.currentWidget.content.model"
-                           ".cells.length === n", arg=len(cells) + 1)
-    assert _cells(page) == cells[:active + 1] + [["code", EXPLORER_SOURCE]] + cells[active + 1:]
+    page.wait_for_function(
+        "(n) => window.jupyterapp.shell.currentWidget.content.model.cells.length === n",
+        arg=len(cells) + 1,
+    )
+    assert _cells(page) == cells[: active + 1] + [["code", EXPLORER_SOURCE]] + cells[active + 1 :]
     assert _current_path(page) == second
     page.locator(f"#{panel} .jp-Cell.jp-mod-active").scroll_into_view_if_needed()
     page.screenshot(path=_lab.ARTIFACTS / "launcher-4-explorer-inserted.png")
 
     # The copy goes to the folder the file browser shows.
     (root / "course").mkdir()
-    page.evaluate("async () => { await window.jupyterapp.commands.execute("
-                  "'filebrowser:go-to-path', {path: 'course/'}); }")
+    page.evaluate(
+        "async () => { await window.jupyterapp.commands.execute("
+        "'filebrowser:go-to-path', {path: 'course/'}); }"
+    )
     _open_launcher(page)
     _cards(page).first.click()
-    page.wait_for_function("(p) => { const w = window.jupyterapp.shell.currentWidget;"
-                           " return w && w.context && w.context.path === p; }",
-                           arg=f"course/{name}")
+    page.wait_for_function(
+        "(p) => { const w = window.jupyterapp.shell.currentWidget;"
+        " return w && w.context && w.context.path === p; }",
+        arg=f"course/{name}",
+    )
     assert _sources(json.loads((root / "course" / name).read_text())) == _sources(lesson)

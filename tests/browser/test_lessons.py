@@ -1,4 +1,5 @@
 """A lesson runs top to bottom in a real JupyterLab: no error output, no blank figure."""
+
 from __future__ import annotations
 
 import pytest
@@ -25,10 +26,13 @@ def test_a_lesson_runs_in_the_browser(jupyter_lab, lab_page):
 @pytest.mark.browser
 def test_the_runner_catches_errors_and_blank_figures(jupyter_lab, lab_page):
     """The checks above can fail: an exception and an empty bqplot figure are both caught."""
-    path = jupyter_lab.write_notebook("lesson-test/broken.ipynb", [
-        "import bqplot as bq\nbq.Figure(marks=[], axes=[])",
-        "raise ValueError('tau2 must be >= 0 (got -1.0)')",
-    ])
+    path = jupyter_lab.write_notebook(
+        "lesson-test/broken.ipynb",
+        [
+            "import bqplot as bq\nbq.Figure(marks=[], axes=[])",
+            "raise ValueError('tau2 must be >= 0 (got -1.0)')",
+        ],
+    )
     panel = _lab.open_notebook(lab_page, path)
     _lab.run_all(lab_page, panel)
     assert _lab.errors(lab_page, panel) == ["cell 2: ValueError: tau2 must be >= 0 (got -1.0)"]

@@ -41,12 +41,15 @@ def test_simulate_groups_is_reproducible_and_follows_the_model():
     assert abs(within - 9.0) < 0.2
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(J=0, n=3, sigma2=1, tau2=1), r"J must be in \[1, inf\] \(got 0\)"),
-    (dict(J=2, n=[1, 2, 3], sigma2=1, tau2=1), r"n must be an integer >= 0 or 2 of them"),
-    (dict(J=2, n=-1, sigma2=1, tau2=1), r"n must be"),
-    (dict(J=2, n=2, sigma2=-1, tau2=1), r"sigma2 must be in \[0, inf\] \(got -1\)"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(J=0, n=3, sigma2=1, tau2=1), r"J must be in \[1, inf\] \(got 0\)"),
+        (dict(J=2, n=[1, 2, 3], sigma2=1, tau2=1), r"n must be an integer >= 0 or 2 of them"),
+        (dict(J=2, n=-1, sigma2=1, tau2=1), r"n must be"),
+        (dict(J=2, n=2, sigma2=-1, tau2=1), r"sigma2 must be in \[0, inf\] \(got -1\)"),
+    ],
+)
 def test_simulate_groups_bad_input(kwargs, message):
     with pytest.raises(ValueError, match=message):
         data.simulate_groups(**kwargs)

@@ -1,5 +1,6 @@
 """meta_analysis() against R's metafor (fixtures by tests/fixtures/metafor.R), invariants
 (hypothesis) and bad input."""
+
 import dataclasses
 import json
 from pathlib import Path
@@ -16,11 +17,28 @@ from shrinkviz.model.meta import METHODS
 
 FIXTURES = json.loads((Path(__file__).parents[1] / "fixtures" / "metafor.json").read_text())
 CASES = FIXTURES["cases"]
-FITS = [pytest.param(name, fit, id=f"{name}-{fit['method']}-{fit['test']}-{fit['level']}")
-        for name, case in CASES.items() for fit in case["fits"]]
+FITS = [
+    pytest.param(name, fit, id=f"{name}-{fit['method']}-{fit['test']}-{fit['level']}")
+    for name, case in CASES.items()
+    for fit in case["fits"]
+]
 ITERATIVE = {"ML", "REML", "EB", "PM"}
-FIELDS = ("tau2", "se_tau2", "mu", "se", "ci_lb", "ci_ub", "stat", "pval", "Q", "Q_pval",
-          "I2", "H2", "pi_lb", "pi_ub")
+FIELDS = (
+    "tau2",
+    "se_tau2",
+    "mu",
+    "se",
+    "ci_lb",
+    "ci_ub",
+    "stat",
+    "pval",
+    "Q",
+    "Q_pval",
+    "I2",
+    "H2",
+    "pi_lb",
+    "pi_ub",
+)
 RANDOM = [m for m in METHODS if m not in ("EE", "FE")]
 
 
@@ -33,7 +51,9 @@ def assert_matches(got, ref, rtol, what):
     got, ref = np.asarray(got, dtype=float), np.asarray(ref, dtype=float)
     floor = np.where(ref == 0, 1e-12, 0.0)
     ok = np.abs(got - ref) <= rtol * np.abs(ref) + floor
-    assert ok.all(), f"{what}: got {got[~ok] if got.ndim else got}, metafor {ref[~ok] if ref.ndim else ref}"
+    assert ok.all(), (
+        f"{what}: got {got[~ok] if got.ndim else got}, metafor {ref[~ok] if ref.ndim else ref}"
+    )
 
 
 def fit_of(name, fit):
@@ -77,8 +97,11 @@ def test_posterior_is_metafors_blup(name, fit):
 def test_tau2_ci_matches_metafors_q_profile(name, fit):
     res = fit_of(name, fit)
     if fit["tau2_ci"] is None:
-        with pytest.raises(ValueError, match=r"method must be a random-effects method "
-                                             r"for tau2_ci \(got 'EE'\)"):
+        with pytest.raises(
+            ValueError,
+            match=r"method must be a random-effects method "
+            r"for tau2_ci \(got 'EE'\)",
+        ):
             res.tau2_ci()
         return
     assert_matches(res.tau2_ci(), fit["tau2_ci"], 1e-6, "tau2_ci")
@@ -133,24 +156,29 @@ def test_result_is_frozen_readable_and_inputs_untouched():
     assert repr(blup).startswith("Blup(pred=[")
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(y=[1, 2], v=[1, -1.0]), r"v must be > 0 and finite \(got -1.0 at index 1\)"),
-    (dict(y=[1, 2], v=[1, 0.0]), r"v must be > 0 and finite \(got 0.0 at index 1\)"),
-    (dict(y=[1, 2], v=[np.nan, 1]), r"v must be > 0 and finite \(got nan at index 0\)"),
-    (dict(y=[1, 2], v=[1, np.inf]), r"v must be > 0 and finite \(got inf at index 1\)"),
-    (dict(y=[1, np.nan], v=[1, 1]), r"y must be finite \(got nan at index 1\)"),
-    (dict(y=[np.inf, 1], v=[1, 1]), r"y must be finite \(got inf at index 0\)"),
-    (dict(y=[1, 2, 3], v=[1, 1]), r"y and v must have the same length \(got y: 3, v: 2\)"),
-    (dict(y=[], v=[]), r"y must be of length >= 1"),
-    (dict(y=[1, 2], v=[1, 1], method="XX"), r"method must be one of 'EE', .*'PM' \(got 'XX'\)"),
-    (dict(y=[1, 2], v=[1, 1], method="reml"), r"method must be one of .* \(got 'reml'\)"),
-    (dict(y=[1, 2], v=[1, 1], test="t"), r"test must be one of 'z', 'knha' \(got 't'\)"),
-    (dict(y=[1, 2], v=[1, 1], level=95), r"level must be in \(0, 1\) \(got 95\)"),
-    (dict(y=[1, 2], v=[1, 1], level=0.0), r"level must be in \(0, 1\) \(got 0.0\)"),
-    (dict(y=[1, 2], v=[1, 1], level=np.nan), r"level must be a finite number \(got nan\)"),
-    (dict(y=[1], v=[1], method="EE", test="knha"),
-     r"y must have length >= 2 for test='knha' \(got length 1\)"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(y=[1, 2], v=[1, -1.0]), r"v must be > 0 and finite \(got -1.0 at index 1\)"),
+        (dict(y=[1, 2], v=[1, 0.0]), r"v must be > 0 and finite \(got 0.0 at index 1\)"),
+        (dict(y=[1, 2], v=[np.nan, 1]), r"v must be > 0 and finite \(got nan at index 0\)"),
+        (dict(y=[1, 2], v=[1, np.inf]), r"v must be > 0 and finite \(got inf at index 1\)"),
+        (dict(y=[1, np.nan], v=[1, 1]), r"y must be finite \(got nan at index 1\)"),
+        (dict(y=[np.inf, 1], v=[1, 1]), r"y must be finite \(got inf at index 0\)"),
+        (dict(y=[1, 2, 3], v=[1, 1]), r"y and v must have the same length \(got y: 3, v: 2\)"),
+        (dict(y=[], v=[]), r"y must be of length >= 1"),
+        (dict(y=[1, 2], v=[1, 1], method="XX"), r"method must be one of 'EE', .*'PM' \(got 'XX'\)"),
+        (dict(y=[1, 2], v=[1, 1], method="reml"), r"method must be one of .* \(got 'reml'\)"),
+        (dict(y=[1, 2], v=[1, 1], test="t"), r"test must be one of 'z', 'knha' \(got 't'\)"),
+        (dict(y=[1, 2], v=[1, 1], level=95), r"level must be in \(0, 1\) \(got 95\)"),
+        (dict(y=[1, 2], v=[1, 1], level=0.0), r"level must be in \(0, 1\) \(got 0.0\)"),
+        (dict(y=[1, 2], v=[1, 1], level=np.nan), r"level must be a finite number \(got nan\)"),
+        (
+            dict(y=[1], v=[1], method="EE", test="knha"),
+            r"y must have length >= 2 for test='knha' \(got length 1\)",
+        ),
+    ],
+)
 def test_bad_input_names_the_parameter(kwargs, message):
     with pytest.raises(ValueError, match=message):
         meta_analysis(**kwargs)
@@ -158,8 +186,11 @@ def test_bad_input_names_the_parameter(kwargs, message):
 
 @pytest.mark.parametrize("method", RANDOM)
 def test_too_few_studies_for_an_estimator(method):
-    with pytest.raises(ValueError, match=rf"y must have length >= 2 for method='{method}' "
-                                         r"\(got length 1\)"):
+    with pytest.raises(
+        ValueError,
+        match=rf"y must have length >= 2 for method='{method}' "
+        r"\(got length 1\)",
+    ):
         meta_analysis([0.3], [0.1], method)
 
 
@@ -188,8 +219,9 @@ def test_shift_and_scale_equivariance(method, data, shift, scale, flip):
     r, s = meta_analysis(y, v, method), meta_analysis(shift + b * y, b * b * v, method)
     floor = 1e-9 * v.max()
     np.testing.assert_allclose(s.tau2, b * b * r.tau2, rtol=1e-7, atol=b * b * floor)
-    np.testing.assert_allclose(s.mu, shift + b * r.mu, rtol=1e-7,
-                               atol=1e-9 * (abs(shift) + abs(b) * (np.abs(y).max() + 1)))
+    np.testing.assert_allclose(
+        s.mu, shift + b * r.mu, rtol=1e-7, atol=1e-9 * (abs(shift) + abs(b) * (np.abs(y).max() + 1))
+    )
     np.testing.assert_allclose(s.se, abs(b) * r.se, rtol=1e-7)
     np.testing.assert_allclose(s.Q, r.Q, rtol=1e-7, atol=1e-9)
 

@@ -1,5 +1,6 @@
 """Widgets without a browser: every comm is a recorder (as ipywidgets' own tests do with
 their DummyComm in ipywidgets/widgets/tests/utils.py), so a test sees each message sent."""
+
 import itertools
 
 import ipywidgets.widgets.widget as widget_module
@@ -33,15 +34,21 @@ class RecordingComm:
 def sent(monkeypatch):
     """The messages sent to the frontend, as (comm_id, data, buffers)."""
     messages = []
-    monkeypatch.setattr(widget_module.comm, "create_comm",
-                        lambda **kw: RecordingComm(messages, **kw))
+    monkeypatch.setattr(
+        widget_module.comm, "create_comm", lambda **kw: RecordingComm(messages, **kw)
+    )
     return messages
 
 
 @pytest.fixture
 def updates(sent):
     """``updates(widget)``: the state updates sent for one widget."""
+
     def of(widget):
-        return [data for cid, data, _ in sent
-                if cid == widget.comm.comm_id and data.get("method") == "update"]
+        return [
+            data
+            for cid, data, _ in sent
+            if cid == widget.comm.comm_id and data.get("method") == "update"
+        ]
+
     return of

@@ -1,4 +1,5 @@
 """bqplot views: each draws what a state's ``frame`` says and never computes statistics."""
+
 from .pooling import OverviewView, PanelsView
 from .shrinkage import ShrinkageView
 from .tau import TauView
