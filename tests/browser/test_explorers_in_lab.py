@@ -200,9 +200,11 @@ def test_play_glides_every_mu(explorers):
     time.sleep(1.0)
     assert _lab.kernel_eval(page, panel, "schools.controls.tau2.slider.index") == stopped
     steps = {f[0] for f in frames}
-    # Play takes over from the slider's position (no pooling): its first step is the next one
+    # Play takes over from the slider's position (no pooling): its first step is the next one,
+    # and it walks down from there (a loaded machine may skip a step between two frames)
     visited = list(dict.fromkeys(float(f[0]) for f in frames))
-    assert visited[:3] == [visited[0], visited[0] - 1, visited[0] - 2], visited
+    assert visited[0] - 3 <= visited[1] < visited[0], visited
+    assert all(b < a for a, b in zip(visited, visited[1:], strict=False)), visited
     pictures = {tuple(f[1:]) for f in frames}
     assert len(steps) >= 3, f"Play moved the tau2 slider {len(steps) - 1} times in 2 s"
     # a glide draws pictures between the steps of the slider; a jump draws one per step

@@ -27,6 +27,7 @@ every student then reconnects its kernel websocket through the proxy and carries
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import random
 import signal
@@ -53,6 +54,13 @@ class StudentError(RuntimeError):
 
 class KernelLost(StudentError):
     """The kernel died or restarted while a request was pending."""
+
+
+def run_async(coro):
+    """``asyncio.run`` in a thread of its own: the test session's sync Playwright (one Chromium
+    for every folder, tests/conftest.py) may already run an event loop in this thread."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 @dataclass
@@ -645,7 +653,7 @@ class Classroom:
         async def bounded():
             return await asyncio.wait_for(self._run(), self.timeout)
 
-        return asyncio.run(bounded())
+        return run_async(bounded())
 
     def memory(self) -> dict[str, float]:
         """MB of RSS (and USS, what one more student adds: memory no other process shares)

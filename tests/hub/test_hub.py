@@ -12,7 +12,6 @@ test-artifacts/hub-load.json; the benchmark (benchmarks/bench_hub.py) prints the
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import runpy
@@ -29,7 +28,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT / "deploy"), str(Path(__file__).parent)]
 import hub as class_hub  # noqa: E402  (deploy/hub.py)
-from _classroom import ANSWER, LESSON, Classroom  # noqa: E402
+from _classroom import ANSWER, LESSON, Classroom, run_async  # noqa: E402
 from test_hub_values import quantity, values  # noqa: E402
 
 from _lab import free_port  # noqa: E402  (tests/browser, on the path from tests/conftest.py)
@@ -129,7 +128,7 @@ def test_idle_server_is_culled(tmp_path):
             async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
                 await room._login_and_spawn(http, student)
 
-        asyncio.run(spawn())
+        run_async(spawn())
         pid = hub.server_pids()[student.name]
         deadline = time.monotonic() + 120
         while student.name in hub.server_pids() and time.monotonic() < deadline:
