@@ -71,10 +71,10 @@ test: $(STAMP) system-deps
 
 # The developer's loop: the unit tests without the browser, the lessons, the wheel, the
 # fresh-virtualenv installs (Binder, lowest versions, a fresh clone's `make lab`) and the js/
-# checks, on every core (pytest-xdist); never rebuilds js/ (a first run on a fresh clone sets
-# up like `make test`).
+# checks; never rebuilds js/ (a first run on a fresh clone sets up like `make test`). Serial:
+# with pytest-xdist on two cores it took twice as long (two workers' BLAS threads contend).
 quick: | $(STAMP)
-	$(BIN)/python -m pytest -q -n auto -m "not slow and not browser"
+	$(BIN)/python -m pytest -q -m "not slow and not browser"
 
 lint: | $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
