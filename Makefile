@@ -72,7 +72,7 @@ test: $(STAMP) system-deps
 # The developer's loop: the unit tests without the browser, the lessons, the wheel, the
 # fresh-virtualenv installs (Binder, lowest versions, a fresh clone's `make lab`) and the js/
 # checks; never rebuilds js/ (a first run on a fresh clone sets up like `make test`). Serial:
-# with pytest-xdist on two cores it took twice as long (two workers' BLAS threads contend).
+# with pytest-xdist on two cores it took twice as long (the cause not yet known).
 quick: | $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow and not browser"
 
