@@ -588,5 +588,12 @@ def _same_proportion(name, y, trials, size):
 
 
 def _unique_rows(u, v):
-    rows, counts = np.unique(np.column_stack([u, v]), axis=0, return_counts=True)
-    return (rows[:, 0], rows[:, 1]), counts.astype(np.float64)
+    """The distinct (u_j, v_j) pairs and how many groups share each."""
+    (uu, vu), back = _pairs(u, v)
+    return (uu, vu), np.bincount(back, minlength=len(uu)).astype(np.float64)
+
+
+def _pairs(u, v):
+    """The distinct (u_j, v_j) pairs and, for each group, the index of its pair."""
+    rows, back = np.unique(np.column_stack([u, v]), axis=0, return_inverse=True)
+    return (rows[:, 0], rows[:, 1]), back.ravel()

@@ -26,7 +26,7 @@ from scipy.optimize import elementwise
 
 from . import checks as check
 from ._results import freeze, readonly, result_repr
-from .counts import _counts, _log_rising_excess, _where
+from .counts import _counts, _log_rising_excess, _pairs, _where
 
 _DROP = 25.0  # the grid covers wherever the posterior is within e^-25 of its peak
 _TAIL_STEP = 1.0  # dw/dx in the tails of p(w | y): steps of 1 in w at h = 1
@@ -181,12 +181,6 @@ def full_bayes_binomial(y, n) -> FullBayesBinomial:
         _b=freeze(coarse["b"]),
         _mass=freeze(coarse["mass"]),
     )
-
-
-def _pairs(y, n):
-    """The distinct (y_j, n_j) pairs and, for each group, the index of its pair."""
-    rows, back = np.unique(np.column_stack([y, n]), axis=0, return_inverse=True)
-    return (rows[:, 0], rows[:, 1]), back.ravel()
 
 
 class _Likelihood:

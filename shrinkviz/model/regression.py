@@ -93,8 +93,31 @@ class PartialPooling:
         return result_repr(self, ("mu_alpha", "beta", "alpha", "alpha_var"))
 
 
+class _RowsInUse:
+    """Which data rows a fit uses, from its cumulative group sums ``_sums`` and sizes ``n``
+    (shared by the varying-intercept and the varying-slope fits)."""
+
+    def used(self, rows=None) -> np.ndarray:
+        """Whether each data row (or each row of the indices ``rows``) is in use: row i is
+        used when it is among the first n[j] rows of its group j in data order,
+        ``row_rank[i] < n[group_index[i]]``."""
+        rows = slice(None) if rows is None else rows
+        return self._sums.rank[rows] < self.n[self._sums.code[rows]]
+
+    @property
+    def group_index(self) -> np.ndarray:
+        """Index into ``groups`` of each data row (read-only, length N)."""
+        return self._sums.code
+
+    @property
+    def row_rank(self) -> np.ndarray:
+        """Rank of each data row inside its group, in data order: 0 for a group's first row.
+        Row i is used by ``update(n=n)`` when ``row_rank[i] < n[group_index[i]]``."""
+        return self._sums.rank
+
+
 @dataclass(frozen=True, repr=False, eq=False)
-class PoolingFit:
+class PoolingFit(_RowsInUse):
     """Complete-, no- and partial-pooling fits of one data set (read-only arrays of length J).
 
     groups   the group labels, in order of first appearance in the data
@@ -162,24 +185,6 @@ class PoolingFit:
         """``n`` as ``update`` takes it: integers in [0, rows of the group], not all 0,
         one per group; a new read-only integer array (the caller's is never kept)."""
         return _sizes(n, self._sums.counts)
-
-    def used(self, rows=None) -> np.ndarray:
-        """Whether each data row (or each row of the indices ``rows``) is in use: row i is
-        used when it is among the first n[j] rows of its group j in data order,
-        ``row_rank[i] < n[group_index[i]]``."""
-        rows = slice(None) if rows is None else rows
-        return self._sums.rank[rows] < self.n[self._sums.code[rows]]
-
-    @property
-    def group_index(self) -> np.ndarray:
-        """Index into ``groups`` of each data row (read-only, length N)."""
-        return self._sums.code
-
-    @property
-    def row_rank(self) -> np.ndarray:
-        """Rank of each data row inside its group, in data order: 0 for a group's first row.
-        Row i is used by ``update(n=n)`` when ``row_rank[i] < n[group_index[i]]``."""
-        return self._sums.rank
 
     def deviance(self) -> float:
         """-2 log likelihood (ML) or -2 log restricted likelihood (REML) at (sigma2, tau2),

@@ -32,7 +32,7 @@ from . import checks as check
 from ._results import freeze, readonly, result_repr
 from ._suffstats import CumulativeSums, GroupStats
 from .frames import read_columns
-from .regression import CompletePooling, _encode, _labels, _sizes
+from .regression import CompletePooling, _encode, _labels, _RowsInUse, _sizes
 
 __all__ = ["SlopesNoPooling", "SlopesPartialPooling", "SlopesFit", "slopes_fit", "slopes_fit_frame"]
 
@@ -75,7 +75,7 @@ class SlopesPartialPooling:
 
 
 @dataclass(frozen=True, repr=False, eq=False)
-class SlopesFit:
+class SlopesFit(_RowsInUse):
     """Complete-, no- and partial-pooling fits with varying intercepts and slopes.
 
     groups   the group labels, in order of first appearance in the data
@@ -110,17 +110,6 @@ class SlopesFit:
         """Correlation of intercepts and slopes; nan when a variance is 0 (as lme4's VarCorr)."""
         sd = self.tau_alpha * self.tau_beta
         return float(np.clip(self.Sigma[0, 1] / sd, -1.0, 1.0)) if sd > 0 else np.nan
-
-    @property
-    def group_index(self) -> np.ndarray:
-        """Index into ``groups`` of each data row (read-only, length N)."""
-        return self._sums.code
-
-    @property
-    def row_rank(self) -> np.ndarray:
-        """Rank of each data row inside its group in data order (0 for a group's first row).
-        Row i is used by ``update(n=n)`` when ``row_rank[i] < n[group_index[i]]``."""
-        return self._sums.rank
 
     def update(self, sigma2=None, Sigma=None, n=None) -> SlopesFit:
         """The fits for other variance components or other per-group sizes, in O(J).
