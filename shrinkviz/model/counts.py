@@ -183,13 +183,7 @@ def beta_binomial(y, n, a=None, b=None) -> BetaBinomial:
     cannot be told apart from the mean), every group with the same proportion, or every group
     at 0 % or 100 % (then the likelihood grows without end as a + b -> inf, or -> 0).
     """
-    y_in = y
-    y, n = _counts("y", y), _counts("n", n)
-    check.same_length(y=y, n=n)
-    over = y > n
-    if over.any():
-        j = int(np.flatnonzero(over)[0])
-        raise ValueError(f"y must be <= n (got y = {y[j]:g} > n = {n[j]:g} at {_where(y_in, j)})")
+    y, n = _binomial_counts(y, n)
     if a is None and b is None:
         m, s = _fit_beta_binomial(y, n)
     else:
@@ -553,6 +547,18 @@ def _where(x, j) -> str:
     if index is not None and not callable(index) and len(index) > j:
         return f"row {index[j]!r}"
     return f"index {j}"
+
+
+def _binomial_counts(y, n):
+    """y and n checked as counts of the same length with y_j <= n_j (the row named if not)."""
+    y_in = y
+    y, n = _counts("y", y), _counts("n", n)
+    check.same_length(y=y, n=n)
+    over = y > n
+    if over.any():
+        j = int(np.flatnonzero(over)[0])
+        raise ValueError(f"y must be <= n (got y = {y[j]:g} > n = {n[j]:g} at {_where(y_in, j)})")
+    return y, n
 
 
 def _counts(name, x):

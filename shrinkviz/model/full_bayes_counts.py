@@ -26,7 +26,7 @@ from scipy.optimize import elementwise
 
 from . import checks as check
 from ._results import freeze, readonly, result_repr
-from .counts import _counts, _log_rising_excess, _pairs, _where
+from .counts import _binomial_counts, _log_rising_excess, _pairs
 
 _DROP = 25.0  # the grid covers wherever the posterior is within e^-25 of its peak
 _TAIL_STEP = 1.0  # dw/dx in the tails of p(w | y): steps of 1 in w at h = 1
@@ -148,13 +148,7 @@ def full_bayes_binomial(y, n) -> FullBayesBinomial:
     log_size_sd, the panel's log_size, log_size_density, log_size_weights, and
     theta_quantiles(probs), interval(level).
     """
-    y_in = y
-    y, n = _counts("y", y), _counts("n", n)
-    check.same_length(y=y, n=n)
-    over = y > n
-    if over.any():
-        j = int(np.flatnonzero(over)[0])
-        raise ValueError(f"y must be <= n (got y = {y[j]:g} > n = {n[j]:g} at {_where(y_in, j)})")
+    y, n = _binomial_counts(y, n)
     if not np.any((y > 0) & (y < n)):
         raise ValueError(
             "y must be strictly between 0 and n in some group for full Bayes: "
