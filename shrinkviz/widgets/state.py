@@ -274,15 +274,16 @@ class ShrinkageState(_State):
     def _compute(self) -> ShrinkageFrame:
         data = self._group_data()
         v = data["v"]
-        post = posterior(
-            self.y, v, self.tau2, None if self.mu0_estimated else self.mu0, check_input=False
-        )
-        mean, sd, B, mu0 = post.mean, np.sqrt(post.var), post.B, post.mu0
         fb = self._full_bayes(v) if self.full_bayes or self.tau_posterior else None
         if self.full_bayes:
             if isinstance(fb, Exception):  # refused: the toggle asks for it
                 raise ValueError(f"average over tau (full Bayes) is not available: {fb}")
             mean, sd, B, mu0 = fb.theta_mean, fb.theta_sd, fb.B_mean, fb.mu_mean
+        else:
+            post = posterior(
+                self.y, v, self.tau2, None if self.mu0_estimated else self.mu0, check_input=False
+            )
+            mean, sd, B, mu0 = post.mean, np.sqrt(post.var), post.B, post.mu0
         if self.tau_posterior and self._reml is None:
             try:
                 self._reml = self._reml_tau2(v)
