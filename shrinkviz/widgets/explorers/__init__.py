@@ -1,0 +1,10 @@
+"""The explorers: a state, its views and its controls in one ipywidgets Box.
+
+Validation of user data happens here, at construction (a clear ValueError); afterwards a
+refused control combination shows a message inside the widget instead.
+"""
+
+from .pooling import RADON_COUNTIES, PoolingLinesExplorer
+from .shrinkage import ShrinkageExplorer
+
+__all__ = ["RADON_COUNTIES", "PoolingLinesExplorer", "ShrinkageExplorer"]

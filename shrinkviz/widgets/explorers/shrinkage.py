@@ -1,0 +1,155 @@
+"""ShrinkageExplorer: y_j and v_j pulled toward mu0 as tau2 moves."""
+
+from __future__ import annotations
+
+import ipywidgets as w
+import numpy as np
+
+from ... import data
+from ...model.frames import group_summaries
+from ..controls import ShrinkageControls, tau2_grid
+from ..state import ShrinkageState
+from ..views import ShrinkageView, TauView
+from ._base import (
+    _WRAP,
+    _check_layout,
+    _column,
+    _Explorer,
+    _labels_of,
+    _list,
+    _name,
+    _numbers,
+)
+
+
+class ShrinkageExplorer(_Explorer):
+    """Groups or studies on a number line, and tau2 on a slider from complete to no pooling.
+
+    For each group its own estimate y_j (hollow), its partial-pooling estimate mu_j
+    (filled, ``shrinkviz.posterior``) and the segment between them; a dashed rule at mu0.
+    Marker area grows with the precision 1 / v_j. Click a marker (or use the dropdown) to
+    select a group; its n_j has a slider (group data). "fit" sets tau2 to its REML estimate
+    (``shrinkviz.meta_analysis``). With ``tau_panel`` (default: from 3 groups on) a second
+    figure shows p(tau | y) (``shrinkviz.full_bayes``), and a toggle
+    moves each mu_j to its full-Bayes mean +-1 sd.
+
+    CSS classes: the box ``shrinkviz-explorer shrinkviz-shrinkage``; the figures
+    ``shrinkviz-figure`` (the main one also ``shrinkviz-shrinkage-figure``, the tau panel
+    ``shrinkviz-tau-figure``); controls ``shrinkviz-tau2`` (slider), ``shrinkviz-play``,
+    ``shrinkviz-fit``, ``shrinkviz-sigma2``, ``shrinkviz-n``, ``shrinkviz-n-scale``,
+    ``shrinkviz-group``, ``shrinkviz-mu0``, ``shrinkviz-full-bayes``,
+    ``shrinkviz-tau-prior``, ``shrinkviz-readout``, ``shrinkviz-error``.
+
+    Constructors: ``eight_schools()``, ``from_meta(y, v)``, ``from_groups(ybar, n, sigma2)``,
+    ``from_frame(df, y=, group=)``. Options: ``font_scale`` (text and markers; 1.5 for a
+    projector), ``animation_duration`` (ms), ``tau2`` (start), ``group_name``,
+    ``value_name``, ``title``, ``forest`` (groups on the vertical axis; default: when their
+    names do not fit side by side), ``layout`` ("compact": a lower figure, so that it and
+    the tau2 slider fit on a 1280x800 screen). Legends sit above the figures; the controls
+    wrap under them when the output is narrow. ``save_png`` / ``save_svg`` save every figure.
+    """
+
+    def __init__(
+        self,
+        y,
+        *,
+        v=None,
+        n=None,
+        sigma2=None,
+        labels=None,
+        tau2=None,
+        group_name="group",
+        value_name="estimate",
+        title="",
+        font_scale=1.0,
+        animation_duration=500,
+        tau_panel=None,
+        forest=None,
+        layout="default",
+    ):
+        super().__init__()
+        _check_layout(layout)
+        if tau_panel is None:  # p(tau | y) is proper (uniform prior) from 3 groups on
+            tau_panel = np.size(y) >= 3
+        self.state = ShrinkageState(
+            y, v=v, n=n, sigma2=sigma2, labels=labels, tau2=tau2, tau_posterior=bool(tau_panel)
+        )
+        if tau_panel and self.state.frame.full_bayes is None:  # p(tau | y) refused
+            self.state.tau_posterior = tau_panel = False
+        v0 = self.state.v()
+        grid = tau2_grid(v0.min() / 100, v0.max() * 100)
+        kw = dict(font_scale=font_scale, animation_duration=animation_duration)
+        self.view = ShrinkageView(
+            self.state,
+            group_name=group_name,
+            value_name=value_name,
+            title=title,
+            forest=forest,
+            interval_legend=bool(tau_panel),
+            **kw,
+        )
+        self.figure = self.view.figure
+        self.figure.add_class("shrinkviz-figure")
+        self.figure.add_class("shrinkviz-shrinkage-figure")
+        self.figures = {"main": self.figure}
+        n_max = 0 if n is None else max(4 * int(np.max(n)), 10)
+        self.controls = ShrinkageControls(self.state, grid, n_max=n_max, tau_panel=tau_panel)
+        height = self.view.height if layout == "default" else min(self.view.height, 380)
+        columns = [_column(self.figure, self.view.legend, "3 1 420px", height)]
+        if tau_panel:
+            self.tau_view = TauView(self.state, **kw)
+            self.tau_view.figure.add_class("shrinkviz-figure")
+            self.tau_view.figure.add_class("shrinkviz-tau-figure")
+            self.figures["tau"] = self.tau_view.figure
+            columns.append(
+                _column(
+                    self.tau_view.figure,
+                    self.tau_view.legend,
+                    f"2 1 {320 * max(font_scale, 1) ** 0.5:.0f}px",
+                    min(height, 460),
+                )
+            )
+        figures = w.HBox(columns, layout=w.Layout(**_WRAP))
+        self._finish([figures, self.controls], font_scale, "shrinkviz-shrinkage")
+
+    @classmethod
+    def eight_schools(cls, **kw) -> ShrinkageExplorer:
+        """Rubin's eight schools (BDA3 section 5.5): coaching effects and their variances."""
+        df = data.eight_schools()
+        kw = {
+            "group_name": "school",
+            "value_name": "coaching effect (SAT-V points)",
+            "title": "Eight schools",
+            **kw,
+        }
+        return cls.from_meta(df["y"], df["v"], labels=df["school"], **kw)
+
+    @classmethod
+    def from_meta(cls, y, v, labels=None, **kw) -> ShrinkageExplorer:
+        """Studies or groups with estimates ``y`` and sampling variances ``v`` (> 0). Names
+        come from the data: without ``labels``, a pandas Series ``y`` with a named index
+        labels the groups by it (as a table of it does); the axes are named after the
+        labels' and ``y``'s names (else "group" and "estimate"); ``group_name`` and
+        ``value_name`` name them explicitly."""
+        labels = _labels_of(y, labels)
+        kw = {"group_name": _name(labels, "group"), "value_name": _name(y, "estimate"), **kw}
+        return cls(_numbers("y", y), v=_numbers("v", v), labels=_list(labels), **kw)
+
+    @classmethod
+    def from_groups(cls, ybar, n, sigma2, labels=None, **kw) -> ShrinkageExplorer:
+        """Group means ``ybar`` of ``n`` observations each (> 0), with within-group variance
+        ``sigma2`` (> 0): v_j = sigma2 / n_j. Labels and axis names as in ``from_meta``."""
+        labels = _labels_of(ybar, labels)
+        kw = {"group_name": _name(labels, "group"), "value_name": _name(ybar, "estimate"), **kw}
+        return cls(
+            _numbers("ybar", ybar), n=_numbers("n", n), sigma2=sigma2, labels=_list(labels), **kw
+        )
+
+    @classmethod
+    def from_frame(cls, df, y: str, group: str, **kw) -> ShrinkageExplorer:
+        """Raw data: one row per observation. Uses the group means ybar_j, the counts n_j and
+        the pooled within-group variance sigma2 = sum_j sum_i (y_ij - ybar_j)^2 / (N - J)
+        (``shrinkviz.model.frames.group_summaries``; groups without rows are left out)."""
+        s = group_summaries(df, y=y, group=group)
+        kw = {"group_name": group, "value_name": f"mean of {y}", **kw}
+        return cls.from_groups(s.ybar, s.n, s.sigma2, labels=s.groups, **kw)

@@ -1,0 +1,18 @@
+"""The numbers of an explorer: inputs as traits, one solver call per change, one output.
+
+traitlets only (no ipywidgets, no bqplot), so a state is tested with plain pytest. Every
+input change calls the solver once and publishes one frozen output, ``frame``; views and
+controls observe that single trait, so a slider move is one recompute and one redraw.
+A change the solver refuses sets ``error`` and leaves ``frame`` as it was: the last good
+picture stays on screen.
+
+The data are checked once, when a state is built (``shrinkviz.model.checks``); a move then
+hands the model the checked arrays (``check_input=False``) and the model checks only the
+number that moved.
+"""
+
+from ._base import _State
+from .pooling import PoolingFrame, PoolingState
+from .shrinkage import ShrinkageFrame, ShrinkageState
+
+__all__ = ["PoolingFrame", "PoolingState", "ShrinkageFrame", "ShrinkageState", "_State"]
