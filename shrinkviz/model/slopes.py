@@ -111,12 +111,26 @@ class SlopesFit(_RowsInUse):
         sd = self.tau_alpha * self.tau_beta
         return float(np.clip(self.Sigma[0, 1] / sd, -1.0, 1.0)) if sd > 0 else np.nan
 
-    def update(self, sigma2=None, Sigma=None, n=None) -> SlopesFit:
+    def update(self, sigma2=None, Sigma=None, n=None, estimate: str | None = None) -> SlopesFit:
         """The fits for other variance components or other per-group sizes, in O(J).
 
-        ``n[j]`` uses the first n[j] rows of group j in data order (0 <= n[j] <= its rows);
-        sigma2, Sigma or n left None keep this fit's values (variances are not re-estimated).
+        ``n[j]`` uses the first n[j] rows of group j in data order (0 <= n[j] <= its rows).
+        Without ``estimate``, sigma2, Sigma or n left None keep this fit's values. With
+        ``estimate="REML"`` or ``"ML"`` the variances not given are estimated on the rows in
+        use, from the per-group sums: the numbers of ``slopes_fit`` on those rows alone.
         """
+        if estimate is not None:
+            estimate = check.choice("estimate", estimate, METHODS)
+            sigma2 = None if sigma2 is None else check.scalar("sigma2", sigma2, lo=0)
+            Sigma = None if Sigma is None else _covariance(Sigma)
+            if n is None:
+                m, complete, none = self._m, self.complete, self.none
+            else:
+                m, complete, none = _Moments(self._stats_at(n)), None, None
+            if sigma2 is None or Sigma is None:
+                sigma2, Sigma = _estimate(m, estimate == "REML", sigma2, Sigma)
+            _check_pair(sigma2, Sigma)
+            return _assemble(self._sums, m, self.groups, sigma2, Sigma, estimate, complete, none)
         sigma2 = self.sigma2 if sigma2 is None else check.scalar("sigma2", sigma2, lo=0)
         Sigma = self.Sigma if Sigma is None else _covariance(Sigma)
         _check_pair(sigma2, Sigma)
@@ -131,14 +145,17 @@ class SlopesFit(_RowsInUse):
                 self.complete,
                 self.none,
             )
-        n = _sizes(n, self._sums.counts)
-        stats = self._sums.at(n)
+        m = _Moments(self._stats_at(n))
+        return _assemble(self._sums, m, self.groups, sigma2, Sigma, self.method)
+
+    def _stats_at(self, n):
+        stats = self._sums.at(_sizes(n, self._sums.counts))
         if not (stats.Wxx > 0).any():
             raise ValueError(
                 "n must keep x varying within at least one group (got x constant "
                 "within every group over the rows kept)"
             )
-        return _assemble(self._sums, _Moments(stats), self.groups, sigma2, Sigma, self.method)
+        return stats
 
     def deviance(self) -> float:
         """-2 log likelihood (ML) or -2 log restricted likelihood (REML) at (sigma2, Sigma),

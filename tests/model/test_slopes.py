@@ -383,6 +383,29 @@ def test_update_is_exactly_a_fresh_fit(frames):
     assert_same_fit(fit.update(n=n).update(n=fit.n), fit.update())
 
 
+@pytest.mark.parametrize("method", ["REML", "ML"])
+def test_update_estimate_is_a_fresh_fit_on_the_rows_in_use(frames, method):
+    x, y, g = frames["sleepstudy"]
+    fit = slopes_fit(x, y, g)
+    n = np.tile([2, 3, 10], 6)
+    keep = fit.row_rank < n[fit.group_index]
+    fresh = slopes_fit(x[keep], y[keep], g[keep], method=method)
+    up = fit.update(n=n, estimate=method)
+    assert up.method == method and np.array_equal(up.n, n)
+    assert up.sigma2 == pytest.approx(fresh.sigma2, rel=1e-7)
+    assert rel(up.Sigma, fresh.Sigma) < 1e-6
+    assert rel(up.partial.alpha, fresh.partial.alpha) < 1e-9
+    assert up.deviance() == pytest.approx(fresh.deviance(), rel=1e-12)
+    same = fit.update(estimate="REML")  # all rows: the fit itself
+    assert same.sigma2 == pytest.approx(fit.sigma2, rel=1e-9) and same.none is fit.none
+    held = fit.update(n=n, sigma2=700.0, estimate=method)  # sigma2 given: Sigma estimated
+    assert held.sigma2 == 700.0
+    ref = slopes_fit(x[keep], y[keep], g[keep], sigma2=700.0, method=method)
+    assert rel(held.Sigma, ref.Sigma) < 1e-6
+    with pytest.raises(ValueError, match="estimate must be one of"):
+        fit.update(estimate="OLS")
+
+
 @settings(max_examples=30, deadline=None)
 @given(st.data())
 def test_update_n_property(frames, data):
