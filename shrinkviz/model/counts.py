@@ -61,6 +61,30 @@ class _Conjugate:
         mean = self.prior_mean if mean is None else self._check_mean(mean)
         return self._at(self.y, self._trials, mean, size)
 
+    def weighted_prior_mean(self, size=None) -> float:
+        """The prior mean estimated at prior size ``size`` (default: this result's): the mean of
+        the raw rates weighted by 1 - B_j = n_j / (size + n_j) (E_j / (size + E_j) for rates),
+
+            m(size) = sum_j (1 - B_j) y_j / n_j  /  sum_j (1 - B_j).
+
+        Given the size, the raw rates are independent with mean m and variance
+        Var(y_j / n_j) = m (1 - m) (size + n_j) / ((size + 1) n_j) (beta-binomial; gamma-Poisson:
+        m (size + E_j) / (size E_j)), both proportional to 1 / (1 - B_j) whatever m is, so this
+        is their best linear unbiased estimate (GLS; Kleinman 1973, JASA 68, 46-54) and the
+        exact analogue of the normal model's precision-weighted mu0 (BDA3 eq. 5.20). Its ends
+        are exact: the plain mean of the raw rates at size 0 (no pooling) and the pooled rate
+        sum y / sum n at size inf (complete pooling). Groups with n_j = 0 have weight 0."""
+        size = self.prior_size if size is None else check.scalar("size", size, lo=0, allow_inf=True)
+        trials = self._trials
+        has = trials > 0
+        if not has.any():
+            raise ValueError("n must be > 0 for some group to estimate the prior mean (got none)")
+        t, y = trials[has], self.y[has]
+        if size == np.inf:
+            return float(y.sum() / t.sum())
+        weight = t / (size + t)
+        return float(weight @ (y / t) / weight.sum())
+
     def __repr__(self) -> str:
         return result_repr(self, _NUMBERS)
 

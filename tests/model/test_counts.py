@@ -456,3 +456,44 @@ def test_public_names():
     assert sv.beta_binomial is beta_binomial and sv.gamma_poisson is gamma_poisson
     assert sv.full_bayes_binomial is full_bayes_binomial
     assert {"beta_binomial", "gamma_poisson", "full_bayes_binomial"} <= set(model.__all__)
+
+
+# --- the prior mean estimated at a given size ---------------------------------------------------
+
+
+@pytest.mark.parametrize("size", [0.0, 0.3, 14.0, 250.0, np.inf])
+def test_weighted_prior_mean_is_gls_with_the_marginal_variances(size):
+    """Weights 1 / Var(y_j / n_j) from scipy's beta-binomial and negative-binomial variances
+    (independent of the 1 - B_j the model uses); the ends are the plain mean and the pooled
+    rate."""
+    from scipy import stats
+
+    y, n = rats()
+    fit = beta_binomial(y, n)
+    E = n * 3.5
+    pois = gamma_poisson(y, E)
+    raw, rate = y / n, y / E
+    if size == 0:
+        want_bb, want_pois = raw.mean(), rate.mean()
+    elif size == np.inf:
+        want_bb, want_pois = y.sum() / n.sum(), y.sum() / E.sum()
+    else:
+        m = fit.prior_mean
+        var = stats.betabinom.var(n, m * size, (1 - m) * size) / n**2
+        want_bb = np.sum(raw / var) / np.sum(1 / var)
+        mp = pois.prior_mean
+        var = stats.nbinom.var(mp * size, size / (size + E)) / E**2
+        want_pois = np.sum(rate / var) / np.sum(1 / var)
+    assert fit.weighted_prior_mean(size) == pytest.approx(want_bb, rel=1e-12)
+    assert pois.weighted_prior_mean(size) == pytest.approx(want_pois, rel=1e-12)
+
+
+def test_weighted_prior_mean_leaves_out_groups_without_trials_and_checks_size():
+    y, n = np.array([0.0, 3, 5, 2]), np.array([0.0, 10, 12, 7])
+    fit = beta_binomial(y, n, 1.0, 3.0)
+    assert fit.weighted_prior_mean() == pytest.approx(
+        beta_binomial(y[1:], n[1:], 1.0, 3.0).weighted_prior_mean()
+    )
+    assert fit.weighted_prior_mean(np.inf) == 10 / 29
+    with pytest.raises(ValueError, match=r"size must be in \[0, inf\] \(got -1\)"):
+        fit.weighted_prior_mean(-1)
