@@ -25,9 +25,12 @@ own API, [8081]), SHRINKVIZ_HUB_LESSONS [the repository's notebooks/], SHRINKVIZ
 [3600 s], SHRINKVIZ_HUB_CULL_EVERY [300 s], SHRINKVIZ_HUB_ALLOW_ROOT [0].
 """
 
+import contextlib
 import os
 import shutil
+import socket
 import sys
+import zlib
 from pathlib import Path
 
 c = get_config()  # noqa: F821  (defined by JupyterHub when it loads this file)
@@ -97,7 +100,48 @@ def copy_lessons(spawner) -> None:
             shutil.copyfile(lesson, target / lesson.name)
 
 
-c.Spawner.pre_spawn_hook = copy_lessons
+# Each server gets a port below the kernel's ephemeral range. JupyterHub's default picks a free
+# ephemeral port and the server binds it seconds later (a minute when a class logs in at once);
+# in between a kernel (it binds five ephemeral ports) can take it. The hub then sees another
+# student's server answer on that port (any answer, even a 404, counts as "up") and sends the
+# student there. Below the ephemeral range only this hook hands out ports.
+def _ephemeral_start() -> int:
+    with contextlib.suppress(OSError, ValueError):
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    return 32768
+
+
+SERVER_PORTS = range(10000, _ephemeral_start())
+_ports: dict[str, int] = {}  # user name -> the port this hub gave its server
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def server_port(name: str) -> int:
+    """A free port in SERVER_PORTS that no other server of this hub was given."""
+    taken = {p for user, p in _ports.items() if user != name}
+    start = zlib.crc32(name.encode()) % len(SERVER_PORTS)
+    for k in range(len(SERVER_PORTS)):
+        port = SERVER_PORTS[(start + k) % len(SERVER_PORTS)]
+        if port not in taken and _free(port):
+            _ports[name] = port
+            return port
+    raise RuntimeError(f"no free port for {name}'s server in {SERVER_PORTS}")
+
+
+def before_spawn(spawner) -> None:
+    copy_lessons(spawner)
+    spawner.port = server_port(spawner.user.name)
+
+
+c.Spawner.pre_spawn_hook = before_spawn
 
 # --- idle culling: stop a server nobody used for CULL_TIMEOUT seconds
 c.JupyterHub.load_roles = [

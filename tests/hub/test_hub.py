@@ -16,6 +16,7 @@ import json
 import os
 import runpy
 import secrets
+import socket
 import sys
 import time
 from pathlib import Path
@@ -114,6 +115,22 @@ def test_lessons_copied_once_and_never_overwritten(monkeypatch, tmp_path):
     ns["copy_lessons"](spawner)
     assert (target / lessons[0]).read_text() == "{}"
     assert sorted(p.name for p in target.iterdir()) == lessons
+
+
+def test_servers_get_distinct_ports_below_the_ephemeral_range(monkeypatch, tmp_path):
+    """No kernel's ephemeral port can be a server's: the hub would send a student to the
+    server that took it (it counts even a 404 as "up")."""
+    c, ns = load_config(monkeypatch, tmp_path)
+    assert c.Spawner.pre_spawn_hook is ns["before_spawn"]
+    ephemeral = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    names = [f"student{i:03d}" for i in range(200)]
+    ports = [ns["server_port"](name) for name in names]
+    assert len(set(ports)) == len(ports)
+    assert all(1024 <= p < ephemeral for p in ports)
+    assert ns["server_port"](names[7]) == ports[7]  # a respawn keeps its port when free
+    with socket.socket() as busy:  # a port in use is skipped
+        busy.bind(("127.0.0.1", ports[7]))
+        assert ns["server_port"](names[7]) not in {*ports}
 
 
 @pytest.mark.slow
