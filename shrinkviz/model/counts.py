@@ -46,12 +46,19 @@ class _Conjugate:
     prior_size: float
     y: np.ndarray
 
-    def interval(self, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    def interval(self, level: float = 0.95, groups=None) -> tuple[np.ndarray, np.ndarray]:
         """Central posterior interval of each theta_j: the (1 -+ level) / 2 quantiles of its
         exact posterior (a point where the posterior is a point mass: size inf, or y_j = 0
-        at size 0)."""
+        at size 0). ``groups``: indices of the groups wanted (default all), so that a slider
+        move pays for the quantiles it shows only."""
         level = check.scalar("level", level, lo=0, hi=1, lo_open=True, hi_open=True)
-        return self._quantile(0.5 - level / 2), self._quantile(0.5 + level / 2)
+        if groups is None:
+            j = slice(None)
+        else:
+            j = np.atleast_1d(np.asarray(groups))
+            if j.dtype.kind not in "iu" or np.any((j < -len(self.y)) | (j >= len(self.y))):
+                raise check.fail("groups", f"indices of the {len(self.y)} groups", groups)
+        return self._quantile(0.5 - level / 2, j), self._quantile(0.5 + level / 2, j)
 
     def with_prior(self, size=None, mean=None):
         """The same data under another prior: ``size`` (a + b, or b) and ``mean`` (a / (a + b),
@@ -122,11 +129,12 @@ class BetaBinomial(_Conjugate):
     def _at(y, n, m, s):
         return _beta_binomial_at(y, n, m, s)
 
-    def _quantile(self, p):
+    def _quantile(self, p, j):
+        y, n = self.y[j], self.n[j]
         if self.prior_size == np.inf:
-            return np.full(len(self.y), self.prior_mean)
-        alpha = self.prior_mean * self.prior_size + self.y
-        beta = (1 - self.prior_mean) * self.prior_size + self.n - self.y
+            return np.full(len(y), self.prior_mean)
+        alpha = self.prior_mean * self.prior_size + y
+        beta = (1 - self.prior_mean) * self.prior_size + n - y
         with np.errstate(invalid="ignore"):
             q = special.betaincinv(alpha, beta, p)
         # size 0: Beta(0, n) and Beta(n, 0) are point masses at 0 and 1; Beta(0, 0) with prior
@@ -168,12 +176,13 @@ class GammaPoisson(_Conjugate):
     def _at(y, E, m, s):
         return _gamma_poisson_at(y, E, m, s)
 
-    def _quantile(self, p):
+    def _quantile(self, p, j):
+        y, E = self.y[j], self.exposure[j]
         if self.prior_size == np.inf:
-            return np.full(len(self.y), self.prior_mean)
-        shape = self.prior_mean * self.prior_size + self.y
+            return np.full(len(y), self.prior_mean)
+        shape = self.prior_mean * self.prior_size + y
         with np.errstate(invalid="ignore"):
-            q = special.gammaincinv(shape, p) / (self.prior_size + self.exposure)
+            q = special.gammaincinv(shape, p) / (self.prior_size + E)
         return np.where(shape == 0, 0.0, q)  # size 0, y_j = 0: a point mass at 0
 
 

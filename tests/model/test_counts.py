@@ -497,3 +497,20 @@ def test_weighted_prior_mean_leaves_out_groups_without_trials_and_checks_size():
     assert fit.weighted_prior_mean(np.inf) == 10 / 29
     with pytest.raises(ValueError, match=r"size must be in \[0, inf\] \(got -1\)"):
         fit.weighted_prior_mean(-1)
+
+
+@pytest.mark.parametrize("size", [0.0, 14.0, np.inf])
+def test_interval_of_some_groups_is_theirs_of_all(size):
+    y, n = rats()
+    for fit in (beta_binomial(y, n), gamma_poisson(y, n * 3.5)):
+        fit = fit.with_prior(size=size)
+        lo, hi = fit.interval(0.9)
+        some = np.array([70, 0, 3, 3])
+        lo_s, hi_s = fit.interval(0.9, groups=some)
+        np.testing.assert_array_equal(lo_s, lo[some])
+        np.testing.assert_array_equal(hi_s, hi[some])
+        assert fit.interval(groups=-1)[1][0] == fit.interval()[1][-1]
+    with pytest.raises(ValueError, match=r"groups must be indices of the 71 groups \(got 71\)"):
+        fit.interval(groups=71)
+    with pytest.raises(ValueError, match="groups must be indices"):
+        fit.interval(groups=[0.5])
