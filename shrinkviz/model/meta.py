@@ -167,6 +167,8 @@ class MetaAnalysis:
         (EE, DL, HE, HS, SJ), and a few Newton steps of O(k) each for ML, REML, PM and EB.
         See :mod:`shrinkviz.model._leave1out`.
         """
+        if self.method == "fixed":
+            raise ValueError("leave1out needs an estimated tau2 (this fit was given tau2)")
         level = self._level(level)
         needed = 2 if self.method in _FIXED and self.test == "z" else 3  # each fit as in rma
         if self.k < needed:
@@ -182,7 +184,7 @@ class MetaAnalysis:
         return result_repr(self, _NUMBERS).replace("(", "(" + head, 1)
 
 
-def meta_analysis(y, v, method="REML", test="z", level=0.95) -> MetaAnalysis:
+def meta_analysis(y, v, method="REML", test="z", level=0.95, tau2=None) -> MetaAnalysis:
     """Random-effects meta-analysis of k effects ``y`` with sampling variances ``v``,
     as R's ``metafor::rma(yi, vi, method, test, level)``:
 
@@ -203,6 +205,8 @@ def meta_analysis(y, v, method="REML", test="z", level=0.95) -> MetaAnalysis:
     method : the tau2 estimator. EE needs k >= 1, every other method k >= 2.
     test : "z" or "knha" (needs k >= 2).
     level : confidence level in (0, 1) of every interval.
+    tau2 : a given tau2 >= 0 instead of an estimate (metafor's ``rma(tau2=)``): the
+        result's method is then "fixed", se_tau2 is nan, and k >= 1 suffices for test "z".
     """
     y = readonly(check.finite("y", check.float_array("y", y)))
     v = readonly(check.positive("v", check.float_array("v", v)))
@@ -211,11 +215,13 @@ def meta_analysis(y, v, method="REML", test="z", level=0.95) -> MetaAnalysis:
     test = check.choice("test", test, TESTS)
     level = check.scalar("level", level, lo=0, hi=1, lo_open=True, hi_open=True)
     k = len(y)
-    if k < 2 and (method not in _FIXED or test == "knha"):
+    if tau2 is not None:
+        tau2, method = check.scalar("tau2", tau2, lo=0), "fixed"
+    if k < 2 and (method not in (*_FIXED, "fixed") or test == "knha"):
         why = f"test={test!r}" if method in _FIXED else f"method={method!r}"
         raise ValueError(f"y must have length >= 2 for {why} (got length {k})")
 
-    tau2, se_tau2 = ESTIMATORS[method](y, v)
+    tau2, se_tau2 = (tau2, np.nan) if method == "fixed" else ESTIMATORS[method](y, v)
     w = 1.0 / (v + tau2)
     mu = dot(w, y) / float(w.sum())
     var_mu = 1.0 / w.sum()

@@ -1,0 +1,146 @@
+"""shrinkviz.model.forest and meta_analysis(tau2=) against metafor (tests/fixtures/
+metafor_forest.R): a given tau2, any subset of studies left out, blup and weights."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import shrinkviz as sv
+from shrinkviz.model.forest import ESTIMATOR_NAMES, forest, tau2_estimates
+
+FIXTURE = json.loads(
+    (Path(__file__).resolve().parents[1] / "fixtures" / "metafor_forest.json").read_text()
+)
+DATA = {name: (np.array(d["yi"]), np.array(d["vi"])) for name, d in FIXTURE["data"].items()}
+ITERATIVE = ("ML", "REML", "EB", "PM")
+SCALARS = ("tau2", "mu", "se", "ci_lb", "ci_ub", "stat", "pval", "Q", "I2", "H2")
+
+
+def _close(got, want, rtol):
+    want = np.array(want, dtype=float)
+    np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol * 1e-2)
+
+
+def _check(f: sv.model.forest.Forest, ref: dict, rtol: float) -> None:
+    for name in SCALARS:
+        _close(getattr(f.fit, name), ref[name], rtol)
+    if ref["pi_lb"] is not None:
+        _close(f.fit.pi_lb, ref["pi_lb"], rtol)
+        _close(f.fit.pi_ub, ref["pi_ub"], rtol)
+    kept = f.kept
+    _close(f.pred[kept], ref["blup"]["pred"], rtol)
+    _close(f.pred_lb[kept], ref["blup"]["pi_lb"], rtol)
+    _close(f.pred_ub[kept], ref["blup"]["pi_ub"], rtol)
+    _close(f.weight[kept], ref["weights"], rtol)
+    assert np.isnan(f.pred[~kept]).all() and np.isnan(f.weight[~kept]).all()
+
+
+@pytest.mark.parametrize(
+    "ref", FIXTURE["given_tau2"], ids=lambda r: f"{r['data']}-{r['tau2_given']}-{r['test']}"
+)
+def test_given_tau2_is_metafor(ref):
+    y, v = DATA[ref["data"]]
+    f = forest(y, v, tau2=ref["tau2_given"], test=ref["test"])
+    assert f.fit.method == "fixed" and np.isnan(f.fit.se_tau2)
+    _check(f, ref, 1e-10)
+
+
+@pytest.mark.parametrize(
+    "ref",
+    FIXTURE["subsets"],
+    ids=lambda r: f"{r['data']}-{np.atleast_1d(r['left_out']).tolist()}-{r['method']}-{r['test']}",
+)
+def test_studies_left_out_is_metafor(ref):
+    y, v = DATA[ref["data"]]
+    out = [int(i) for i in np.atleast_1d(ref["left_out"])]
+    f = forest(y, v, left_out=out, method=ref["method"], test=ref["test"])
+    assert f.kept.sum() == len(y) - len(out)
+    _check(f, ref, 1e-5 if ref["method"] in ITERATIVE else 1e-10)
+    if ref["test"] == "z":
+        assert tau2_estimates(y[f.kept], v[f.kept])[ref["method"]] == pytest.approx(
+            ref["tau2"], rel=1e-5 if ref["method"] in ITERATIVE else 1e-10, abs=1e-12
+        )
+
+
+def test_one_left_out_is_leave1out():
+    y, v = DATA["bcg"]
+    for method in ESTIMATOR_NAMES:
+        for test in ("z", "knha"):
+            l1o = sv.meta_analysis(y, v, method=method, test=test).leave1out()
+            for i in range(len(y)):
+                fit = forest(y, v, left_out=[i], method=method, test=test).fit
+                for name in ("mu", "se", "tau2", "ci_lb", "ci_ub", "I2", "Q"):
+                    assert getattr(fit, name) == pytest.approx(
+                        getattr(l1o, name)[i], rel=1e-7, abs=1e-10
+                    ), (method, test, i, name)
+
+
+def test_intervals_and_funnel():
+    y, v = DATA["bcg"]
+    f = forest(y, v, left_out=[3])
+    z = 1.959963984540054
+    np.testing.assert_allclose(f.ci_lb, y - z * np.sqrt(v))
+    np.testing.assert_allclose(f.ci_ub, y + z * np.sqrt(v))
+    assert f.funnel_se.tolist() == [0.0, np.sqrt(v).max()]
+    assert f.funnel_lb[0] == f.funnel_ub[0] == f.fit.mu
+    assert f.funnel_ub[1] - f.fit.mu == pytest.approx(z * np.sqrt(v).max())
+    assert f.weight[f.kept].sum() == pytest.approx(100)
+    for arr in (f.kept, f.ci_lb, f.pred, f.weight, f.funnel_se):
+        assert not arr.flags.writeable
+    assert "kept=12" in repr(f)
+
+
+def test_given_tau2_limits():
+    y, v = DATA["teacher"]
+    # tau2 = 0 is the equal-effects fit; a huge tau2 leaves every study where it is
+    zero, ee = forest(y, v, tau2=0.0).fit, sv.meta_analysis(y, v, method="EE")
+    assert zero.mu == pytest.approx(ee.mu, rel=1e-14) and zero.se == pytest.approx(ee.se)
+    far = forest(y, v, tau2=1e12)
+    np.testing.assert_allclose(far.pred, y, atol=1e-9)
+
+
+def test_estimates_are_meta_analysis():
+    y, v = DATA["teacher"]
+    est = tau2_estimates(y, v)
+    assert list(est) == list(ESTIMATOR_NAMES) and est["EE"] == 0
+    for m in ESTIMATOR_NAMES:
+        assert est[m] == sv.meta_analysis(y, v, method=m).tau2
+
+
+def test_bad_input():
+    y, v = DATA["bcg"]
+    with pytest.raises(ValueError, match=r"left_out must be study positions in 0..12 \(got 13\)"):
+        forest(y, v, left_out=[13])
+    with pytest.raises(ValueError, match=r"left_out must be study positions \(integers\)"):
+        forest(y, v, left_out=[1.0])
+    with pytest.raises(ValueError, match=r"at least two studies must stay in.*got 1 left: b"):
+        forest(y[:2], v[:2], left_out=[0], labels=["a", "b"])
+    with pytest.raises(ValueError, match="tau2 must be in"):
+        forest(y, v, tau2=-1)
+    with pytest.raises(ValueError, match=r"v must be > 0 and finite \(got -1.0 at index 1\)"):
+        forest([1, 2], [1, -1])
+    # one kept study is a fit for EE and a given tau2 (test z)
+    assert forest(y, v, left_out=range(1, 13), method="EE").fit.mu == y[0]
+    with pytest.raises(ValueError, match="tau2"):
+        sv.meta_analysis(y, v, tau2=0.1).leave1out()
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.tuples(st.floats(-3, 3), st.floats(0.01, 2)), min_size=3, max_size=12),
+    st.data(),
+)
+def test_leaving_out_is_fitting_without(rows, data):
+    y, v = np.array(rows).T
+    out = data.draw(st.sets(st.integers(0, len(y) - 1), max_size=len(y) - 2))
+    method = data.draw(st.sampled_from(ESTIMATOR_NAMES))
+    keep = np.setdiff1d(np.arange(len(y)), sorted(out))
+    f = forest(y, v, left_out=sorted(out), method=method)
+    ref = sv.meta_analysis(y[keep], v[keep], method=method)
+    assert f.fit.mu == pytest.approx(ref.mu, rel=1e-12, abs=1e-12)
+    assert f.fit.tau2 == pytest.approx(ref.tau2, rel=1e-12, abs=1e-14)
+    np.testing.assert_allclose(f.pred[keep], ref.blup().pred, rtol=1e-12, atol=1e-12)
