@@ -34,6 +34,10 @@ _LAZY = {
     "gamma_poisson": "shrinkviz.model.counts",
     "full_bayes_binomial": "shrinkviz.model.full_bayes_counts",
     "james_stein": "shrinkviz.model.james_stein",
+    "meta_regression": "shrinkviz.model.meta_regression",
+    "regression_posterior": "shrinkviz.model.meta_regression",
+    "predictor_fit": "shrinkviz.model.group_predictor",
+    "predictor_fit_frame": "shrinkviz.model.group_predictor",
     "ShrinkageExplorer": "shrinkviz.widgets.explorers",
     "PoolingLinesExplorer": "shrinkviz.widgets.explorers",
 }

@@ -7,8 +7,10 @@ from .counts import BetaBinomial, GammaPoisson, beta_binomial, gamma_poisson
 from .effect_sizes import EffectSizes, effect_sizes, effect_sizes_frame
 from .full_bayes import TAU_PRIORS, FullBayes, full_bayes
 from .full_bayes_counts import FullBayesBinomial, full_bayes_binomial
+from .group_predictor import PredictorFit, predictor_fit, predictor_fit_frame
 from .james_stein import JamesStein, james_stein
 from .meta import Blup, LeaveOneOut, MetaAnalysis, meta_analysis
+from .meta_regression import MetaRegression, meta_regression, regression_posterior
 from .normal import Posterior, posterior, shrinkage_factor
 from .regression import (
     CompletePooling,
@@ -47,3 +49,5 @@ __all__ += [
     "FullBayesBinomial",
     "full_bayes_binomial",
 ]
+__all__ += ["MetaRegression", "meta_regression", "regression_posterior"]
+__all__ += ["PredictorFit", "predictor_fit", "predictor_fit_frame"]
