@@ -69,7 +69,10 @@ class PredictorPartial:
 
     mu_alpha, beta, gamma  GLS fixed effects given (sigma2, tau2) (lme4's ``fixef``)
     target                 each group's predicted intercept mu_alpha + gamma u_j: where its
-                           intercept shrinks to (the group-level regression line)
+                           intercept shrinks to (the group-level regression line); mu_alpha
+                           for every group without u (then gamma is nan)
+    own                    each group's own intercept given beta, ybar_j - beta xbar_j (nan
+                           for a group without rows in use): what it shrinks from
     alpha                  the BLUP of each intercept, gamma u_j included (lme4's
                            ``coef(fit)$group[, "(Intercept)"] + coef(...)[, "u"] * u``):
                            (1 - B_j) (ybar_j - beta xbar_j) + B_j target_j
@@ -81,6 +84,7 @@ class PredictorPartial:
     beta: float
     gamma: float
     target: np.ndarray
+    own: np.ndarray
     alpha: np.ndarray
     alpha_var: np.ndarray
     alpha_sd: np.ndarray
@@ -127,7 +131,8 @@ class PredictorFit(_RowsInUse):
         if n is not None:
             stats = self._sums.at(_sizes(n, self._sums.counts))
             _check_x_varies(stats)
-            _check_u_varies(self.u, stats.n > 0, self.groups)
+            if self.u is not None:
+                _check_u_varies(self.u, stats.n > 0, self.groups)
         if estimate is not None:
             sigma2, tau2 = _estimate(stats, self.u, estimate == "REML")
         else:
@@ -151,7 +156,7 @@ class PredictorFit(_RowsInUse):
         )
 
 
-def predictor_fit(x, y, group, u, sigma2=None, tau2=None, method="REML") -> PredictorFit:
+def predictor_fit(x, y, group, u=None, sigma2=None, tau2=None, method="REML") -> PredictorFit:
     """Varying intercepts with a group-level predictor, as lme4's
     ``lmer(y ~ x + u + (1 | group), REML = method == "REML")`` (module docs for the formulas).
 
@@ -161,6 +166,7 @@ def predictor_fit(x, y, group, u, sigma2=None, tau2=None, method="REML") -> Pred
     group : N labels; at least three groups (two and the line through them is exact).
     u : the group-level predictor: one value per row (constant within each group), or one
         per group in order of first appearance (``fit.groups``); it must vary between groups.
+        ``u=None`` fits without it: the model of ``pooling_fit`` (``lmer(y ~ x + (1|group))``).
     sigma2, tau2 : the variances, both given or both None (estimated by ``method``).
     method : "REML" or "ML".
     """
@@ -168,18 +174,19 @@ def predictor_fit(x, y, group, u, sigma2=None, tau2=None, method="REML") -> Pred
     y = check.finite("y", check.float_array("y", y, copy=True))
     group = _labels(group)
     check.same_length(x=x, y=y, group=group)
-    u = check.finite("u", check.float_array("u", u))
+    if u is not None:
+        u = check.finite("u", check.float_array("u", u))
     return _fit(x, y, group, u, sigma2, tau2, method, where=None)
 
 
 def predictor_fit_frame(
-    df, *, x: str, y: str, group: str, u: str, sigma2=None, tau2=None, method="REML"
+    df, *, x: str, y: str, group: str, u: str | None, sigma2=None, tau2=None, method="REML"
 ) -> PredictorFit:
     """``predictor_fit`` on the columns of a data frame (a pandas DataFrame or any ``df``
     whose ``df[name].to_numpy()`` gives a column); a bad value is refused with its column and
     its row label (``shrinkviz.model.frames.read_columns``)."""
-    cols = read_columns(df, x=x, y=y, group=group, u=u)
-    return _fit(cols["x"], cols["y"], cols["group"], cols["u"], sigma2, tau2, method, (df, u))
+    cols = read_columns(df, x=x, y=y, group=group, **({} if u is None else {"u": u}))
+    return _fit(cols["x"], cols["y"], cols["group"], cols.get("u"), sigma2, tau2, method, (df, u))
 
 
 # --- input ---------------------------------------------------------------------------------
@@ -233,13 +240,15 @@ def _check_u_varies(u: np.ndarray, has_data: np.ndarray, labels) -> None:
 def _fit(x, y, group, u, sigma2, tau2, method, where) -> PredictorFit:
     method = check.choice("method", method, METHODS)
     labels, code = _encode(group)
-    u = freeze(_per_group(u, code, labels, where))
+    if u is not None:
+        u = freeze(_per_group(u, code, labels, where))
     if not np.ptp(x) > 0:
         raise ValueError(f"x must vary (got a constant x = {float(x[0])!r})")
     x.flags.writeable = y.flags.writeable = False
     sums = CumulativeSums(code, len(labels), x, y)
     stats = sums.at(sums.counts)
-    _check_u_varies(u, stats.n > 0, labels)
+    if u is not None:
+        _check_u_varies(u, stats.n > 0, labels)
     if (sigma2 is None) != (tau2 is None):
         raise ValueError(
             f"sigma2 and tau2 must be given both or neither (got sigma2 = {sigma2!r},"
@@ -258,7 +267,7 @@ class _Data:
     groups: np.ndarray
     x: np.ndarray
     y: np.ndarray
-    u: np.ndarray
+    u: np.ndarray | None
     _sums: CumulativeSums
 
 
@@ -266,13 +275,15 @@ class _Data:
 
 
 def _design(s: GroupStats, u: np.ndarray):
-    """zbar_j = (1, xbar_j - cx, u_j - cu), centred at the plain means of the groups with
-    data (a shift of the columns: it changes the intercept only, and keeps M well
-    conditioned), and the shifts (cx, cu)."""
+    """zbar_j = (1, xbar_j - cx, u_j - cu) (without u: (1, xbar_j - cx)), centred at the
+    plain means of the groups with data (a shift of the columns: it changes the intercept
+    only, and keeps M well conditioned), and the shifts (cx, cu)."""
     has = s.n > 0
-    cx, cu = float(s.xbar[has].mean()), float(u[has].mean())
-    Z = np.stack([np.ones_like(u), s.xbar - cx, u - cu], axis=1)
-    return Z, cx, cu
+    cx = float(s.xbar[has].mean())
+    if u is None:
+        return np.stack([np.ones_like(s.xbar), s.xbar - cx], axis=1), cx, 0.0
+    cu = float(u[has].mean())
+    return np.stack([np.ones_like(u), s.xbar - cx, u - cu], axis=1), cx, cu
 
 
 def _solve(s: GroupStats, Z: np.ndarray, r):
@@ -304,7 +315,7 @@ def _criterion(s: GroupStats, u, r, sigma2, reml: bool):
     dQ = -(w2 * ebar * ebar).sum(-1)
     d = np.log1p(s.n * np.asarray(r, dtype=np.float64)[..., None]).sum(-1)
     dd = w.sum(-1)
-    dof = s.N - 3 if reml else s.N
+    dof = s.N - Z.shape[1] if reml else s.N
     if reml:
         d = d + np.linalg.slogdet(M)[1]
         dd = dd - np.einsum("...j,ja,...ab,jb->...", w2, Z, Minv, Z)
@@ -327,7 +338,7 @@ def _estimate(s: GroupStats, u, reml: bool) -> tuple[float, float]:
     a grid on log r brackets the optimum, scipy's bounded Brent finds it and Brent's root
     finder on the analytic derivative polishes it (``regression._argmin``); r = 0 (lme4's
     singular fit) wins when its criterion is at least as good."""
-    dof = s.N - 3 if reml else s.N
+    dof = s.N - (2 if u is None else 3) if reml else s.N
     if dof <= 0:
         raise ValueError(
             f"estimating by {'REML' if reml else 'ML'} needs at least {s.N - dof + 1} rows in"
@@ -361,29 +372,36 @@ def _assemble(data, stats: GroupStats, sigma2: float, tau2: float, method: str) 
     u = data.u
     Z, cx, cu = _design(stats, u)
     b0 = _solve(stats, Z, 0.0)[0]
-    complete = PredictorComplete(float(b0[0] - b0[1] * cx - b0[2] * cu), float(b0[1]), float(b0[2]))
+    complete = PredictorComplete(
+        float(b0[0] - b0[1] * cx - (0.0 if u is None else b0[2] * cu)),
+        float(b0[1]),
+        np.nan if u is None else float(b0[2]),
+    )
     none = _no_pooling(stats, sigma2)
     has = stats.n > 0
     r = np.inf if tau2 == np.inf or sigma2 == 0 else tau2 / sigma2
     if r == np.inf:  # the limit: no pooling's slope, the OLS line of its intercepts on u
         beta = none.beta
-        G = np.stack([np.ones(int(has.sum())), u[has] - cu], axis=1)
-        a, gamma = np.linalg.lstsq(G, none.alpha[has], rcond=None)[0]
+        G = Z[has][:, [0, *range(2, Z.shape[1])]]  # (1, u - cu) of the groups with data
+        a, *gamma = np.linalg.lstsq(G, none.alpha[has], rcond=None)[0]
         mu_c = a + beta * cx  # the centred intercept, as _solve gives it
     else:
-        mu_c, beta, gamma = _solve(stats, Z, r)[0]
+        mu_c, beta, *gamma = _solve(stats, Z, r)[0]
+    gamma = gamma[0] if gamma else 0.0
     mu_alpha = float(mu_c - beta * cx - gamma * cu)
-    target = mu_alpha + gamma * u
+    target = np.full(len(stats.n), mu_alpha) if u is None else mu_alpha + gamma * u
+    own = np.where(has, stats.ybar - beta * stats.xbar, np.nan)
     v = np.where(has, sigma2 / np.maximum(stats.n, 1), np.inf)
     B = shrinkage_factor(v, tau2)
-    alpha = (1.0 - B) * np.where(has, stats.ybar - beta * stats.xbar, 0.0)
+    alpha = (1.0 - B) * np.where(has, own, 0.0)
     alpha += B * target
     alpha_var = v.copy() if tau2 == np.inf else B * tau2
     partial = PredictorPartial(
         mu_alpha,
         float(beta),
-        float(gamma),
+        np.nan if u is None else float(gamma),
         freeze(target),
+        freeze(own),
         freeze(alpha),
         freeze(alpha_var),
         freeze(np.sqrt(alpha_var)),

@@ -295,6 +295,7 @@ class RegressionPosterior:
     mean, var   posterior mean and variance of theta_i (b integrated out under a flat prior)
     B           shrinkage factor v_i / (v_i + tau2)
     fitted      the shrinkage target x_i' b;  beta the GLS coefficients at this tau2
+    beta_cov    their covariance (X'W X)^-1 (inf at tau2 = inf)
     tau2        the between-study variance used
     """
 
@@ -303,7 +304,22 @@ class RegressionPosterior:
     B: np.ndarray
     fitted: np.ndarray
     beta: np.ndarray
+    beta_cov: np.ndarray
     tau2: float
+
+    def line(self, mods, level=0.95) -> RegressionPrediction:
+        """The regression x' b at the rows of ``mods`` (moderators without the intercept)
+        with its confidence band x'b -+ z sqrt(x' beta_cov x) and the prediction band
+        x'b -+ z sqrt(x' beta_cov x + tau2) (as metafor's ``predict``, z-based)."""
+        X = _design(mods, "mods", rows=None, expect=len(self.beta) - 1)
+        pred = X @ self.beta
+        with np.errstate(invalid="ignore"):  # inf * 0 at tau2 = inf
+            se = np.sqrt(np.einsum("ij,jk,ik->i", X, self.beta_cov, X))
+        se[np.isnan(se)] = np.inf
+        crit = float(stats.norm.isf((1 - _level(level)) / 2))
+        pi = crit * np.sqrt(se * se + self.tau2)
+        parts = (pred, se, pred - crit * se, pred + crit * se, pred - pi, pred + pi)
+        return RegressionPrediction(*(freeze(a) for a in parts))
 
     def __repr__(self) -> str:
         return result_repr(self, ("mean", "var", "B", "beta", "tau2"))
@@ -523,9 +539,9 @@ def regression_posterior(y, v, tau2, mods) -> RegressionPosterior:
     B = shrinkage_factor(v, tau2)
     mean = (1.0 - B) * y + B * fitted
     if tau2 == np.inf:
-        var = v.copy()
+        var, cov = v.copy(), np.full_like(fit.A, np.inf)
     else:
-        var = B * tau2 + B * B * fit.h
+        var, cov = B * tau2 + B * B * fit.h, fit.A
     return RegressionPosterior(
-        freeze(mean), freeze(var), freeze(B), freeze(fitted), freeze(fit.b), tau2
+        freeze(mean), freeze(var), freeze(B), freeze(fitted), freeze(fit.b), freeze(cov), tau2
     )

@@ -448,3 +448,35 @@ def test_predictor_results_frozen_readonly_and_readable():
                 assert not value.flags.writeable, f.name
         text = repr(part)
         assert text.startswith(f"{cls.__name__}(") and "array(" not in text and len(text) < 2000
+
+
+def test_without_u_is_pooling_fit():
+    """u=None is the model of pooling_fit (lmer(y ~ x + (1 | group))), at the estimate and
+    at both ends of tau2."""
+    mine = predictor_fit_frame(RADON, x="floor", y="log_radon", group="county", u=None)
+    ref = sv.pooling_fit_frame(RADON, x="floor", y="log_radon", group="county")
+    np.testing.assert_allclose([mine.sigma2, mine.tau2], [ref.sigma2, ref.tau2], rtol=1e-12)
+    assert np.isnan(mine.partial.gamma) and np.all(mine.partial.target == mine.partial.mu_alpha)
+    for tau2 in (None, 0.0, 0.05, np.inf):
+        a = mine if tau2 is None else mine.update(tau2=tau2)
+        b = ref if tau2 is None else ref.update(tau2=tau2)
+        np.testing.assert_allclose(a.partial.alpha, b.partial.alpha, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(a.partial.mu_alpha, b.partial.mu_alpha, rtol=1e-12)
+    np.testing.assert_allclose(mine.deviance(), ref.deviance(), rtol=1e-13)
+
+
+def test_blup_lies_between_own_intercept_and_target():
+    p = radon_fit(RADON).partial
+    np.testing.assert_allclose(p.alpha, (1 - p.B) * p.own + p.B * p.target, rtol=1e-13)
+    inf = radon_fit(RADON).update(tau2=np.inf)
+    np.testing.assert_array_equal(inf.partial.own, inf.none.alpha)
+
+
+def test_line_is_metafors_predict_at_the_estimate():
+    df = sv.data.bcg()
+    fit = meta_regression(df["yi"], df["vi"], df[["ablat"]])
+    post = regression_posterior(df["yi"], df["vi"], fit.tau2, df[["ablat"]])
+    grid = np.linspace(10, 60, 7)
+    a, b = post.line(grid), fit.predict(grid)
+    for field in ("pred", "se", "ci_lb", "ci_ub", "pi_lb", "pi_ub"):
+        np.testing.assert_allclose(getattr(a, field), getattr(b, field), rtol=1e-12)
