@@ -52,12 +52,7 @@ class _Conjugate:
         at size 0). ``groups``: indices of the groups wanted (default all), so that a slider
         move pays for the quantiles it shows only."""
         level = check.scalar("level", level, lo=0, hi=1, lo_open=True, hi_open=True)
-        if groups is None:
-            j = slice(None)
-        else:
-            j = np.atleast_1d(np.asarray(groups))
-            if j.dtype.kind not in "iu" or np.any((j < -len(self.y)) | (j >= len(self.y))):
-                raise check.fail("groups", f"indices of the {len(self.y)} groups", groups)
+        j = _groups(groups, len(self.y))
         return self._quantile(0.5 - level / 2, j), self._quantile(0.5 + level / 2, j)
 
     def with_prior(self, size=None, mean=None):
@@ -580,6 +575,16 @@ def _where(x, j) -> str:
     if index is not None and not callable(index) and len(index) > j:
         return f"row {index[j]!r}"
     return f"index {j}"
+
+
+def _groups(groups, J):
+    """Indices of groups (an int or 1-D ints in [-J, J)), or every group for None."""
+    if groups is None:
+        return slice(None)
+    j = np.atleast_1d(np.asarray(groups))
+    if j.ndim != 1 or j.dtype.kind not in "iu" or np.any((j < -J) | (j >= J)):
+        raise check.fail("groups", f"indices of the {J} groups", groups)
+    return j
 
 
 def _binomial_counts(y, n):

@@ -26,7 +26,7 @@ from scipy.optimize import elementwise
 
 from . import checks as check
 from ._results import freeze, readonly, result_repr
-from .counts import _binomial_counts, _log_rising_excess, _pairs
+from .counts import _binomial_counts, _groups, _log_rising_excess, _pairs
 
 _DROP = 25.0  # the grid covers wherever the posterior is within e^-25 of its peak
 _TAIL_STEP = 1.0  # dw/dx in the tails of p(w | y): steps of 1 in w at h = 1
@@ -65,8 +65,9 @@ class FullBayesBinomial:
     _b: np.ndarray
     _mass: np.ndarray
 
-    def theta_quantiles(self, probs) -> np.ndarray:
-        """Quantiles of each theta_j, shape (J, len(probs)): roots of the mixture CDF
+    def theta_quantiles(self, probs, groups=None) -> np.ndarray:
+        """Quantiles of each theta_j, shape (J, len(probs)) (or of the ``groups`` asked for,
+        indices, so that showing one group pays for one): roots of the mixture CDF
         sum_i mass_i I_x(a_i + y_j, b_i + n_j - y_j) (regularised incomplete beta) over the
         nodes of the (a, b) grid, by Chandrupatla's bracketing method. Cantelli's inequality
         brackets the root: P(theta <= mean - k sd) <= 1 / (1 + k^2), so the p quantile lies in
@@ -74,7 +75,8 @@ class FullBayesBinomial:
         probs = check.float_array("probs", probs)
         if not np.all((probs > 0) & (probs < 1)):
             raise check.fail("probs", "in (0, 1)", probs)
-        (yu, nu), back = _pairs(self.y, self.n)
+        j = _groups(groups, len(self.y))
+        (yu, nu), back = _pairs(self.y[j], self.n[j])
         alpha = self._a[:, None] + yu  # (nodes, groups)
         beta = self._b[:, None] + (nu - yu)
         mu = alpha / (alpha + beta)
@@ -97,10 +99,11 @@ class FullBayesBinomial:
         ).x
         return root[back]
 
-    def interval(self, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-        """Central posterior interval of each theta_j (its (1 -+ level) / 2 quantiles)."""
+    def interval(self, level: float = 0.95, groups=None) -> tuple[np.ndarray, np.ndarray]:
+        """Central posterior interval of each theta_j (its (1 -+ level) / 2 quantiles), or of
+        the ``groups`` asked for (indices)."""
         level = check.scalar("level", level, lo=0, hi=1, lo_open=True, hi_open=True)
-        q = self.theta_quantiles([0.5 - level / 2, 0.5 + level / 2])
+        q = self.theta_quantiles([0.5 - level / 2, 0.5 + level / 2], groups)
         return q[:, 0], q[:, 1]
 
     def __repr__(self) -> str:

@@ -514,3 +514,13 @@ def test_interval_of_some_groups_is_theirs_of_all(size):
         fit.interval(groups=71)
     with pytest.raises(ValueError, match="groups must be indices"):
         fit.interval(groups=[0.5])
+
+
+def test_full_bayes_interval_of_some_groups_is_theirs_of_all(rats_full):
+    lower, upper = rats_full.interval(0.9)
+    some = np.array([70, 0, 3, 3])
+    lo, hi = rats_full.interval(0.9, groups=some)
+    np.testing.assert_allclose(lo, lower[some], rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(hi, upper[some], rtol=1e-9, atol=1e-12)
+    with pytest.raises(ValueError, match=r"groups must be indices of the 71 groups"):
+        rats_full.interval(groups=[[1]])
