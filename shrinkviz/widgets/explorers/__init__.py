@@ -6,5 +6,6 @@ refused control combination shows a message inside the widget instead.
 
 from .pooling import RADON_COUNTIES, PoolingLinesExplorer
 from .shrinkage import ShrinkageExplorer
+from .slopes import SlopesExplorer
 
-__all__ = ["RADON_COUNTIES", "PoolingLinesExplorer", "ShrinkageExplorer"]
+__all__ = ["RADON_COUNTIES", "PoolingLinesExplorer", "ShrinkageExplorer", "SlopesExplorer"]

@@ -14,5 +14,14 @@ number that moved.
 from ._base import _State
 from .pooling import PoolingFrame, PoolingState
 from .shrinkage import ShrinkageFrame, ShrinkageState
+from .slopes import SlopesFrame, SlopesState
 
-__all__ = ["PoolingFrame", "PoolingState", "ShrinkageFrame", "ShrinkageState", "_State"]
+__all__ = [
+    "PoolingFrame",
+    "PoolingState",
+    "ShrinkageFrame",
+    "ShrinkageState",
+    "SlopesFrame",
+    "SlopesState",
+    "_State",
+]

@@ -2,6 +2,14 @@
 
 from .pooling import OverviewView, PanelsView
 from .shrinkage import ShrinkageView
+from .slopes import PairsView, SlopePanelsView
 from .tau import TauView
 
-__all__ = ["OverviewView", "PanelsView", "ShrinkageView", "TauView"]
+__all__ = [
+    "OverviewView",
+    "PairsView",
+    "PanelsView",
+    "ShrinkageView",
+    "SlopePanelsView",
+    "TauView",
+]

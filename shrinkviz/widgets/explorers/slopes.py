@@ -1,0 +1,306 @@
+"""SlopesExplorer: varying intercepts and slopes, each group's pair pulled toward mu."""
+
+from __future__ import annotations
+
+import math
+
+import ipywidgets as w
+import numpy as np
+import traitlets
+
+from ... import data
+from ...model.frames import read_columns
+from ..controls import (
+    NSlider,
+    Tau2Slider,
+    _Controls,
+    _row,
+    _wide,
+    error_line,
+    fit_button,
+    group_dropdown,
+    number,
+    tau2_grid,
+    with_value,
+)
+from ..state.slopes import SlopesState
+from ..views.slopes import PairsView, SlopePanelsView
+from ._base import _WRAP, _column, _Explorer, _panels
+
+# lme4's sleepstudy: subjects with steep, flat, negative and typical slopes
+SLEEPSTUDY_SUBJECTS = ("308", "309", "330", "335", "337", "370")
+_STYLE = {"description_width": "9em"}
+
+
+class SlopesExplorer(_Explorer):
+    """Varying intercepts and slopes (``shrinkviz.slopes_fit`` and its O(J) ``update``;
+    Gelman & Hill 2007, ch. 13; lme4's ``lmer(y ~ x + (1 + x | group))``).
+
+    Left: every group's (intercept, slope): its own OLS line (hollow marker), its
+    partial-pooling line (filled marker), a segment between them, mu and the 50% and 90%
+    ellipses of N(mu, Sigma). Right: small multiples of ``panels`` (default: 6 groups from
+    small to large n), each with its points and the complete- (dashed), no- (dotted) and
+    partial-pooling (solid) lines. Controls: "pooling" scales Sigma from 0 (complete pooling)
+    to inf (no pooling), with Play; sigma2, tau_alpha, tau_beta, rho; the selected group
+    (click a marker or use the dropdown) and its n_j (the first n_j rows are used); "fit"
+    (REML on the rows in use).
+
+    CSS classes: the box ``shrinkviz-explorer shrinkviz-slopes``; the figures
+    ``shrinkviz-figure`` (``shrinkviz-pairs-figure``, ``shrinkviz-panels-figure``);
+    controls ``shrinkviz-scale``, ``shrinkviz-play``, ``shrinkviz-sigma2``,
+    ``shrinkviz-tau-alpha``, ``shrinkviz-tau-beta``, ``shrinkviz-rho``, ``shrinkviz-fit``,
+    ``shrinkviz-group``, ``shrinkviz-n``, ``shrinkviz-readout``, ``shrinkviz-error``.
+    """
+
+    def __init__(
+        self,
+        x,
+        y,
+        group,
+        *,
+        panels=None,
+        ncols=3,
+        line_styles=None,
+        x_name="x",
+        y_name="y",
+        group_name="group",
+        title="",
+        font_scale=1.0,
+        animation_duration=500,
+    ):
+        super().__init__()
+        self.state = SlopesState(x, y, group)
+        s = self.state
+        chosen = _panels(panels, s.labels, s.n_max)
+        if panels is None and len(chosen) > 6:  # 6 of the 8 spread over n
+            chosen = chosen[np.linspace(0, len(chosen) - 1, 6).round().astype(int)]
+        panels = chosen
+        s.selected = int(panels[0])
+        kw = dict(font_scale=font_scale, animation_duration=animation_duration)
+        self.pairs = PairsView(
+            s,
+            group_name=group_name,
+            x_name=f"intercept α_j ({y_name} at {x_name} = 0)",
+            y_name=f"slope β_j ({y_name} per {x_name})",
+            **kw,
+        )
+        self.panels_view = SlopePanelsView(
+            s,
+            panels,
+            ncols=ncols,
+            line_styles=line_styles,
+            x_name=x_name,
+            y_name=y_name,
+            title=title,
+            **kw,
+        )
+        self.figure = self.pairs.figure
+        self.figures = {"main": self.figure, "panels": self.panels_view.figure}
+        for fig, css in (
+            (self.figure, "shrinkviz-pairs-figure"),
+            (self.panels_view.figure, "shrinkviz-panels-figure"),
+        ):
+            fig.add_class("shrinkviz-figure")
+            fig.add_class(css)
+        self.controls = SlopesControls(s)
+        rows = -(-len(panels) // ncols)
+        m = max(font_scale, 1)
+        pairs = _column(self.figure, self.pairs.legend, f"1 1 {400 * m:.0f}px", 420 * m**0.5)
+        panels_box = _column(
+            self.panels_view.figure,
+            self.panels_view.legend,
+            f"1 1 {560 * m:.0f}px",
+            (70 + 40 * bool(title)) * font_scale + 190 * font_scale * rows,
+        )
+        self._finish(
+            [w.HBox([pairs, panels_box], layout=w.Layout(**_WRAP)), self.controls],
+            font_scale,
+            "shrinkviz-slopes",
+        )
+
+    @classmethod
+    def sleepstudy(cls, **kw) -> SlopesExplorer:
+        """lme4's sleepstudy (Belenky et al. 2003): reaction time (ms) against days of sleep
+        deprivation for 18 subjects, ``Reaction ~ Days + (Days | Subject)``."""
+        kw = {
+            "panels": SLEEPSTUDY_SUBJECTS,
+            "x_name": "Days",
+            "y_name": "Reaction",
+            "group_name": "subject",
+            **kw,
+        }
+        return cls.from_frame(data.sleepstudy(), x="Days", y="Reaction", group="Subject", **kw)
+
+    @classmethod
+    def radon(cls, **kw) -> SlopesExplorer:
+        """Minnesota radon with a floor slope by county (Gelman & Hill 2007, 13.1)."""
+        kw = {
+            "panels": ("LACQUIPARLE", "AITKIN", "DOUGLAS", "CLAY", "STEARNS", "STLOUIS"),
+            "x_name": "floor",
+            "y_name": "log radon",
+            "group_name": "county",
+            **kw,
+        }
+        return cls.from_frame(data.radon(), x="floor", y="log_radon", group="county", **kw)
+
+    @classmethod
+    def from_frame(cls, df, x: str, y: str, group: str, **kw) -> SlopesExplorer:
+        """One row per observation: columns ``x`` and ``y`` (numbers) and ``group``, read as
+        ``shrinkviz.slopes_fit_frame`` reads them (``shrinkviz.model.frames.read_columns``)."""
+        cols = read_columns(df, x=x, y=y, group=group)
+        kw = {"x_name": x, "y_name": y, "group_name": group, **kw}
+        return cls(cols["x"], cols["y"], cols["group"], **kw)
+
+
+class _Scale(traitlets.HasTraits):
+    """The pooling scale under the name ``Tau2Slider`` drives (its ends 0 and inf, its log
+    positions and Play are those of tau2), linked both ways to ``state.scale``."""
+
+    tau2 = traitlets.Float(1.0)
+
+
+class SlopesControls(_Controls):
+    """Controls of a ``SlopesState``: the pooling scale of Sigma (0 .. inf) and Play, sigma2,
+    tau_alpha, tau_beta, rho, "fit", the selected group and its n_j, a readout and the
+    error line."""
+
+    def __init__(self, state):
+        self.state = state
+        self._scale = _Scale(tau2=state.scale)
+        traitlets.link((self._scale, "tau2"), (state, "scale"))
+        self.scale = Tau2Slider(self._scale, tau2_grid(0.01, 100))
+        sl = self.scale.slider
+        sl.description = "pooling: Σ ×"
+        sl.remove_class("shrinkviz-tau2")
+        sl.add_class("shrinkviz-scale")
+        self.scale.children[1].children = [
+            w.HTML("◀ <b>complete pooling</b><br>Σ = 0"),
+            w.HTML("<div style='text-align:right'><b>no pooling</b> ▶<br>Σ = ∞</div>"),
+        ]
+        self.scale.play.description = self.scale.play.tooltip = (
+            "sweep Σ from no pooling to complete pooling"
+        )
+        self.sigma2 = _log(state, "sigma2", "σ² (sigma2)")
+        f = state.base
+        self.tau_alpha = _linear(
+            state, "tau_alpha", "τ_α (tau_alpha)", 0.0, 3 * _spread(f.none.alpha, f.tau_alpha)
+        )
+        self.tau_beta = _linear(
+            state, "tau_beta", "τ_β (tau_beta)", 0.0, 3 * _spread(f.none.beta, f.tau_beta)
+        )
+        self.rho = _linear(state, "rho", "ρ (rho)", -1.0, 1.0, steps=200)
+        self.fit = fit_button(state)
+        self.fit.description = "fit (REML)"
+        self.fit.tooltip = "set σ², τ_α, τ_β and ρ to their REML estimates, Σ × 1"
+        self.group = group_dropdown(state)
+        self.n_box = NSlider(state, state.n_max, "rows used n_j")
+        self.readout = w.HTML()
+        self.readout.add_class("shrinkviz-readout")
+        self.error = error_line(state)
+        super().__init__(
+            [
+                self.scale,
+                *(
+                    with_value(getattr(self, k), state, k)
+                    for k in ("sigma2", "tau_alpha", "tau_beta", "rho")
+                ),
+                _row([self.fit, self.group]),
+                self.n_box,
+                self.readout,
+                self.error,
+            ],
+            layout=w.Layout(flex="1 1 30em", min_width="min(30em, 100%)"),
+        )
+        self._read(None)
+        state.observe(self._read, ["frame", "selected"])
+
+    def _read(self, _) -> None:
+        s, j = self.state, self.state.selected
+        f = s.frame
+        fit, p = f.fit, f.fit.partial
+        if fit.n[j] == 0:
+            own = "no data"
+        elif fit.none.missing[j]:
+            own = "no line of its own (x does not vary)"
+        else:
+            own = f"α_j = {number(fit.none.alpha[j])}, β_j = {number(fit.none.beta[j])}"
+        self.readout.value = (
+            f"<b>{s.labels[j]}</b>: n_j = {int(fit.n[j])} of {int(s.n_max[j])}; "
+            f"no pooling {own}; partial pooling α_j = {number(p.alpha[j])}, "
+            f"β_j = {number(p.beta[j])}; μ = ({number(p.mu[0])}, {number(p.mu[1])}); "
+            f"σ² = {number(s.sigma2)}, τ_α = {number(s.tau_alpha)}, "
+            f"τ_β = {number(s.tau_beta)}, ρ = {number(s.rho)}, Σ × {number(f.scale)}"
+        )
+
+
+def _spread(estimates, tau: float) -> float:
+    """A slider's top: the larger of tau and the sd of the groups' own estimates."""
+    own = estimates[np.isfinite(estimates)]
+    sd = float(own.std()) if len(own) > 1 else 0.0
+    return max(tau, sd) or 1.0
+
+
+def _linear(state, name, description, lo, hi, steps=100) -> w.FloatSlider:
+    """A linear slider bound to ``state.<name>`` (its number: ``with_value``)."""
+    s = w.FloatSlider(
+        min=lo,
+        max=hi,
+        step=(hi - lo) / steps,
+        description=description,
+        layout=_wide(),
+        style=_STYLE,
+        readout=False,
+    )
+    s.add_class(f"shrinkviz-{name.replace('_', '-')}")
+    _bind(s, state, name, lo, hi)
+    return s
+
+
+def _log(state, name, description, span=2.0) -> w.FloatLogSlider:
+    """A log slider bound to ``state.<name>``, 10**span either side of its value."""
+    v = math.log10(getattr(state, name))
+    s = w.FloatLogSlider(
+        min=v - span,
+        max=v + span,
+        step=span / 40,
+        description=description,
+        layout=_wide(),
+        style=_STYLE,
+        readout=False,
+    )
+    s.add_class(f"shrinkviz-{name}")
+    _bind(s, state, name, log=True)
+    return s
+
+
+def _bind(slider, state, name: str, lo=-math.inf, hi=math.inf, log: bool = False) -> None:
+    """Slider and ``state.<name>`` follow each other. The state keeps a value set elsewhere
+    ("fit") exactly: the browser's slider snaps it to its nearest step and sends that back,
+    and a value within half a step of the state's is taken as that echo, not as a move."""
+    showing = []
+
+    def position(v):
+        return math.log10(v) if log else v
+
+    def moved(change):
+        old = getattr(state, name)
+        if showing:
+            return
+        if math.isfinite(old) and (old > 0 or not log):
+            if abs(position(change["new"]) - position(old)) < 0.501 * slider.step:
+                return
+        setattr(state, name, min(max(change["new"], lo), hi))
+
+    def show(_):
+        v = getattr(state, name)
+        if not math.isfinite(v) or (log and v <= 0):
+            return  # a refused value: the slider stays where it was
+        showing.append(1)
+        try:
+            slider.value = v  # ipywidgets keeps it inside the slider's range
+        finally:
+            showing.clear()
+
+    show(None)
+    slider.observe(moved, "value")
+    state.observe(show, name)

@@ -1,0 +1,228 @@
+"""The views of a ``SlopesState`` (Gelman & Hill 2007, ch. 13; lme4's sleepstudy).
+
+``PairsView``: the 2-D picture of varying intercepts and slopes. Every group's no-pooling
+(alpha_j, beta_j) as a hollow marker, its partial-pooling pair as a filled marker, a segment
+between them, the population centre mu and the 50% and 90% ellipses of N(mu, Sigma).
+
+``SlopePanelsView``: the small multiples of ``PanelsView`` with a slope per group; each line
+is cut where it leaves its panel.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from bqplot import LinearScale, Lines, Scatter
+from scipy import stats
+
+from . import _theme as t
+from .pooling import _SELECTED, PanelsView, _two_ticks
+
+# the ellipses drawn: the regions holding 50% and 90% of N(mu, Sigma)
+LEVELS = (0.5, 0.9)
+_ANGLES = np.linspace(0.0, 2.0 * np.pi, 97)
+
+
+def ellipse(mu: np.ndarray, Sigma: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """x and y of the boundary of the region {b : (b - mu)' Sigma^-1 (b - mu) <= q} that holds
+    ``level`` of N(mu, Sigma), q the chi-square(2) quantile; a singular Sigma gives a segment."""
+    q = stats.chi2.ppf(level, 2)
+    vals, vecs = np.linalg.eigh(Sigma)
+    root = vecs * np.sqrt(np.maximum(vals, 0.0) * q)
+    pts = mu[:, None] + root @ np.vstack([np.cos(_ANGLES), np.sin(_ANGLES)])
+    return pts[0], pts[1]
+
+
+class PairsView:
+    """Intercepts (x axis) against slopes (y axis) of every group; click a marker to select
+    its group. The axes cover the markers and mu; they grow when a marker leaves them (an
+    n_j move) and never move with Sigma or sigma2."""
+
+    def __init__(
+        self,
+        state,
+        *,
+        font_scale=1.0,
+        animation_duration=t.ANIMATION_MS,
+        group_name="group",
+        x_name="intercept",
+        y_name="slope",
+        title="",
+    ):
+        self.state = state
+        f = state.frame
+        self.xs, self.ys = LinearScale(), LinearScale()
+        self._range = None
+        self._fit_axes(f)
+        sc = {"x": self.xs, "y": self.ys}
+        area = int(np.clip(3000 / len(state.labels), 30, 110) * font_scale**2)
+        common = dict(scales=sc, default_size=area, selected_style=_SELECTED, unselected_style={})
+        self.ellipses = [
+            Lines(
+                x=np.zeros(2),
+                y=np.zeros(2),
+                scales=sc,
+                colors=[t.GREY],
+                line_style=style,
+                stroke_width=1.8 * font_scale,
+            )
+            for style in ("solid", "dashed")
+        ]
+        self.segments = Lines(
+            x=np.zeros((1, 2)),
+            y=np.zeros((1, 2)),
+            scales=sc,
+            colors=[t.GREY],
+            stroke_width=1.2 * font_scale,
+        )
+        # (the hollow marker is filled white: clickable all over, not only on its ring)
+        self.none = Scatter(
+            x=np.zeros(1),
+            y=np.zeros(1),
+            stroke=t.NONE,
+            colors=["white"],
+            stroke_width=2 * font_scale,
+            **common,
+        )
+        self.partial = Scatter(
+            x=np.zeros(1), y=np.zeros(1), colors=[t.PARTIAL], stroke="white", **common
+        )
+        self.mu = Scatter(
+            x=np.zeros(1),
+            y=np.zeros(1),
+            scales=sc,
+            marker="diamond",
+            colors=[t.COMPLETE],
+            stroke="white",
+            default_size=int(1.6 * area),
+        )
+        for mark in (self.none, self.partial):
+            mark.on_element_click(self._clicked)
+        axes = [
+            t.axis(self.xs, x_name, font_scale),
+            t.axis(self.ys, y_name, font_scale, side="left"),
+        ]
+        self.figure = t.figure(
+            [*self.ellipses, self.segments, self.none, self.partial, self.mu],
+            axes,
+            title,
+            font_scale,
+            animation_duration,
+            left=72,
+        )
+        self.legend = t.legend(
+            [
+                (f"no pooling (each {group_name} alone)", "hollow", t.NONE, ""),
+                ("partial pooling", "filled", t.PARTIAL, ""),
+                ("μ and 50% / 90% of N(μ, Σ)", "line", t.GREY, "dashed"),
+            ],
+            font_scale,
+        )
+        self._draw({"new": f})
+        self._select({"new": state.selected})
+        state.observe(self._draw, "frame")
+        state.observe(self._select, "selected")
+
+    def _fit_axes(self, f) -> None:
+        """Grow the axes to hold every marker and mu (never shrink them)."""
+        p, none = f.fit.partial, f.fit.none
+        xs = np.r_[none.alpha, p.alpha, p.mu[0]]
+        ys = np.r_[none.beta, p.beta, p.mu[1]]
+        lo = np.array([np.nanmin(xs), np.nanmin(ys)])
+        hi = np.array([np.nanmax(xs), np.nanmax(ys)])
+        if self._range is not None:
+            if (lo >= self._range[0]).all() and (hi <= self._range[1]).all():
+                return
+            lo, hi = np.minimum(lo, self._range[0]), np.maximum(hi, self._range[1])
+        pad = 0.08 * np.where(hi > lo, hi - lo, 1.0)
+        self._range = (lo - pad, hi + pad)
+        for scale, a, b in zip((self.xs, self.ys), *self._range, strict=True):
+            t.update(scale, min=float(a), max=float(b))
+
+    def _draw(self, change) -> None:
+        f = change["new"]
+        self._fit_axes(f)
+        p, none = f.fit.partial, f.fit.none
+        # a group without its own line (fewer than 2 rows, or x constant) has no hollow
+        # marker: drawn hidden at its partial-pooling pair, since an SVG position cannot be nan
+        missing = none.missing
+        nx = np.where(missing, p.alpha, none.alpha)
+        ny = np.where(missing, p.beta, none.beta)
+        opacities = 1.0 - missing if missing.any() else np.ones(1)  # bqplot cycles opacities
+        t.update(self.none, x=nx, y=ny, opacities=opacities)
+        t.update(self.partial, x=p.alpha, y=p.beta)
+        t.update(
+            self.segments,
+            x=np.column_stack([nx, p.alpha]),
+            y=np.column_stack([ny, p.beta]),
+            opacities=(1.0 - missing).tolist() if missing.any() else [],
+        )
+        t.update(self.mu, x=p.mu[:1], y=p.mu[1:])
+        finite = np.isfinite(f.Sigma).all()
+        for mark, level in zip(self.ellipses, LEVELS, strict=True):
+            ex, ey = ellipse(p.mu, f.Sigma, level) if finite else (p.mu[:1], p.mu[1:])
+            t.update(mark, x=ex, y=ey, opacities=[1.0 if finite else 0.0])
+
+    def _select(self, change) -> None:
+        for mark in (self.none, self.partial):
+            t.update(mark, selected=np.array([change["new"]]))
+
+    def _clicked(self, mark, event) -> None:
+        self.state.selected = int(event["data"]["index"])
+
+
+class SlopePanelsView(PanelsView):
+    """``PanelsView`` with each group's own slope: complete (dashed), no pooling (dotted) and
+    partial pooling (solid) lines, each cut at the top and bottom of its panel."""
+
+    def __init__(self, state, panels, **kw):
+        ylo, yhi = float(state.y.min()), float(state.y.max())
+        step = _two_ticks(ylo, yhi, 4)
+        self._band = (ylo - 0.4 * step, yhi + 0.4 * step)  # the panel's frame (PanelsView)
+        super().__init__(state, panels, **kw)
+        self._draw({"new": state.frame})
+
+    def _line_ys(self, f):
+        fit, g = f.fit, self.panels
+        ends = {
+            "complete": np.broadcast_to(
+                fit.complete.alpha + fit.complete.beta * self._xends, (len(g), 2)
+            ),
+            "none": fit.none.alpha[g][:, None] + fit.none.beta[g][:, None] * self._xends,
+            "partial": fit.partial.alpha[g][:, None] + fit.partial.beta[g][:, None] * self._xends,
+        }
+        self._xs, out = {}, {}
+        for kind, ys in ends.items():
+            xs, ys, shown = self._clip(ys)
+            self._xs[kind] = self._xoff[:, None] + xs
+            out[kind] = (self._yoff[:, None] + ys, [] if shown.all() else (shown * 1.0).tolist())
+        return out
+
+    def _clip(self, ys: np.ndarray):
+        """Each line (through the panel's x ends at heights ys) cut to the panel's band of y;
+        a line outside the band (or nan: no line) is hidden at the band's middle."""
+        lo, hi = self._band
+        x0, x1 = self._xends
+        y0, y1 = ys[:, 0], ys[:, 1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dy = np.where(y1 != y0, y1 - y0, np.nan)
+            ta, tb = (lo - y0) / dy, (hi - y0) / dy
+            t0 = np.where(np.isnan(dy), 0.0, np.clip(np.minimum(ta, tb), 0.0, 1.0))
+            t1 = np.where(np.isnan(dy), 1.0, np.clip(np.maximum(ta, tb), 0.0, 1.0))
+        flat_inside = (y0 >= lo) & (y0 <= hi)
+        shown = np.isfinite(ys).all(axis=1) & np.where(y1 != y0, t1 > t0, flat_inside)
+        t = np.column_stack([t0, t1])
+        xs = x0 + t * (x1 - x0)
+        yc = y0[:, None] + t * (y1 - y0)[:, None]
+        mid = (lo + hi) / 2
+        return (
+            np.where(shown[:, None], xs, self._xends),
+            np.where(shown[:, None], yc, mid),
+            shown,
+        )
+
+    def _draw(self, change) -> None:
+        f = change["new"]
+        for kind, (ys, opacities) in self._line_ys(f).items():
+            t.update(self.lines[kind], x=self._xs[kind], y=ys, opacities=opacities)
+        t.update(self.points, color=self._used(f))
+        t.update(self.titles, text=np.array(self._titles(f)))
