@@ -36,6 +36,7 @@ __all__ = [
     "RegressionPrediction",
     "RegressionPosterior",
     "meta_regression",
+    "pseudo_r2",
     "regression_posterior",
 ]
 
@@ -483,7 +484,7 @@ def meta_regression(y, v, mods, method="REML", test="z", level=0.95) -> MetaRegr
             q0 = float(np.sum((y - np.average(y, weights=1 / v)) ** 2 / v))
             R2 = 0.0 if q0 == 0 else max(0.0, 100 * (1 - (Q / q0) * (k - 1) / (k - p)))
         else:
-            R2 = 0.0 if tau2_without == 0 else max(0.0, 100 * (tau2_without - tau2) / tau2_without)
+            R2 = pseudo_r2(tau2_without, tau2)
 
     return MetaRegression(
         method=method,
@@ -514,6 +515,15 @@ def meta_regression(y, v, mods, method="REML", test="z", level=0.95) -> MetaRegr
         v=v,
         X=X,
     )
+
+
+def pseudo_r2(tau2_without: float, tau2: float) -> float:
+    """The percent of the between-group variance a predictor explains, metafor's pseudo R^2
+    (Raudenbush 2009, eq. 16.17; López-López et al. 2014, Br. J. Math. Stat. Psychol.
+    67:30): max(0, 100 (tau2_without - tau2) / tau2_without), 0 when tau2_without = 0."""
+    if tau2_without == 0:
+        return 0.0
+    return max(0.0, 100 * (tau2_without - tau2) / tau2_without)
 
 
 def regression_posterior(y, v, tau2, mods) -> RegressionPosterior:

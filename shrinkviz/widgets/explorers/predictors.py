@@ -1,0 +1,177 @@
+"""PredictorExplorer: each group shrinks toward its own predicted value on a fitted line."""
+
+from __future__ import annotations
+
+import html
+
+import ipywidgets as w
+import numpy as np
+
+from ... import data
+from ...model.group_predictor import predictor_fit_frame
+from ..controls import Tau2Slider, error_line, fit_button, group_dropdown, number, tau2_grid
+from ..state.predictors import PredictorState
+from ..views.predictors import PredictorView
+from ._base import _check_layout, _column, _Explorer, _labels_of, _list, _name, _numbers
+
+
+class PredictorExplorer(_Explorer):
+    """Estimates against a predictor, and tau2 on a slider: each group or study glides from
+    its own estimate (hollow) toward the fitted line at its own predictor value (filled), not
+    toward one mean. A toggle drops the predictor: the line turns flat (one mean) and tau2
+    jumps to the larger estimate of the model without it; the readout says how much of tau2
+    the predictor explains (R^2, as metafor).
+
+    Models: studies (``from_meta``: ``shrinkviz.meta_regression`` /
+    ``regression_posterior``, as metafor's ``rma(yi, vi, mods = u)``), or rows in groups
+    with a group-level predictor (``from_frame``: ``shrinkviz.predictor_fit``, as lme4's
+    ``lmer(y ~ x + u + (1 | group))``; each group's intercept).
+
+    CSS classes: the box ``shrinkviz-explorer shrinkviz-predictors``; the figure
+    ``shrinkviz-figure shrinkviz-predictors-figure``; controls ``shrinkviz-tau2``,
+    ``shrinkviz-play``, ``shrinkviz-fit``, ``shrinkviz-predictor`` (the toggle),
+    ``shrinkviz-group``, ``shrinkviz-readout``, ``shrinkviz-error``.
+
+    Constructors: ``bcg()``, ``radon()``, ``from_meta(y, v, u)``,
+    ``from_frame(df, x=, y=, group=, u=)``. Options: ``font_scale``, ``animation_duration``,
+    ``tau2`` (start: the estimate), ``with_predictor``, ``u_name``, ``value_name``,
+    ``title``, ``layout`` ("compact": a lower figure).
+    """
+
+    def __init__(
+        self,
+        state: PredictorState,
+        *,
+        u_name="predictor",
+        value_name="estimate",
+        title="",
+        font_scale=1.0,
+        animation_duration=500,
+        layout="default",
+    ):
+        super().__init__()
+        _check_layout(layout)
+        self.state = state
+        self.u_name = u_name
+        height = (440 if layout == "default" else 360) * max(1.0, font_scale) ** 0.75
+        self.view = PredictorView(
+            state,
+            font_scale=font_scale,
+            animation_duration=animation_duration,
+            u_name=u_name,
+            value_name=value_name,
+            title=title,
+            height=height,
+        )
+        self.figure = self.view.figure
+        self.figure.add_class("shrinkviz-figure")
+        self.figure.add_class("shrinkviz-predictors-figure")
+        self.figures = {"main": self.figure}
+        # the slider spans both models' estimates with room around them
+        lo = min(state.estimate(True), state.estimate(False)) or state.estimate(False) or 1.0
+        hi = max(state.estimate(True), state.estimate(False)) or 1.0
+        self.tau2 = Tau2Slider(state, tau2_grid(lo / 100, hi * 100))
+        self.toggle = w.ToggleButtons(
+            options=[(f"with {u_name}", True), (f"without {u_name}", False)],
+            value=state.with_predictor,
+            tooltips=[
+                f"shrink toward the fitted line at each {u_name}",
+                "shrink toward one mean",
+            ],
+            style={"button_width": f"{max(len(u_name) + 9, 12) * 0.62:.1f}em"},
+        )
+        self.toggle.add_class("shrinkviz-predictor")
+        self.toggle.observe(lambda c: state.use_predictor(c["new"]), "value")
+        state.observe(lambda c: setattr(self.toggle, "value", c["new"]), "with_predictor")
+        self.fit = fit_button(state)
+        self.group = group_dropdown(state)
+        self.readout = w.HTML()
+        self.readout.add_class("shrinkviz-readout")
+        self.error = error_line(state)
+        row = dict(flex_flow="row wrap", align_items="center")
+        self.controls = w.VBox(
+            [
+                self.tau2,
+                w.HBox([self.toggle, self.fit, self.group], layout=w.Layout(**row)),
+                self.readout,
+                self.error,
+            ]
+        )
+        self.controls.tau2 = self.tau2  # where _Explorer's Play sweep finds the grid
+        state.observe(self._read, ["frame", "selected"])
+        self._read(None)
+        column = _column(self.figure, self.view.legend, "1 1 420px", height)
+        self._finish([column, self.controls], font_scale, "shrinkviz-predictors")
+
+    def _read(self, _) -> None:
+        s, f, j = self.state, self.state.frame, self.state.selected
+        with_u, without = s.estimate(True), s.estimate(False)
+        line = (
+            f"line {number(f.intercept)} {'−' if f.slope < 0 else '+'} {number(abs(f.slope))}"
+            f" × {html.escape(self.u_name)}"
+            if f.with_predictor
+            else f"one mean {number(f.intercept)}"
+        )
+        group = (
+            f"<b>{html.escape(s.labels[j])}</b> ({html.escape(self.u_name)} {number(f.u[j])}):"
+            f" own {number(f.own[j])} → {number(f.mean[j])}, target {number(f.target[j])},"
+            f" B = {f.B[j]:.2f}"
+        )
+        self.readout.value = (
+            f"τ² = {number(f.tau2)}; {line}<br>"
+            f"estimated τ² without {html.escape(self.u_name)}: {number(without)}, with it:"
+            f" {number(with_u)}: it explains R² = {s.R2:.0f}% of τ²<br>{group}"
+        )
+
+    @classmethod
+    def bcg(cls, **kw) -> PredictorExplorer:
+        """The BCG vaccine trials (Colditz et al. 1994): log risk ratios against absolute
+        latitude, metafor's best-known meta-regression."""
+        df = data.bcg()
+        kw = {
+            "u_name": "latitude",
+            "value_name": "log risk ratio",
+            "title": "BCG trials",
+            **kw,
+        }
+        labels = [f"{a} {y}" for a, y in zip(df["author"], df["year"], strict=True)]
+        return cls.from_meta(df["yi"], df["vi"], df["ablat"], labels=labels, **kw)
+
+    @classmethod
+    def radon(cls, **kw) -> PredictorExplorer:
+        """Minnesota radon (Gelman & Hill 2007, 12.6): each county's intercept against its
+        log soil uranium, floor as the individual-level predictor."""
+        kw = {"title": "Radon: county intercepts", "value_name": "county intercept", **kw}
+        return cls.from_frame(
+            data.radon(), x="floor", y="log_radon", group="county", u="log_uranium", **kw
+        )
+
+    @classmethod
+    def from_meta(cls, y, v, u, labels=None, *, method="REML", tau2=None, **kw):
+        """Studies with effects ``y``, sampling variances ``v`` (> 0) and a moderator ``u``;
+        labels and axis names from the data as in ``ShrinkageExplorer.from_meta``."""
+        labels = _labels_of(y, labels)
+        kw = {"u_name": _name(u, "predictor"), "value_name": _name(y, "estimate"), **kw}
+        state = PredictorState.from_meta(
+            _numbers("y", y),
+            _numbers("v", v),
+            _numbers("u", u),
+            method=method,
+            labels=_list(labels),
+            tau2=tau2,
+        )
+        return cls(state, **kw)
+
+    @classmethod
+    def from_frame(
+        cls, df, *, x: str, y: str, group: str, u: str, method="REML", tau2=None, **kw
+    ) -> PredictorExplorer:
+        """Rows of a data frame: ``y`` on ``x`` with intercepts varying by ``group`` and the
+        group-level predictor column ``u`` (constant within each group)."""
+        cols = dict(x=x, y=y, group=group, method=method)
+        fits = predictor_fit_frame(df, u=u, **cols), predictor_fit_frame(df, u=None, **cols)
+        kw = {"u_name": u, "value_name": f"intercept of {y}", **kw}
+        return cls(PredictorState.from_fits(*fits, tau2=tau2), **kw)
+
+    def _sweep(self) -> tuple[str, np.ndarray]:
+        return "tau2", self.tau2.grid[::-1]
