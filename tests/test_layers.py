@@ -29,6 +29,18 @@ def test_import_shrinkviz_is_light():
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
 
 
+def test_a_students_kernel_stays_small():
+    """Lesson 02's explorer (what a class on the hub runs) loads neither scipy.stats (15 MiB)
+    nor matplotlib: a kernel's memory is most of a student's (deploy/README.md)."""
+    code = (
+        "import sys, shrinkviz as sv\n"
+        "sv.ShrinkageExplorer.eight_schools()\n"
+        "heavy = [m for m in ('scipy.stats', 'matplotlib') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
 def test_import_linter_contracts():
     lint = shutil.which("lint-imports", path=str(Path(sys.executable).parent))
     assert lint, "import-linter is a test dependency"

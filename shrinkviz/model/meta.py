@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import stats
 
+from . import _distributions as dist
 from . import _leave1out
 from . import checks as check
 from ._results import freeze, readonly, result_repr
@@ -40,11 +40,6 @@ _NUMBERS = (
     "pi_lb",
     "pi_ub",
 )
-
-
-def _reference(test: str, k: int):
-    """The distribution of mu's test statistic: N(0, 1), or t_{k-1} for Knapp-Hartung."""
-    return stats.t(k - 1) if test == "knha" else stats.norm
 
 
 @dataclass(frozen=True, repr=False, eq=False)
@@ -142,7 +137,7 @@ class MetaAnalysis:
         if self.test == "knha":  # Var(mu) is 1/sum(w) scaled by the Knapp-Hartung factor
             var = var + post.B**2 * (self.se**2 - post.mu0_var)
         se = np.sqrt(var)
-        half = _reference(self.test, self.k).isf((1 - self._level(level)) / 2) * se
+        half = dist.of_test(self.test, self.k - 1).isf((1 - self._level(level)) / 2) * se
         return Blup(post.mean, freeze(se), freeze(post.mean - half), freeze(post.mean + half))
 
     def tau2_ci(self, level=None) -> tuple[float, float]:
@@ -154,10 +149,10 @@ class MetaAnalysis:
         if self.method in _FIXED:
             raise check.fail("method", "a random-effects method for tau2_ci", self.method)
         alpha = 1 - self._level(level)
-        chi2 = stats.chi2(self.k - 1)
+        df = self.k - 1
         return (
-            q_root(self.y, self.v, chi2.isf(alpha / 2)),
-            q_root(self.y, self.v, chi2.ppf(alpha / 2)),
+            q_root(self.y, self.v, dist.chi2_isf(alpha / 2, df)),
+            q_root(self.y, self.v, dist.chi2_ppf(alpha / 2, df)),
         )
 
     def leave1out(self, level=None) -> LeaveOneOut:
@@ -232,7 +227,7 @@ def meta_analysis(y, v, method="REML", test="z", level=0.95, tau2=None) -> MetaA
     Q, Q_pval, I2, H2 = 0.0, 1.0, 0.0, 1.0  # metafor's values for k = 1
     if k > 1:
         Q = max(0.0, q_stat(y, 1.0 / v))
-        Q_pval = float(stats.chi2.sf(Q, k - 1))
+        Q_pval = float(dist.chi2_sf(Q, k - 1))
         if method in _FIXED:
             I2 = max(0.0, 100 * (Q - (k - 1)) / Q) if Q > 0 else 0.0
             H2 = Q / (k - 1)
@@ -243,7 +238,7 @@ def meta_analysis(y, v, method="REML", test="z", level=0.95, tau2=None) -> MetaA
     se = float(np.sqrt(var_mu))
     with np.errstate(divide="ignore", invalid="ignore"):
         stat = float(np.float64(mu) / se)
-    ref = _reference(test, k)
+    ref = dist.of_test(test, k - 1)  # N(0, 1), or t_{k-1} for Knapp-Hartung
     pval, crit = float(2 * ref.sf(abs(stat))), float(ref.isf((1 - level) / 2))
     half_pi = float(crit * np.sqrt(var_mu + tau2))
     return MetaAnalysis(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from . import checks as check
 from ._results import freeze, result_repr
@@ -38,7 +38,7 @@ class Posterior:
     def interval(self, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
         """Central posterior interval ``mean -+ z * sqrt(var)`` of each mu_j."""
         level = check.scalar("level", level, lo=0, hi=1, lo_open=True, hi_open=True)
-        half = stats.norm.ppf(0.5 + level / 2) * np.sqrt(self.var)
+        half = special.ndtri(0.5 + level / 2) * np.sqrt(self.var)
         return self.mean - half, self.mean + half
 
     def __repr__(self) -> str:

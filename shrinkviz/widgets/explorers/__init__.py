@@ -4,8 +4,16 @@ Validation of user data happens here, at construction (a clear ValueError); afte
 refused control combination shows a message inside the widget instead.
 """
 
-from .pooling import RADON_COUNTIES, PoolingLinesExplorer
-from .shrinkage import ShrinkageExplorer
-from .slopes import SlopesExplorer
+from __future__ import annotations
 
-__all__ = ["RADON_COUNTIES", "PoolingLinesExplorer", "ShrinkageExplorer", "SlopesExplorer"]
+from ..._lazy import lazy
+
+__getattr__, __all__ = lazy(
+    __name__,
+    {
+        "RADON_COUNTIES": ".pooling",
+        "PoolingLinesExplorer": ".pooling",
+        "ShrinkageExplorer": ".shrinkage",
+        "SlopesExplorer": ".slopes",
+    },
+)

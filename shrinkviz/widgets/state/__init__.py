@@ -11,17 +11,19 @@ hands the model the checked arrays (``check_input=False``) and the model checks 
 number that moved.
 """
 
-from ._base import _State
-from .pooling import PoolingFrame, PoolingState
-from .shrinkage import ShrinkageFrame, ShrinkageState
-from .slopes import SlopesFrame, SlopesState
+from __future__ import annotations
 
-__all__ = [
-    "PoolingFrame",
-    "PoolingState",
-    "ShrinkageFrame",
-    "ShrinkageState",
-    "SlopesFrame",
-    "SlopesState",
-    "_State",
-]
+from ..._lazy import lazy
+
+__getattr__, __all__ = lazy(
+    __name__,
+    {
+        "_State": "._base",
+        "PoolingFrame": ".pooling",
+        "PoolingState": ".pooling",
+        "ShrinkageFrame": ".shrinkage",
+        "ShrinkageState": ".shrinkage",
+        "SlopesFrame": ".slopes",
+        "SlopesState": ".slopes",
+    },
+)

@@ -1,15 +1,17 @@
 """bqplot views: each draws what a state's ``frame`` says and never computes statistics."""
 
-from .pooling import OverviewView, PanelsView
-from .shrinkage import ShrinkageView
-from .slopes import PairsView, SlopePanelsView
-from .tau import TauView
+from __future__ import annotations
 
-__all__ = [
-    "OverviewView",
-    "PairsView",
-    "PanelsView",
-    "ShrinkageView",
-    "SlopePanelsView",
-    "TauView",
-]
+from ..._lazy import lazy
+
+__getattr__, __all__ = lazy(
+    __name__,
+    {
+        "OverviewView": ".pooling",
+        "PanelsView": ".pooling",
+        "ShrinkageView": ".shrinkage",
+        "PairsView": ".slopes",
+        "SlopePanelsView": ".slopes",
+        "TauView": ".tau",
+    },
+)
