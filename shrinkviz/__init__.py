@@ -40,6 +40,7 @@ _LAZY = {
     "predictor_fit_frame": "shrinkviz.model.group_predictor",
     "ShrinkageExplorer": "shrinkviz.widgets.explorers",
     "PoolingLinesExplorer": "shrinkviz.widgets.explorers",
+    "CountsExplorer": "shrinkviz.widgets.explorers.counts",
     "PredictorExplorer": "shrinkviz.widgets.explorers.predictors",
     "ForestExplorer": "shrinkviz.widgets.explorers.forest",
 }
