@@ -9,7 +9,14 @@ from nbclient import NotebookClient
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 WIDGET = "application/vnd.jupyter.widget-view+json"
-LESSONS = ["01-pooling", "02-eight-schools", "03-radon", "04-baseball", "05-your-data"]
+LESSONS = [
+    "01-pooling",
+    "02-eight-schools",
+    "03-radon",
+    "04-baseball",
+    "05-your-data",
+    "07-meta-analysis",
+]
 
 
 def _run(nb, cwd):
