@@ -15,6 +15,8 @@ LESSONS = [
     "03-radon",
     "04-baseball",
     "05-your-data",
+    "06-varying-slopes",
+    "07-meta-analysis",
     "08-predictors",
 ]
 
