@@ -18,6 +18,7 @@ LESSONS = [
     "06-varying-slopes",
     "07-meta-analysis",
     "08-predictors",
+    "09-counts",
 ]
 
 
