@@ -1,13 +1,40 @@
-"""What every explorer shares: saving its figures, font scale, layout, reading user input."""
+"""What every explorer shares: saving its figures (through the browser, or drawn in the
+kernel with matplotlib), font scale, layout, reading user input."""
 
 from __future__ import annotations
+
+import contextlib
+from pathlib import Path
 
 import ipywidgets as w
 import numpy as np
 
 
 class _Explorer(w.VBox):
+    """The base of every explorer: a state (``self.state``, whose ``frame`` is the numbers
+    shown), its bqplot figures (``self.figures``) and its controls (``self.controls``).
+
+    Hooks an explorer family implements (the others have working defaults):
+
+    ``_draw_static(fig, frame)``
+        draw ``frame`` into the matplotlib Figure ``fig`` as the explorer shows it now:
+        every figure with its legend, the selected group, the axes' names and pinned ranges
+        of the bqplot views, and ``self._caption(frame)`` under it. Implemented by calling
+        the family's ``draw`` in ``shrinkviz.widgets.static`` (one module per family, in the
+        picture language of ``views._theme``). ``savefig`` and ``save_animation`` use
+        it.
+    ``_caption(frame)``
+        the current values in words, for the caption (default: none).
+    ``_static_size``
+        the picture's (width, height) in inches.
+    ``_sweep()``
+        the input that Play sweeps and its values in Play's order (default: ``tau2`` over
+        the tau2 slider's positions, from no pooling to complete pooling).
+    """
+
     figures: dict = {}  # name -> bqplot Figure, in the order they are saved
+    font_scale = 1.0
+    _static_size = (11.0, 5.5)
 
     def save_png(self, filename: str = "shrinkviz.png", scale: float | None = None) -> list:
         """Save every figure as PNG (bqplot's ``Figure.save_png``): the main figure as
@@ -44,9 +71,93 @@ class _Explorer(w.VBox):
             f"saved {', '.join(names)} to your browser's downloads folder (not beside the notebook)"
         )
 
+    # -- pictures drawn in the kernel (matplotlib), no browser needed --------------------
+
+    def _draw_static(self, fig, frame) -> None:
+        raise NotImplementedError(f"{type(self).__name__} has no static picture yet")
+
+    def _caption(self, frame) -> str:
+        return ""
+
+    def _sweep(self) -> tuple[str, np.ndarray]:
+        return "tau2", self.controls.tau2.grid[::-1]
+
+    def static_figure(self, frame=None):
+        """The explorer as it looks now (or at ``frame``, a state's frame) as a matplotlib
+        Figure (``matplotlib.figure.Figure``, no pyplot): every figure, legend and caption."""
+        from ..static import _common
+
+        fig = _common.figure(*self._static_size)
+        self._draw_static(fig, self.state.frame if frame is None else frame)
+        return fig
+
+    def savefig(self, path, *, dpi: float = 150) -> Path:
+        """Write the explorer as it looks now (every figure, the legends, a caption with the
+        current values) to ``path``: PNG, SVG or PDF by its suffix, drawn in the kernel with
+        matplotlib (no browser). Unlike ``save_png`` the file is written beside the
+        notebook (relative to the kernel's working directory). Returns the path."""
+        from ..static import _common
+
+        _common.file_format(path)  # a bad suffix is refused before anything is drawn
+        return _common.save(self.static_figure(), path, dpi)
+
+    def sweep_frames(self) -> list:
+        """The state's frames along Play's sweep (``_sweep``), computed without moving the
+        explorer: its input is set back, and its widgets do not follow (one recompute at the
+        end restores the frame shown). A value the model refuses is left out."""
+        name, values = self._sweep()
+        state, frames = self.state, []
+        old = getattr(state, name)
+        with state.hold_trait_notifications():
+            try:
+                for value in values:
+                    setattr(state, name, value)
+                    with contextlib.suppress(ValueError):
+                        frames.append(state._compute())
+            finally:
+                setattr(state, name, old)
+        return frames
+
+    def save_animation(self, path, *, fps: float | None = None, dpi: float = 80) -> Path:
+        """Write Play's sweep (tau2 from no pooling to complete pooling) as an animation:
+        ``.gif`` (Pillow) or ``.mp4`` (needs ffmpeg on the PATH), one frame per slider
+        position at Play's speed (``fps``: frames per second). Returns the path."""
+        from matplotlib import animation
+
+        path = Path(path)
+        kind = path.suffix.lower()
+        if kind not in (".gif", ".mp4"):
+            raise ValueError(f"path must end in .gif or .mp4 (got {str(path)!r})")
+        if fps is None:
+            fps = 1000 / self.controls.tau2.play.interval
+        if kind == ".gif":
+            writer = animation.PillowWriter(fps=fps)
+        elif animation.writers.is_available("ffmpeg"):
+            writer = animation.FFMpegWriter(fps=fps)
+        else:
+            raise ValueError(
+                f"{str(path)!r}: writing .mp4 needs ffmpeg, which is not on the PATH "
+                "(install it, or write a .gif)"
+            )
+        frames = self.sweep_frames()
+        from ..static import _common
+
+        fig = _common.figure(*self._static_size)
+        with writer.saving(fig, str(path), dpi):
+            for k, frame in enumerate(frames):
+                fig.clear()
+                self._draw_static(fig, frame)
+                if k == 0:  # lay out the first frame, then keep its places: no jitter
+                    places = _common.freeze_layout(fig)
+                else:
+                    _common.restore_layout(fig, places)
+                writer.grab_frame(facecolor="white")
+        return path
+
     def _finish(self, children, font_scale: float, *classes) -> None:
         # text size of the axis labels (bqplot has no trait for it) and of the controls,
         # through the CSS variables of bqplot and ipywidgets, scoped to this explorer
+        self.font_scale = font_scale
         scoped = f"shrinkviz-font-{round(font_scale * 100)}"
         size = f"{13 * font_scale:.0f}px"  # also the em of the controls' widths
         style = w.HTML(

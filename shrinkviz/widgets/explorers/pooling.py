@@ -7,7 +7,7 @@ import numpy as np
 
 from ... import data
 from ...model.frames import read_columns
-from ..controls import PoolingControls, tau2_grid
+from ..controls import PoolingControls, number, tau2_grid, tau2_text
 from ..state import PoolingState
 from ..views import OverviewView, PanelsView
 from ._base import (
@@ -72,6 +72,7 @@ class PoolingLinesExplorer(_Explorer):
         _check_layout(layout)
         self.state = PoolingState(x, y, group)
         s = self.state
+        self._ncols, self._group_name = ncols, group_name  # for the static picture
         panels = _panels(panels, s.labels, s.n_max)
         s.selected = int(panels[0])
         kw = dict(font_scale=font_scale, animation_duration=animation_duration)
@@ -139,3 +140,46 @@ class PoolingLinesExplorer(_Explorer):
         cols = read_columns(df, x=x, y=y, group=group)
         kw = {"x_name": x, "y_name": y, "group_name": group, **kw}
         return cls(cols["x"], cols["y"], cols["group"], **kw)
+
+    # -- the static picture (savefig, save_animation, the picture of an exported notebook)
+
+    @property
+    def _static_size(self) -> tuple[float, float]:
+        rows = int(np.ceil(len(self.panels_view.panels) / self._ncols))
+        return 11.0, 2.2 * rows + 4.6
+
+    def _draw_static(self, fig, frame) -> None:
+        from ..static import pooling
+
+        s, pv = self.state, self.panels_view
+        x_axis, y_axis = self.figure.axes
+        pooling.draw(
+            fig,
+            frame,
+            x=s.x,
+            y=s.y,
+            group=s.group,
+            rank=s.rank,
+            labels=s.labels,
+            panels=pv.panels,
+            ncols=self._ncols,
+            line_styles={kind: mark.line_style for kind, mark in pv.lines.items()},
+            selected=s.selected,
+            x_name=x_axis.label,
+            y_name=y_axis.label,
+            group_name=self._group_name,
+            intercept_name=self.overview.figure.axes[1].label,
+            title=self.figure.title,
+            caption=self._caption(frame),
+            font_scale=self.font_scale,
+        )
+
+    def _caption(self, f) -> str:
+        fit, j = f.fit, self.state.selected
+        none = "no data" if fit.n[j] == 0 else number(fit.none.alpha[j])
+        return (
+            f"σ² = {number(fit.sigma2)}, {tau2_text(fit.tau2)}; partial pooling: μ_α = "
+            f"{number(fit.partial.mu_alpha)}, β = {number(fit.partial.beta)}; "
+            f"{self.state.labels[j]}: n_j = {int(fit.n[j])} of {int(self.state.n_max[j])}, "
+            f"intercept no pooling {none}, partial pooling {number(fit.partial.alpha[j])}"
+        )

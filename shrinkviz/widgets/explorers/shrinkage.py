@@ -7,7 +7,7 @@ import numpy as np
 
 from ... import data
 from ...model.frames import group_summaries
-from ..controls import ShrinkageControls, tau2_grid
+from ..controls import ShrinkageControls, number, tau2_grid, tau2_text
 from ..state import ShrinkageState
 from ..views import ShrinkageView, TauView
 from ._base import (
@@ -153,3 +153,53 @@ class ShrinkageExplorer(_Explorer):
         s = group_summaries(df, y=y, group=group)
         kw = {"group_name": group, "value_name": f"mean of {y}", **kw}
         return cls.from_groups(s.ybar, s.n, s.sigma2, labels=s.groups, **kw)
+
+    # -- the static picture (savefig, save_animation, the picture of an exported notebook)
+
+    @property
+    def _static_size(self) -> tuple[float, float]:
+        rows = len(self.state.labels) if self.view.forest else 0
+        return 11.0, float(np.clip(0.2 * rows + 2.4, 5.5, 16.0))
+
+    def _draw_static(self, fig, frame) -> None:
+        from ..static import shrinkage
+
+        group_axis, value_axis = self.figure.axes
+        scale = value_axis.scale
+        tau_panel = hasattr(self, "tau_view")
+        tau_end = None
+        if tau_panel and frame.full_bayes is not None:
+            tau_end = self.tau_view._tau_end(float(np.sqrt(frame.tau2)))
+        shrinkage.draw(
+            fig,
+            frame,
+            labels=self.state.labels,
+            selected=self.state.selected,
+            forest=self.view.forest,
+            group_name=group_axis.label,
+            value_name=value_axis.label,
+            title=self.figure.title,
+            value_lim=(scale.min, scale.max),
+            tau_panel=tau_panel,
+            tau_end=tau_end,
+            caption=self._caption(frame),
+            font_scale=self.font_scale,
+        )
+
+    def _caption(self, f) -> str:
+        j = self.state.selected
+        group = self.state.labels[j]
+        if f.averaged:
+            fb = f.full_bayes
+            return (
+                f"full Bayes ({fb.tau_prior} prior on τ): μ = {number(f.mu0)} ± "
+                f"{fb.mu_sd:.2g}, E(τ | y) = {number(fb.tau_mean)}; {group}: y_j = "
+                f"{number(f.y[j])}, E(B_j | y) = {f.B[j]:.3f}, μ_j = {number(f.mean[j])} ± "
+                f"{f.sd[j]:.2g}"
+            )
+        own = f"y_j = {number(f.y[j])}, v_j = {number(f.v[j])}" if f.has_data[j] else "no data"
+        mu0 = "estimated" if self.state.mu0_estimated else "fixed"
+        return (
+            f"{tau2_text(f.tau2)}; μ0 = {number(f.mu0)} ({mu0}); {group}: {own}, "
+            f"B_j = {f.B[j]:.3f}, μ_j = {number(f.mean[j])} ± {f.sd[j]:.2g}"
+        )

@@ -1,0 +1,147 @@
+"""The shrinkage explorer as a static picture: groups on a number line (or forest style),
+y_j hollow, mu_j filled, the segment between them, a dashed rule at mu0; beside it
+p(tau | y) with a rule at the slider's tau and a dashed one at REML's."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..views import _theme as t
+from . import _common as c
+
+
+def draw(
+    fig,
+    frame,
+    *,
+    labels,
+    selected: int = 0,
+    forest: bool = False,
+    group_name: str = "group",
+    value_name: str = "estimate",
+    title: str = "",
+    value_lim=None,
+    tau_panel: bool = False,
+    tau_end: float | None = None,
+    caption: str = "",
+    font_scale: float = 1.0,
+) -> None:
+    """Draw a ``ShrinkageFrame`` into ``fig`` (its axes: the main one, then the tau panel).
+
+    ``value_lim`` pins the value axis (the bqplot view's, so that frames of a sweep share
+    it); ``tau_panel`` adds p(tau | y) (``frame.full_bayes``) with its tau axis ending at
+    ``tau_end`` (the bqplot view's end). Hollow markers and segments of groups without data
+    are left out, as in the view; marker area grows with the precision 1 / v_j.
+    """
+    fs = font_scale
+    fb = frame.full_bayes if tau_panel else None
+    if fb is not None:
+        main, side = fig.subplots(1, 2, width_ratios=[3, 2])
+    else:
+        main, side = fig.subplots(1, 1), None
+    J = len(frame.y)
+    pos = (J - 1 - np.arange(J) if forest else np.arange(J)).astype(np.float64)
+
+    def xy(p, v):
+        return (v, p) if forest else (p, v)
+
+    has = frame.has_data
+    finite = frame.precision[np.isfinite(frame.precision)]
+    pmax = 2.0 * float(finite.max()) if finite.size else 1.0
+    size = np.minimum(np.nan_to_num(frame.precision, posinf=pmax), 2 * pmax)
+    base = float(np.clip(6000 / J, 24, 420)) * fs**2 * 0.6  # px^2 to pt^2 at about 100 dpi
+    area = base * (size + 0.2 * pmax) / (1.2 * pmax)
+
+    for j in np.flatnonzero(has):
+        (seg,) = main.plot(
+            *xy([pos[j], pos[j]], [frame.y[j], frame.mean[j]]), color=t.GREY, lw=1.3 * fs
+        )
+        seg.set_gid(f"segment-{j}")
+    if frame.averaged:
+        for j in range(J):
+            lo, hi = frame.mean[j] - frame.sd[j], frame.mean[j] + frame.sd[j]
+            (bar,) = main.plot(*xy([pos[j], pos[j]], [lo, hi]), color=t.EXTRA, lw=2.6 * fs)
+            bar.set_gid(f"interval-{j}")
+    rule = main.axhline if not forest else main.axvline
+    rule(frame.mu0, color=t.COMPLETE, linestyle=c.DASHES["dashed"], lw=1.8 * fs, gid="rule")
+    edge = np.where(np.arange(J) == selected, 2.8, 1.8) * fs
+    own = main.scatter(
+        *xy(pos[has], frame.y[has]),
+        s=area[has],
+        facecolors="white",
+        edgecolors=[("black" if j == selected else t.NONE) for j in np.flatnonzero(has)],
+        linewidths=edge[has],
+        zorder=3,
+    )
+    own.set_gid("own")
+    pooled = main.scatter(
+        *xy(pos, frame.mean),
+        s=area,
+        c=t.PARTIAL,
+        edgecolors=["black" if j == selected else "white" for j in range(J)],
+        linewidths=np.where(np.arange(J) == selected, 2.8, 0.8) * fs,
+        zorder=4,
+    )
+    pooled.set_gid("pooled")
+
+    text = c.TEXT_PT * fs
+    step = max(1, int(np.ceil(J / 40))) if forest else 1
+    ticks = np.arange(0, J, step)
+    set_ticks, set_names = (
+        (main.set_yticks, main.set_ylabel)
+        if forest
+        else (
+            main.set_xticks,
+            main.set_xlabel,
+        )
+    )
+    set_ticks(pos[ticks], [labels[j] for j in ticks], fontsize=text)
+    set_names(group_name, fontsize=text * 1.1)
+    (main.set_xlabel if forest else main.set_ylabel)(value_name, fontsize=text * 1.1)
+    main.tick_params(labelsize=text)
+    (main.set_ylim if forest else main.set_xlim)(-0.6, J - 0.4)
+    if value_lim is not None:
+        (main.set_xlim if forest else main.set_ylim)(*value_lim)
+    main.spines[["top", "right"]].set_visible(False)
+    if title:
+        main.set_title(title, fontsize=text * 1.3)
+    entries = [
+        ("μ0 (complete pooling)", "line", t.COMPLETE, "dashed"),
+        ("y_j (no pooling)", "hollow", t.NONE, ""),
+        ("μ_j (partial pooling)", "filled", t.PARTIAL, ""),
+    ]
+    if tau_panel:
+        entries.append(("full Bayes μ_j ± 1 sd", "line", t.EXTRA, "solid"))
+    if side is not None:
+        _tau(side, frame, tau_end, fs)
+        entries += [
+            ("p(τ | y)", "line", t.EXTRA, "solid"),
+            ("τ of the slider", "line", t.PARTIAL, "solid"),
+            ("REML τ", "line", t.REML, "dashed"),
+        ]
+    c.legend(fig, entries, fs, ncols=4)
+    if caption:
+        c.caption(fig, caption, fs)
+
+
+def _tau(ax, frame, tau_end, fs) -> None:
+    """p(tau | y), a rule at the slider's tau (at the axis' end when tau = inf) and a
+    dashed rule at the REML tau."""
+    fb = frame.full_bayes
+    end = float(tau_end if tau_end is not None else fb.tau[-1])
+    top = 1.12 * float(fb.tau_density.max())
+    (curve,) = ax.plot(fb.tau, fb.tau_density, color=t.EXTRA, lw=2.6 * fs)
+    curve.set_gid("tau-curve")
+    tau = min(float(np.sqrt(frame.tau2)), end)
+    ax.plot([tau, tau], [0, top], color=t.PARTIAL, lw=2.2 * fs, gid="tau-rule")
+    if frame.reml_tau2 is not None:
+        reml = min(float(np.sqrt(frame.reml_tau2)), end)
+        ax.plot([reml, reml], [0, top], color=t.REML, lw=2.2 * fs, linestyle="--", gid="tau-reml")
+    ax.set_xlim(0, end)
+    ax.set_ylim(0, top)
+    text = c.TEXT_PT * fs
+    ax.set_xlabel("τ (between-group sd)", fontsize=text * 1.1)
+    ax.set_ylabel("density", fontsize=text * 1.1)
+    ax.set_title("p(τ | y)", fontsize=text * 1.3)
+    ax.tick_params(labelsize=text)
+    ax.spines[["top", "right"]].set_visible(False)
