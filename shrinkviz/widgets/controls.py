@@ -181,21 +181,52 @@ def error_line(state) -> w.HTML:
     return html
 
 
-def group_dropdown(state) -> w.Dropdown:
+SEARCH_FROM = 200  # from this many groups on, the group is typed (searched), not picked
+
+
+def group_dropdown(state) -> w.Dropdown | w.Combobox:
+    """The selected group, linked both ways to ``state.selected``: a dropdown of the names,
+    or from ``SEARCH_FROM`` groups on a text box that offers the names matching what is
+    typed (``Combobox``; an entry that is no name changes nothing)."""
+    # as wide as the longest name (in em of the explorer's font), arrow included
+    layout = w.Layout(
+        width=f"{min(max(len(g) for g in state.labels), 24) * 0.62 + 8:.1f}em",
+        max_width="100%",
+    )
+    if len(state.labels) >= SEARCH_FROM:
+        return _group_search(state, layout)
     dd = w.Dropdown(
         options=[(g, j) for j, g in enumerate(state.labels)],
         value=state.selected,
         description="selected",
         style={"description_width": "initial"},
-        # as wide as the longest name (in em of the explorer's font), arrow included
-        layout=w.Layout(
-            width=f"{min(max(len(g) for g in state.labels), 24) * 0.62 + 8:.1f}em",
-            max_width="100%",
-        ),
+        layout=layout,
     )
     dd.add_class("shrinkviz-group")
     traitlets.link((dd, "value"), (state, "selected"))
     return dd
+
+
+def _group_search(state, layout) -> w.Combobox:
+    index = {g: j for j, g in enumerate(state.labels)}
+    box = w.Combobox(
+        options=list(state.labels),
+        value=state.labels[state.selected],
+        placeholder="type a name",
+        ensure_option=True,
+        description="selected",
+        style={"description_width": "initial"},
+        layout=layout,
+    )
+    box.add_class("shrinkviz-group")
+
+    def typed(change):
+        if change["new"] in index:
+            state.selected = index[change["new"]]
+
+    box.observe(typed, "value")
+    state.observe(lambda change: setattr(box, "value", state.labels[change["new"]]), "selected")
+    return box
 
 
 class NSlider(w.HBox):

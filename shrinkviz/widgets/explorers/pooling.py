@@ -49,6 +49,8 @@ class PoolingLinesExplorer(_Explorer):
     ``save_png`` / ``save_svg`` save the panels and the overview. ``layout="compact"``:
     lower panels with the controls right below them (the overview beside or under the
     controls), so that the lines and the tau2 slider fit on a 1280x800 screen together.
+    ``marks``: the overview's marks ("auto": WebGL from ``views._gl.GL_FROM`` groups on;
+    "svg" or "gl" to force them).
     """
 
     def __init__(
@@ -67,6 +69,7 @@ class PoolingLinesExplorer(_Explorer):
         font_scale=1.0,
         animation_duration=500,
         layout="default",
+        marks="auto",
     ):
         super().__init__()
         _check_layout(layout)
@@ -86,7 +89,9 @@ class PoolingLinesExplorer(_Explorer):
             title=title,
             **kw,
         )
-        self.overview = OverviewView(s, group_name=group_name, y_name=f"intercept ({y_name})", **kw)
+        self.overview = OverviewView(
+            s, group_name=group_name, y_name=f"intercept ({y_name})", marks=marks, **kw
+        )
         self.figure = self.panels_view.figure
         self.figures = {"main": self.figure, "overview": self.overview.figure}
         for fig, css in (

@@ -45,7 +45,9 @@ class ShrinkageExplorer(_Explorer):
     projector), ``animation_duration`` (ms), ``tau2`` (start), ``group_name``,
     ``value_name``, ``title``, ``forest`` (groups on the vertical axis; default: when their
     names do not fit side by side), ``layout`` ("compact": a lower figure, so that it and
-    the tau2 slider fit on a 1280x800 screen). Legends sit above the figures; the controls
+    the tau2 slider fit on a 1280x800 screen), ``marks`` ("auto": WebGL from
+    ``views._gl.GL_FROM`` groups on, where the figure becomes a funnel of n_j or precision;
+    "svg" or "gl" to force them). Legends sit above the figures; the controls
     wrap under them when the output is narrow. ``save_png`` / ``save_svg`` save every figure.
     """
 
@@ -66,6 +68,7 @@ class ShrinkageExplorer(_Explorer):
         tau_panel=None,
         forest=None,
         layout="default",
+        marks="auto",
     ):
         super().__init__()
         _check_layout(layout)
@@ -86,6 +89,7 @@ class ShrinkageExplorer(_Explorer):
             title=title,
             forest=forest,
             interval_legend=bool(tau_panel),
+            marks=marks,
             **kw,
         )
         self.figure = self.view.figure

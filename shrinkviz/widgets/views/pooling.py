@@ -6,7 +6,8 @@ whole tick steps, and the axes' ``tick_labels`` show the unshifted values, so ea
 line is one Lines mark holding every panel (2-D arrays).
 
 ``OverviewView``: every group's no- and partial-pooling intercept against n_j (log axis)
-with +-1 s.e. bars and a rule at mu_alpha.
+with +-1 s.e. bars and a rule at mu_alpha; WebGL marks (bqplot-gl) from ``_gl.GL_FROM``
+groups on.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 from bqplot import ColorScale, Label, LinearScale, Lines, LogScale, Scatter
 
+from . import _gl
 from . import _theme as t
 
 LINE_STYLES = {"complete": "dashed", "none": "dotted", "partial": "solid"}
@@ -151,7 +153,13 @@ class PanelsView:
 
 class OverviewView:
     """Every group's intercepts against n_j: no pooling (hollow, +-sqrt(sigma2 / n_j)) and
-    partial pooling (filled, +-its conditional sd), with a rule at mu_alpha."""
+    partial pooling (filled, +-its conditional sd), with a rule at mu_alpha.
+
+    ``gl`` (``marks``: "auto" from ``_gl.GL_FROM`` groups on, "svg" or "gl"): the markers and
+    bars are bqplot-gl marks on a linear scale over log10 n_j (bqplot-gl's scatter has no
+    log scale), the selected group is ringed by an SVG mark on top (``highlight``) and clicks
+    come through ``_gl.ClickLayer``.
+    """
 
     def __init__(
         self,
@@ -162,46 +170,49 @@ class OverviewView:
         group_name="group",
         y_name="intercept",
         title="",
+        marks="auto",
     ):
         self.state = state
         f = state.frame
+        self.gl = _gl.use_gl(marks, len(state.labels))
+        Scatter_, Lines_ = _gl.mark_types(self.gl)
         nmax = float(state.n_max.max())
-        xs = LogScale(min=0.7, max=1.5 * nmax)
+        ends = np.array([0.7, 1.5 * nmax])
+        if self.gl:
+            xs = LinearScale(min=np.log10(0.7), max=np.log10(1.5 * nmax), allow_padding=False)
+        else:
+            xs = LogScale(min=0.7, max=1.5 * nmax)
         a, se = f.fit.none.alpha, f.none_se
         lo, hi = np.nanmin(a - se), np.nanmax(a + se)
         pad = 0.05 * (hi - lo)
         ys = LinearScale(min=lo - pad, max=hi + pad)
         sc = {"x": xs, "y": ys}
         area = int(np.clip(6000 / len(a), 24, 200) * font_scale**2)
-        common = dict(scales=sc, default_size=area, selected_style=_SELECTED, unselected_style={})
-        none_y, none_op = self._none_bars(f)
-        self.none_bars = Lines(
-            x=self._bar_x(f, 1.06),
-            y=none_y,
-            opacities=none_op,
+        common = dict(scales=sc, default_size=area)
+        if not self.gl:  # WebGL marks cannot draw the selected one on top: ``highlight``
+            common.update(selected_style=_SELECTED, unselected_style={})
+        self.none_bars = Lines_(
+            **self._none_bars(f),
             scales=sc,
             colors=[t.NONE],
             stroke_width=1.2 * font_scale,
         )
-        partial_y, partial_op = self._partial_bars(f)
-        self.partial_bars = Lines(
-            x=self._bar_x(f, 1.0),
-            y=partial_y,
-            opacities=partial_op,
+        self.partial_bars = Lines_(
+            **self._partial_bars(f),
             scales=sc,
             colors=[t.PARTIAL],
             stroke_width=1.2 * font_scale,
         )
         self.rule = Lines(
-            x=np.array([0.7, 1.5 * nmax]),
+            x=self._at(ends),
             y=self._rule_y(f),
             scales=sc,
             colors=[t.COMPLETE],
             line_style="dashed",
             stroke_width=2 * font_scale,
         )
-        self.none = Scatter(
-            x=self._x(f) * 1.06,
+        self.none = Scatter_(
+            x=self._at(self._x(f) * 1.06),
             y=self._none_y(f),
             opacities=self._none_opacities(f),
             stroke=t.NONE,
@@ -210,18 +221,40 @@ class OverviewView:
             **common,
         )
         # (the hollow marker is filled white: clickable all over, not only on its ring)
-        self.partial = Scatter(
-            x=self._x(f), y=f.fit.partial.alpha, colors=[t.PARTIAL], stroke="white", **common
+        self.partial = Scatter_(
+            x=self._at(self._x(f)),
+            y=f.fit.partial.alpha,
+            colors=[t.PARTIAL],
+            stroke="white",
+            **common,
         )
-        for mark in (self.none, self.partial):
-            mark.on_element_click(self._clicked)
+        marks = [self.none_bars, self.partial_bars, self.rule, self.none, self.partial]
+        if self.gl:
+            self.highlight = Scatter(
+                **self._highlighted(f, state.selected),
+                scales=sc,
+                default_size=int(2.5 * area + 60 * font_scale**2),
+                colors=["white"],
+                fill=False,
+                stroke="black",
+                stroke_width=3 * font_scale,
+            )
+            self.clicks = _gl.ClickLayer(xs, ys, self._picked)
+            marks += [self.highlight, self.clicks.mark]
+        else:
+            for mark in (self.none, self.partial):
+                mark.on_element_click(self._clicked)
         ticks = log_ticks(0.7, 1.5 * nmax, 420 - 88 * font_scale, t.text_px(4, font_scale))
+        if self.gl:
+            x_ticks = _gl.log_axis_ticks(0.7, 1.5 * nmax, ticks)
+        else:
+            x_ticks = {"tick_values": ticks, "tick_format": ".0f"}
         axes = [
-            t.axis(xs, "n_j (log scale)", font_scale, tick_values=ticks, tick_format=".0f"),
+            t.axis(xs, "n_j (log scale)", font_scale, **x_ticks),
             t.axis(ys, y_name, font_scale, side="left"),
         ]
         self.figure = t.figure(
-            [self.none_bars, self.partial_bars, self.rule, self.none, self.partial],
+            marks,
             axes,
             title,
             font_scale,
@@ -243,9 +276,18 @@ class OverviewView:
     def _x(f) -> np.ndarray:
         return np.maximum(np.asarray(f.fit.n, dtype=np.float64), 0.8)  # n_j = 0 at the left end
 
+    def _at(self, x: np.ndarray) -> np.ndarray:
+        """Where n_j = x is drawn: at x on a log scale, at log10(x) on WebGL's linear one."""
+        return np.log10(x) if self.gl else x
+
     def _bar_x(self, f, shift: float) -> np.ndarray:
-        x = self._x(f) * shift
+        x = self._at(self._x(f) * shift)
         return np.column_stack([x, x])
+
+    def _highlighted(self, f, j: int) -> dict:
+        """x and y of the ring around the selected group's two markers."""
+        x = self._at(self._x(f)[j] * np.array([1.06, 1.0]))
+        return {"x": x, "y": np.array([self._none_y(f)[j], f.fit.partial.alpha[j]])}
 
     @staticmethod
     def _none_y(f) -> np.ndarray:
@@ -259,11 +301,21 @@ class OverviewView:
         missing = np.isnan(f.fit.none.alpha)
         return 1.0 - missing if missing.any() else np.ones(1)  # bqplot cycles opacities
 
-    def _none_bars(self, f) -> tuple[np.ndarray, list[float]]:
-        return _drawable(self._bars(f.fit.none.alpha, f.none_se), f.fit.partial.mu_alpha)
+    def _none_bars(self, f) -> dict:
+        return self._bars_of(f, 1.06, f.fit.none.alpha, f.none_se)
 
-    def _partial_bars(self, f) -> tuple[np.ndarray, list[float]]:
-        return _drawable(self._bars(f.fit.partial.alpha, f.partial_sd), f.fit.partial.mu_alpha)
+    def _partial_bars(self, f) -> dict:
+        return self._bars_of(f, 1.0, f.fit.partial.alpha, f.partial_sd)
+
+    def _bars_of(self, f, shift: float, a, se) -> dict:
+        """x, y (and opacities for SVG) of +-1 se bars; a bar that is not finite is not
+        drawn (SVG: moved to mu_alpha and transparent; WebGL: NaN, a break in the line)."""
+        x, y = self._bar_x(f, shift), self._bars(a, se)
+        if self.gl:
+            y = np.where(np.isfinite(y).all(axis=1)[:, None], y, np.nan)
+            return _gl.segments(x, y, gl=True)
+        y, opacities = _drawable(y, f.fit.partial.mu_alpha)
+        return {"x": x, "y": y, "opacities": opacities}
 
     @staticmethod
     def _bars(a, se) -> np.ndarray:
@@ -276,20 +328,36 @@ class OverviewView:
     def _draw(self, change) -> None:
         f = change["new"]
         x = self._x(f)
-        none_y, none_op = self._none_bars(f)
-        t.update(self.none_bars, x=self._bar_x(f, 1.06), y=none_y, opacities=none_op)
-        partial_y, partial_op = self._partial_bars(f)
-        t.update(self.partial_bars, x=self._bar_x(f, 1.0), y=partial_y, opacities=partial_op)
+        t.update(self.none_bars, **self._none_bars(f))
+        t.update(self.partial_bars, **self._partial_bars(f))
         t.update(self.rule, y=self._rule_y(f))
-        t.update(self.none, x=x * 1.06, y=self._none_y(f), opacities=self._none_opacities(f))
-        t.update(self.partial, x=x, y=f.fit.partial.alpha)
+        t.update(
+            self.none,
+            x=self._at(x * 1.06),
+            y=self._none_y(f),
+            opacities=self._none_opacities(f),
+        )
+        t.update(self.partial, x=self._at(x), y=f.fit.partial.alpha)
+        if self.gl:
+            t.update(self.highlight, **self._highlighted(f, self.state.selected))
 
     def _select(self, change) -> None:
+        if self.gl:
+            t.update(self.highlight, **self._highlighted(self.state.frame, change["new"]))
+            return
         for mark in (self.none, self.partial):
             t.update(mark, selected=np.array([change["new"]]))
 
     def _clicked(self, mark, event) -> None:
         self.state.selected = int(event["data"]["index"])
+
+    def _picked(self, x: float, y: float) -> None:
+        """A click on the WebGL figure at (x, y): select the group of the nearest marker."""
+        xs, ys = self.figure.axes[0].scale, self.figure.axes[1].scale
+        points = [(m.x, m.y) for m in (self.none, self.partial)]
+        j = _gl.nearest(x, y, xs, ys, points)
+        if j is not None:
+            self.state.selected = j
 
 
 def _drawable(rows: np.ndarray, fill) -> tuple[np.ndarray, list[float]]:

@@ -1,0 +1,208 @@
+"""Many groups (issue 13): from ``GL_FROM`` groups on the views draw with bqplot-gl's WebGL
+marks, in a funnel of n_j or precision on a log axis; a tau2 move is still one solver call and
+at most one message per mark; clicks and a searchable selector still select a group. Below
+``GL_FROM`` the SVG marks and layouts are as they were."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from bqplot import Figure, Image, Label, Lines, Scatter
+from bqplot_gl import LinesGL, ScatterGL
+from ipywidgets import Combobox, Dropdown
+
+import shrinkviz as sv
+import shrinkviz.widgets.state.shrinkage as shrinkage_state
+from shrinkviz.widgets.controls import SEARCH_FROM
+from shrinkviz.widgets.views import _gl
+from shrinkviz.widgets.views._theme import js_number
+
+J = 10_000
+
+
+def studies(J, seed=0):
+    rng = np.random.default_rng(seed)
+    n = np.round(np.exp(rng.uniform(np.log(2), np.log(400), J)))
+    v = 4.0 / n
+    return rng.normal(rng.normal(0, 1, J), np.sqrt(v)), v
+
+
+def rows(J, seed=0):
+    rng = np.random.default_rng(seed)
+    n = rng.integers(2, 21, J)
+    g = np.repeat(np.arange(J), n)
+    x = rng.integers(0, 2, len(g)).astype(float)
+    alpha = rng.normal(1.3, 0.4, J)
+    y = alpha[g] - 0.6 * x + rng.normal(0, 0.8, len(g))
+    return pd.DataFrame({"x": x, "y": y, "g": [f"g{j:05d}" for j in g]})
+
+
+def figures(box):
+    found = []
+    for child in getattr(box, "children", ()):
+        found += [child] if isinstance(child, Figure) else figures(child)
+    return found
+
+
+def all_marks(box):
+    return [m for fig in figures(box) for m in fig.marks]
+
+
+def click(mark, x, y):
+    """What the browser sends when the transparent click layer is clicked at (x, y)."""
+    mark._handle_custom_msgs(
+        mark, {"event": "element_click", "data": {"click_x": x, "click_y": y}}, []
+    )
+
+
+def test_marks_switch_to_webgl_at_gl_from():
+    assert not _gl.use_gl("auto", _gl.GL_FROM - 1) and _gl.use_gl("auto", _gl.GL_FROM)
+    assert _gl.use_gl("gl", 3) and not _gl.use_gl("svg", 10**5)
+    with pytest.raises(ValueError, match=r"marks must be 'auto', 'svg' or 'gl' \(got 'x'\)"):
+        _gl.use_gl("x", 3)
+
+
+def test_shrinkage_at_many_groups_is_a_webgl_funnel(sent, updates, monkeypatch):
+    y, v = studies(J)
+    e = sv.ShrinkageExplorer.from_meta(y, v)
+    view = e.view
+    assert view.gl and view.funnel and not view.forest
+    assert type(view.own) is ScatterGL and type(view.pooled) is ScatterGL
+    assert type(view.segments) is LinesGL and type(view.interval) is LinesGL
+    # across: log10 of the precision, the axis labelled with the precision itself
+    np.testing.assert_allclose(view.own.x, np.log10(1 / v), rtol=0, atol=1e-12)
+    axis = e.figure.axes[0]
+    assert axis.label == "precision 1/v_j of each group (log scale)"
+    assert axis.tick_labels == {js_number(np.log10(p)): f"{p:g}" for p in (1, 3, 10, 30, 100)}
+    assert e.figure.axes[0].scale.min < view.own.x.min() <= view.own.x.max() < axis.scale.max
+    # one polyline, each segment from y_j to mu_j at the group's x, broken by NaN
+    sx, sy = view.segments.x.reshape(J, 3), view.segments.y.reshape(J, 3)
+    assert np.isnan(sx[:, 2]).all() and np.isnan(sy[:, 2]).all()
+    np.testing.assert_array_equal(sx[:, 0], view.own.x)
+    np.testing.assert_array_equal(sy[:, :2], np.column_stack([y, view.pooled.y]))
+    assert isinstance(e.controls.group, Combobox)
+
+    calls = []
+    real = shrinkage_state.posterior
+    monkeypatch.setattr(
+        shrinkage_state, "posterior", lambda *a, **k: calls.append(1) or real(*a, **k)
+    )
+    e.controls.tau2.slider.index = 20
+    sent.clear()
+    calls.clear()
+    e.controls.tau2.slider.index = 21
+    assert len(calls) == 1  # one solver call per move
+    tau2 = e.controls.tau2.grid[21]
+    ref = sv.posterior(y, v, tau2)
+    np.testing.assert_array_equal(view.pooled.y, ref.mean)
+    np.testing.assert_array_equal(view.highlight.y, [y[0], ref.mean[0]])
+    for mark in all_marks(e):
+        assert len(updates(mark)) <= 1, mark
+    moved = [m for m in all_marks(e) if updates(m)]
+    assert set(moved) == {view.segments, view.pooled, view.rule, view.highlight, e.tau_view.rule}
+    for mark in (view.segments, view.pooled):  # the arrays go as binary buffers
+        assert any(b for cid, _, bufs in sent if cid == mark.comm.comm_id for b in bufs)
+    # the p(tau | y) axis shows the slider's tau wherever the slider is
+    for index in range(1, len(e.controls.tau2.grid) - 1):
+        e.controls.tau2.slider.index = index
+        assert e.tau_view._xs.max >= np.sqrt(e.controls.tau2.grid[index])
+        assert e.tau_view.rule.x[0] == np.sqrt(e.controls.tau2.grid[index])
+
+
+def test_a_click_on_the_webgl_figure_selects_the_nearest_group(sent):
+    y, v = studies(J)
+    e = sv.ShrinkageExplorer.from_meta(y, v, tau2=0.1)
+    view = e.view
+    layer = view.clicks.mark
+    assert isinstance(layer, Image) and e.figure.marks[-1] is layer  # on top
+    j = int(np.argmax(v))  # a small study: it stands apart at the left
+    click(layer, float(view.pooled.x[j]), float(view.pooled.y[j]))
+    assert e.state.selected == j and e.controls.group.value == e.state.labels[j]
+    np.testing.assert_array_equal(view.highlight.y, [y[j], view.pooled.y[j]])
+    np.testing.assert_array_equal(view.highlight.x, [view.own.x[j]] * 2)
+    xs = e.figure.axes[0].scale
+    click(layer, xs.min, 1e3)  # far from every marker: nothing changes
+    assert e.state.selected == j
+    e.controls.group.value = e.state.labels[17]  # typed in the searchable selector
+    assert e.state.selected == 17
+    e.controls.group.value = "no such group"
+    assert e.state.selected == 17
+
+
+def test_group_data_funnel_is_across_n(sent):
+    rng = np.random.default_rng(3)
+    n = rng.integers(1, 300, 600)
+    ybar = rng.normal(0, 1 + 3 / np.sqrt(n))
+    e = sv.ShrinkageExplorer.from_groups(ybar, n, 4.0)
+    assert e.view.funnel and e.view.gl
+    np.testing.assert_allclose(e.view.pooled.x, np.log10(n), atol=1e-12)
+    assert e.figure.axes[0].label == "n_j of each group (log scale)"
+    e.state.set_n(5, 0)  # no data: at the left end, its own marker hidden
+    assert e.view.pooled.x[5] < np.log10(n[n > 0].min())
+    assert e.view.own.opacities[5] == 0
+
+
+def test_pooling_overview_at_many_groups_is_webgl(sent, updates):
+    df = rows(J)
+    e = sv.PoolingLinesExplorer.from_frame(df, x="x", y="y", group="g")
+    ov = e.overview
+    assert ov.gl and type(ov.none) is ScatterGL and type(ov.partial_bars) is LinesGL
+    n = e.state.n_max
+    np.testing.assert_allclose(ov.partial.x, np.log10(n), atol=1e-12)
+    np.testing.assert_allclose(ov.none.x, np.log10(1.06 * n), atol=1e-12)
+    assert all(type(m) in (Scatter, Lines, Label) for m in e.figure.marks)
+    assert isinstance(e.controls.group, Combobox)
+
+    fit_class = type(e.state.frame.fit)
+    calls = []
+    real = fit_class.update
+    fit_class.update = lambda self, *a, **k: calls.append(1) or real(self, *a, **k)
+    try:
+        e.controls.tau2.slider.index = 30
+        sent.clear()
+        calls.clear()
+        e.controls.tau2.slider.index = 31
+    finally:
+        fit_class.update = real
+    assert len(calls) == 1
+    fit = e.state.frame.fit
+    assert fit.tau2 == e.controls.tau2.grid[31]
+    np.testing.assert_array_equal(ov.partial.y, fit.partial.alpha)
+    bars = ov.partial_bars.y.reshape(J, 3)
+    sd = fit.partial.alpha_sd
+    np.testing.assert_allclose(
+        bars[:, :2], np.column_stack([fit.partial.alpha - sd, fit.partial.alpha + sd])
+    )
+    for mark in all_marks(e):
+        assert len(updates(mark)) <= 1, mark
+    j = int(np.argmin(n))
+    click(ov.clicks.mark, float(ov.partial.x[j]), float(ov.partial.y[j]))
+    assert e.state.selected == j
+    np.testing.assert_array_equal(ov.highlight.y, [fit.none.alpha[j], fit.partial.alpha[j]])
+
+
+def test_few_groups_keep_the_svg_marks_and_layout(sent):
+    e = sv.ShrinkageExplorer.eight_schools()
+    assert not e.view.gl and not e.view.funnel
+    for mark in all_marks(e):
+        assert type(mark) in (Scatter, Lines), mark
+    assert e.figure.axes[0].label == "school"
+    np.testing.assert_array_equal(e.view.own.x, np.arange(8))
+    assert isinstance(e.controls.group, Dropdown)
+    radon = sv.PoolingLinesExplorer.radon()
+    assert not radon.overview.gl
+    assert type(radon.overview.none) is Scatter and type(radon.overview.none_bars) is Lines
+    assert radon.overview.figure.axes[0].scale.__class__.__name__ == "LogScale"
+    assert isinstance(radon.controls.group, Dropdown)  # 85 counties
+    forced = sv.ShrinkageExplorer.eight_schools(marks="gl")
+    assert type(forced.view.pooled) is ScatterGL and not forced.view.funnel
+
+
+def test_selector_is_searchable_from_search_from_groups(sent):
+    y, v = studies(SEARCH_FROM)
+    e = sv.ShrinkageExplorer.from_meta(y, v)
+    assert isinstance(e.controls.group, Combobox)
+    assert e.controls.group.options == e.state.labels
+    e.state.selected = 3
+    assert e.controls.group.value == e.state.labels[3]
+    y, v = studies(SEARCH_FROM - 1)
+    assert isinstance(sv.ShrinkageExplorer.from_meta(y, v).controls.group, Dropdown)
