@@ -1,7 +1,8 @@
-"""The counts explorer in a real JupyterLab at 1280x800: the 71 rat experiments and the 12
-hospitals at font_scale 1 and 1.6 pass the layout audit of the other explorers
-(test_layout_audit.JS_AUDIT: no overlap, nothing cut or out of the output, no NaN); the prior
-size slider moves the picture to its exact ends; a click on a marker selects the group.
+"""The counts explorer in a real JupyterLab at 1280x800: the 71 rat experiments, the 12
+hospitals and lesson 09's 3,000 counties at font_scale 1 and 1.6 pass the layout audit of the
+other explorers (test_layout_audit.JS_AUDIT: no overlap, nothing cut or out of the output, no
+NaN); the prior size slider moves the picture to its exact ends; a click on a marker selects
+the group.
 
 Screenshots: test-artifacts/counts-<case>.png (the whole output) and counts-*.png of the moves.
 """
@@ -17,12 +18,21 @@ import _lab
 
 pytestmark = pytest.mark.browser
 
+SETUP = """\
+import numpy as np
+import shrinkviz as sv
+rng = np.random.default_rng(2027)  # lesson 09's 3,000 counties
+population = np.round(10 ** rng.uniform(3, 6, 3000))
+deaths = rng.poisson(rng.gamma(20, 1e-4 / 20, 3000) * population)
+"""
 EXPLORERS = {
     "rats": "sv.CountsExplorer.rat_tumors(font_scale={scale})",
     "surgical": "sv.CountsExplorer.surgical(font_scale={scale})",
+    "counties": "sv.CountsExplorer.from_rates(deaths, population, size_name='population E_j', "
+    "value_name='deaths per person-year', font_scale={scale})",
 }
 CASES = [(name, scale) for name in EXPLORERS for scale in (1.0, 1.6)]
-CELL = {case: k + 1 for k, case in enumerate(CASES)}  # cell 0 imports shrinkviz
+CELL = {case: k + 1 for k, case in enumerate(CASES)}  # cell 0: SETUP
 
 
 def case_id(case) -> str:
@@ -50,7 +60,7 @@ def counts_page(jupyter_lab, browser):
     console = []
     page.on("console", lambda msg: console.append(f"{msg.type}: {msg.text}"))
     try:
-        cells = ["import shrinkviz as sv"]
+        cells = [SETUP]
         for case in CASES:
             name, scale = case
             cells.append(f"{var(case)} = {EXPLORERS[name].format(scale=scale)}\n{var(case)}")

@@ -47,7 +47,8 @@ class CountsView:
             lo, hi = positive.min() / 1.25, positive.max() * 1.25
             xs = LogScale(min=float(lo), max=float(hi))
             ticks = log_ticks(lo, hi, _PLOT_PX - 60 * font_scale, t.text_px(5, font_scale))
-            x_kw = {"tick_values": ticks, "tick_format": ".5~g"}
+            # 1k 10k 100k 1M: exposures in the millions fit beside each other
+            x_kw = {"tick_values": ticks, "tick_format": ".3~s" if hi >= 1e4 else ".5~g"}
             size_name = f"{size_name}, log scale"
         else:
             hi = float(trials.max()) * 1.06 or 1.0
@@ -58,6 +59,10 @@ class CountsView:
         self._x_ends = np.array([lo, hi], dtype=np.float64)
         top = float(np.nanmax(np.r_[f.raw, f.upper, f.pooled, f.prior_mean])) * 1.08 or 1.0
         ys = LinearScale(min=0.0, max=top, allow_padding=False)
+        y_ticks = np.arange(0.0, top, t.nice_step(top, 5 if font_scale < 1.3 else 4))
+        # room for the longest tick label (small rates have many digits) and the axis label
+        chars = max(len(np.format_float_positional(v, precision=3, trim="-")) for v in y_ticks)
+        y_label_px = t.text_px(chars, font_scale) + 14 * font_scale
         sc = {"x": xs, "y": ys}
         self._sc = sc
         size = LinearScale(min=-0.2 * float(trials.max()), max=float(trials.max()) or 1.0)
@@ -121,16 +126,18 @@ class CountsView:
         )
         for mark in (self.own, self.posterior):
             mark.on_element_click(self._clicked)
-        axes = [
-            t.axis(xs, size_name, font_scale, **x_kw),
-            t.axis(ys, value_name, font_scale, side="left", tick_format=".3~g"),
-        ]
+        y_axis = t.axis(
+            ys, value_name, font_scale, side="left", tick_format=".3~g", tick_values=y_ticks
+        )
+        y_axis.label_offset = f"{y_label_px:.0f}px"
+        axes = [t.axis(xs, size_name, font_scale, **x_kw), y_axis]
         self.figure = t.figure(
             [self.segments, self.pooled_rule, self.rule, self.own, self.posterior, self.interval],
             axes,
             title,
             font_scale,
             animation_duration,
+            left=max(64.0, (y_label_px + 26 * font_scale) / font_scale),
         )
         self.height = 440
         ratio = "a / (a + b)" if state.family == "binomial" else "a / b"
