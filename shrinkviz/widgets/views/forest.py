@@ -162,7 +162,7 @@ class ForestView:
             scales=sc,
             colors=[t.GREY],
             line_style="dotted",
-            stroke_width=1.5 * sw,
+            stroke_width=2.5 * sw,
             visible=False,
         )
         self.diamond = Lines(
@@ -188,7 +188,7 @@ class ForestView:
         names_px = t.text_px(self._longest, font_scale)
         self._paxis = t.axis(self._ps, study_name, font_scale, side="left")
         self._paxis.label_offset = f"{names_px + 14 * font_scale:.0f}px"
-        plot_px = max(150.0, 560 - names_px - 44 * font_scale)
+        plot_px = max(200.0, 640 - names_px - 44 * font_scale)
         count = max(2, int(plot_px / (t.text_px(5, font_scale) + 14)))
         values, labels = value_ticks(self._vs.min, self._vs.max, count, transform)
         kw = {"tick_values": values}
@@ -201,8 +201,8 @@ class ForestView:
                 self.segments,
                 self.own_ci,
                 self.pred_ci,
-                self.before,
                 self.diamond,
+                self.before,
                 self.pi,
                 self.own,
                 self.pooled,

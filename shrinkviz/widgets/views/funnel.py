@@ -71,12 +71,12 @@ class FunnelView:
             default_size=int(70 * font_scale**2),
         )
         self.studies.on_element_click(self._clicked)
-        count = 3 if font_scale > 1.3 else 4
-        values, labels = value_ticks(self._xs.min, self._xs.max, count + 1, transform)
+        count = 5 if font_scale > 1.3 else 6
+        values, labels = value_ticks(self._xs.min, self._xs.max, count, transform)
         kw = {"tick_values": values}
         kw.update({"tick_labels": labels} if labels else {"tick_format": ".3~g"})
         xaxis = t.axis(self._xs, value_name, font_scale, **kw)
-        step = t.nice_step(top, count)
+        step = t.nice_step(top, count - 2)
         yaxis = t.axis(
             self._ys,
             "standard error",

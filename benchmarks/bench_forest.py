@@ -1,0 +1,164 @@
+"""Kernel time of one move of the forest explorer, printed beside metafor's rma() and
+leave1out() timed in the same run through Rscript (no timed assertions anywhere).
+
+    python benchmarks/bench_forest.py                 # BCG (k = 13) and teacher expectancy (19)
+    python benchmarks/bench_forest.py --no-metafor
+
+Moves, each timed on the state alone (``ForestState``: the model calls and the frame) and on
+the whole explorer (state, the three bqplot views and the controls; widgets outside a kernel
+send nothing, so this is the Python side of a move without the websocket):
+
+    tau2 move        the slider's tau2 (method "fixed"): one meta_analysis(tau2=) and blup
+    estimator        REML <-> DL: one meta_analysis(method=)
+    click (new)      leave a study out whose set was never seen: the fit on the others and
+                     the tau2 of all nine estimators on them (the ticks)
+    click (again)    the same with the ticks cached
+
+metafor on the same data: rma(yi, vi, method) (the estimator switch), rma(yi, vi, tau2=)
+(a tau2 move), rma(yi[-i], vi[-i]) (one click) and leave1out(rma(...)) (all k clicks), each
+the mean of many calls inside one system.time(). Goal: a click under 2 ms.
+Figures are medians of interleaved repeats (bench_model.medians).
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from bench_model import medians, show
+
+import shrinkviz as sv
+from shrinkviz.widgets.state.forest import ForestState
+
+R_CODE = r"""
+suppressPackageStartupMessages(library(metafor))
+args <- commandArgs(TRUE)
+d <- read.csv(args[1])
+n <- as.integer(args[2])
+each <- function(expr) {
+  e <- substitute(expr)
+  system.time(for (i in seq_len(n)) eval(e))[["elapsed"]] / n
+}
+cat("rma_REML", each(rma(d$y, d$v, method = "REML")), "\n")
+cat("rma_DL", each(rma(d$y, d$v, method = "DL")), "\n")
+cat("rma_tau2", each(rma(d$y, d$v, tau2 = 0.2)), "\n")
+cat("rma_click", each(rma(d$y[-4], d$v[-4], method = "REML")), "\n")
+fit <- rma(d$y, d$v, method = "REML")
+cat("leave1out", each(leave1out(fit)), "\n")
+"""
+
+
+def metafor(y, v, n: int) -> dict[str, float] | str:
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp, "d.csv")
+        np.savetxt(
+            data, np.column_stack([y, v]), delimiter=",", header="y,v", comments="", fmt="%.17g"
+        )
+        script = Path(tmp, "bench.R")
+        script.write_text(R_CODE)
+        try:
+            res = subprocess.run(
+                ["Rscript", str(script), str(data), str(n)], capture_output=True, text=True
+            )
+        except FileNotFoundError:
+            return "Rscript not found"
+    if res.returncode != 0:
+        return res.stderr.strip()[-300:]
+    return {k: float(t) for k, t in (line.split() for line in res.stdout.splitlines())}
+
+
+def moves(make, k: int) -> dict:
+    """The four moves as functions that each make one move (alternating so every call
+    moves), each on its own explorer or state from ``make()``: (state, click)."""
+    flip = {"tau2": False, "method": False, "new": 0, "again": False}
+    states = [make() for _ in range(4)]
+
+    def tau2(state=states[0][0]):
+        flip["tau2"] = not flip["tau2"]
+        state.tau2 = 0.2 if flip["tau2"] else 0.3
+
+    def method(state=states[1][0]):
+        flip["method"] = not flip["method"]
+        state.method = "DL" if flip["method"] else "REML"
+
+    def click_new(state=states[2][0], target=states[2][1]):
+        state._estimates.clear()  # as if this set of studies was never seen
+        flip["new"] = (flip["new"] + 1) % (2 * k)
+        target(flip["new"] // 2)
+
+    def click_again(target=states[3][1]):
+        flip["again"] = not flip["again"]
+        target(3)
+
+    return {
+        "tau2 move": tau2,
+        "estimator": method,
+        "click (new)": click_new,
+        "click (again)": click_again,
+    }
+
+
+def bench(name: str, y, v, labels, have_r: bool):
+    k = len(y)
+
+    def state():
+        s = ForestState(y, v, labels=labels)
+        return s, s.toggle
+
+    def explorer():
+        ex = sv.ForestExplorer.from_meta(y, v, labels=labels)
+        return ex.state, ex.click
+
+    on_state, on_explorer = moves(state, k), moves(explorer, k)
+    ours_state = medians(*on_state.values(), repeat=31)
+    ours_explorer = medians(*on_explorer.values(), repeat=31)
+    theirs = metafor(y, v, 300) if have_r else {}
+    if isinstance(theirs, str):
+        print(f"  metafor failed: {theirs}")
+        theirs = {}
+    r_of = {
+        "tau2 move": "rma_tau2",
+        "estimator": "rma_REML",
+        "click (new)": "rma_click",
+        "click (again)": "rma_click",
+    }
+    print(f"\n{name} (k = {k}): kernel time of one move, median of 31")
+    print(f"{'move':>14} {'state':>12} {'explorer':>12}   metafor (the same numbers)")
+    for (move, t_state), t_expl in zip(
+        zip(on_state, ours_state, strict=True), ours_explorer, strict=True
+    ):
+        ref = theirs.get(r_of[move])
+        r = f"{show(ref)}  {r_of[move]}" if ref is not None else "-"
+        print(f"{move:>14} {show(t_state):>12} {show(t_expl):>12}   {r}")
+    if theirs:
+        print(
+            f"{'':>14} metafor rma(method='DL') {show(theirs['rma_DL'])}; leave1out(rma) "
+            f"(all {k} clicks at once) {show(theirs['leave1out'])}"
+        )
+    fit = sv.meta_analysis(y, v)
+    (l1o,) = medians(fit.leave1out, repeat=31)
+    print(f"{'':>14} shrinkviz MetaAnalysis.leave1out() (all {k} at once) {show(l1o)}")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--no-metafor", action="store_true")
+    a = p.parse_args()
+    df = sv.data.bcg()
+    es = sv.effect_sizes_frame(df, "RR", ai="tpos", bi="tneg", ci="cpos", di="cneg")
+    bench("BCG", es.yi, es.vi, list(df["author"]), not a.no_metafor)
+    te = sv.data.teacher_expectancy()
+    bench(
+        "teacher expectancy",
+        te["yi"].to_numpy(),
+        te["vi"].to_numpy(),
+        list(te["label"]),
+        not a.no_metafor,
+    )
+
+
+if __name__ == "__main__":
+    main()
