@@ -19,6 +19,7 @@ LESSONS = [
     "07-meta-analysis",
     "08-predictors",
     "09-counts",
+    "10-many-groups",
 ]
 
 
