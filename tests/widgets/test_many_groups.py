@@ -206,3 +206,22 @@ def test_selector_is_searchable_from_search_from_groups(sent):
     assert e.controls.group.value == e.state.labels[3]
     y, v = studies(SEARCH_FROM - 1)
     assert isinstance(sv.ShrinkageExplorer.from_meta(y, v).controls.group, Dropdown)
+
+
+def test_full_bayes_intervals_on_webgl_marks(sent):
+    """LinesGL ignores ``visible``: the full-Bayes +-1 sd bars are drawn as a NaN-broken
+    polyline while averaging over tau, and as nothing (NaN only) when not."""
+    y, v = studies(_gl.GL_FROM)
+    e = sv.ShrinkageExplorer.from_meta(y, v)
+    view = e.view
+    assert np.isnan(view.interval.x).all() and np.isnan(view.interval.y).all()
+    e.state.full_bayes = True
+    f = e.state.frame
+    fb = sv.full_bayes(y, v)
+    np.testing.assert_allclose(f.mean, fb.theta_mean, rtol=1e-12)
+    bars = view.interval.y.reshape(len(y), 3)
+    np.testing.assert_array_equal(bars[:, :2], np.column_stack([f.mean - f.sd, f.mean + f.sd]))
+    assert np.isnan(bars[:, 2]).all()
+    np.testing.assert_array_equal(view.interval.x.reshape(len(y), 3)[:, 0], view.own.x)
+    e.state.full_bayes = False
+    assert np.isnan(view.interval.y).all()
