@@ -4,7 +4,11 @@ the same data timed inside R, in the same run.
     python benchmarks/bench_slopes.py
 
 Goals (issue 11): a full REML fit at least 10x faster than lmer on sleepstudy and radon;
-update at J = 10^4 under 1 ms, and no slower with N = 10^6 rows than with N = 2 * 10^4.
+update at J = 10^4 under 1 ms, and no slower with N = 10^6 rows than with N = 2 * 10^4;
+kernel time per slider move of the SlopesExplorer on sleepstudy under 2 ms. A move is timed
+as the browser's update arrives (``set_state`` on the slider, comms replaced by recorders:
+the Python side only, from the slider's observers through the one model call to the last
+binary message), with the messages and bytes it sends.
 Figures are medians over repeats (each repeat the mean of a loop of calls), as CPU time of
 this process (and of R's, user + system) beside wall-clock time: on a shared machine wall time
 also counts the waits for a core, CPU time does not. The load average is printed first.
@@ -19,6 +23,7 @@ import time
 import timeit
 from importlib import resources
 
+import ipywidgets.widgets.widget as widget_module
 import numpy as np
 
 import shrinkviz as sv
@@ -93,6 +98,67 @@ def simulated(J: int, N: int, seed: int = 1):
     return x, y, group
 
 
+class _Recorder:
+    """Stands in for a kernel comm: counts the messages and their binary bytes."""
+
+    kernel = "bench"
+    sent: list = []
+
+    def __init__(self, **kwargs):
+        self.comm_id = "c"  # (one id for all: the bench counts messages, not their widgets)
+
+    def send(self, data=None, buffers=None, **kwargs):
+        self.sent.append(sum(memoryview(b).nbytes for b in buffers or ()))
+
+    def open(self, *a, **k):
+        pass
+
+    on_msg = close = open
+
+
+def explorer_moves(name: str, make, repeats: int = 60) -> None:
+    """Kernel time of one slider move of a SlopesExplorer (median and 90th percentile, ms)."""
+    create = widget_module.comm.create_comm
+    widget_module.comm.create_comm = _Recorder
+    try:
+        e = make()
+        c = e.controls
+        print(f"SlopesExplorer.{name}(): kernel time per slider move (J = {len(e.state.labels)})")
+        moves = {
+            "pooling (Σ ×) slider": (c.scale.slider, "index", [20, 35, 10, 28, 40, 15]),
+            "ρ slider": (c.rho, "value", [-0.5, 0.2, 0.6, -0.1, 0.35, -0.3]),
+            "τ_β slider": (c.tau_beta, "value", [c.tau_beta.max * f for f in (0.2, 0.6, 0.4)]),
+            "σ² slider": (c.sigma2, "value", [f * e.state.sigma2 for f in (0.5, 2, 0.8, 1.5)]),
+            "rows used n_j slider": (None, None, [f * c.n.max for f in (0.2, 1, 0.5, 0.8)]),
+        }
+        for label, (widget, trait, values) in moves.items():
+            times, cpu, counts, sizes = [], [], [], []
+            for i in range(repeats):
+                _Recorder.sent.clear()
+                v = values[i % len(values)]
+                if widget is None:  # a new slider per selected group: take the current one
+                    widget, trait = c.n, "value"
+                    v = max(1, round(v))
+                t0, c0 = time.perf_counter(), time.process_time()
+                widget.set_state({trait: v})  # as the browser's update arrives
+                cpu.append(time.process_time() - c0)
+                times.append(time.perf_counter() - t0)
+                counts.append(len(_Recorder.sent))
+                sizes.append(sum(_Recorder.sent))
+                assert e.state.error == "", e.state.error
+            ms, cpu_ms = np.array(times) * 1e3, np.array(cpu) * 1e3
+            print(
+                f"  {label:<22} CPU median {np.median(cpu_ms):6.2f} ms; wall median "
+                f"{np.median(ms):6.2f} ms, 90% {np.percentile(ms, 90):6.2f} ms; "
+                f"{int(np.median(counts))} messages, {int(np.median(sizes))} bytes binary"
+            )
+        state = e.state
+        state_ms = median_seconds(lambda: state._compute())
+        show("state recompute alone (one update call)", state_ms)
+    finally:
+        widget_module.comm.create_comm = create
+
+
 def main() -> None:
     print(
         "load average (1, 5, 15 min): {:.1f} {:.1f} {:.1f} on {} cores".format(
@@ -101,6 +167,8 @@ def main() -> None:
     )
     versus_lmer("sleepstudy", sv.data.sleepstudy(), "Days", "Reaction", "Subject")
     versus_lmer("radon", sv.data.radon(), "floor", "log_radon", "county")
+    explorer_moves("sleepstudy", sv.SlopesExplorer.sleepstudy)
+    explorer_moves("radon", sv.SlopesExplorer.radon)
 
     J = 10_000
     for N in (20_000, 1_000_000):

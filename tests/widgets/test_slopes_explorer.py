@@ -98,7 +98,7 @@ def test_readout_and_slider_numbers_are_the_models(e):
     c.tau_beta.value = 2.5
     fit, j = s.frame.fit, 4
     text = c.readout.value
-    assert text.startswith(f"<b>{s.labels[j]}</b>: n_j = 10 of 10")
+    assert text.startswith(f"<b>{s.labels[j]}</b>: n_j&nbsp;=&nbsp;10 of 10")
     for v in (
         fit.none.alpha[j],
         fit.none.beta[j],
@@ -129,7 +129,7 @@ def test_pooling_slider_ends_are_exact(e):
     np.testing.assert_allclose(p.partial.x, p.none.x, rtol=1e-12)
     np.testing.assert_allclose(p.partial.y, p.none.y, rtol=1e-12)
     assert all(list(m.opacities) == [0.0] for m in p.ellipses)  # N(mu, inf): no ellipse
-    assert "Σ × ∞" in c.readout.value
+    assert "Σ&nbsp;×&nbsp;∞" in c.readout.value
     assert c.scale.play.max == len(c.scale.grid) - 1 and c.scale.play.value == 0
 
 

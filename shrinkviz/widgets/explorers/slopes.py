@@ -36,14 +36,14 @@ class SlopesExplorer(_Explorer):
     """Varying intercepts and slopes (``shrinkviz.slopes_fit`` and its O(J) ``update``;
     Gelman & Hill 2007, ch. 13; lme4's ``lmer(y ~ x + (1 + x | group))``).
 
-    Left: every group's (intercept, slope): its own OLS line (hollow marker), its
+    Top left: every group's (intercept, slope): its own OLS line (hollow marker), its
     partial-pooling line (filled marker), a segment between them, mu and the 50% and 90%
-    ellipses of N(mu, Sigma). Right: small multiples of ``panels`` (default: 6 groups from
-    small to large n), each with its points and the complete- (dashed), no- (dotted) and
-    partial-pooling (solid) lines. Controls: "pooling" scales Sigma from 0 (complete pooling)
-    to inf (no pooling), with Play; sigma2, tau_alpha, tau_beta, rho; the selected group
-    (click a marker or use the dropdown) and its n_j (the first n_j rows are used); "fit"
-    (REML on the rows in use).
+    ellipses of N(mu, Sigma), with the controls beside it. Below: small multiples of
+    ``panels`` (default: 6 groups from small to large n), each with its points and the
+    complete- (dashed), no- (dotted) and partial-pooling (solid) lines. Controls: "pooling"
+    scales Sigma from 0 (complete pooling) to inf (no pooling), with Play; sigma2,
+    tau_alpha, tau_beta, rho; the selected group (click a marker or use the dropdown) and
+    its n_j (the first n_j rows are used); "fit" (REML on the rows in use).
 
     CSS classes: the box ``shrinkviz-explorer shrinkviz-slopes``; the figures
     ``shrinkviz-figure`` (``shrinkviz-pairs-figure``, ``shrinkviz-panels-figure``);
@@ -105,15 +105,16 @@ class SlopesExplorer(_Explorer):
         self.controls = SlopesControls(s)
         rows = -(-len(panels) // ncols)
         m = max(font_scale, 1)
-        pairs = _column(self.figure, self.pairs.legend, f"1 1 {400 * m:.0f}px", 420 * m**0.5)
+        # the 2-D panel beside the controls that move it, the small multiples below
+        pairs = _column(self.figure, self.pairs.legend, f"1 1 {420 * m:.0f}px", 440 * m**0.5)
         panels_box = _column(
             self.panels_view.figure,
             self.panels_view.legend,
-            f"1 1 {560 * m:.0f}px",
+            "1 1 100%",
             (70 + 40 * bool(title)) * font_scale + 190 * font_scale * rows,
         )
         self._finish(
-            [w.HBox([pairs, panels_box], layout=w.Layout(**_WRAP)), self.controls],
+            [w.HBox([pairs, self.controls], layout=w.Layout(**_WRAP)), panels_box],
             font_scale,
             "shrinkviz-slopes",
         )
@@ -224,13 +225,16 @@ class SlopesControls(_Controls):
             own = "no line of its own (x does not vary)"
         else:
             own = f"α_j = {number(fit.none.alpha[j])}, β_j = {number(fit.none.beta[j])}"
-        self.readout.value = (
-            f"<b>{s.labels[j]}</b>: n_j = {int(fit.n[j])} of {int(s.n_max[j])}; "
+        text = (
+            f"n_j = {int(fit.n[j])} of {int(s.n_max[j])}; "
             f"no pooling {own}; partial pooling α_j = {number(p.alpha[j])}, "
             f"β_j = {number(p.beta[j])}; μ = ({number(p.mu[0])}, {number(p.mu[1])}); "
             f"σ² = {number(s.sigma2)}, τ_α = {number(s.tau_alpha)}, "
             f"τ_β = {number(s.tau_beta)}, ρ = {number(s.rho)}, Σ × {number(f.scale)}"
         )
+        # a number stays on the line of its name
+        text = text.replace(" = ", "&nbsp;=&nbsp;").replace(" × ", "&nbsp;×&nbsp;")
+        self.readout.value = f"<b>{s.labels[j]}</b>: {text}"
 
 
 def _spread(estimates, tau: float) -> float:

@@ -19,23 +19,24 @@ from .pooling import _SELECTED, PanelsView, _two_ticks
 
 # the ellipses drawn: the regions holding 50% and 90% of N(mu, Sigma)
 LEVELS = (0.5, 0.9)
-_ANGLES = np.linspace(0.0, 2.0 * np.pi, 97)
+_QUANTILES = dict(zip(LEVELS, stats.chi2.ppf(LEVELS, 2), strict=True))
+_CIRCLE = np.vstack([np.cos(a := np.linspace(0.0, 2.0 * np.pi, 97)), np.sin(a)])
 
 
 def ellipse(mu: np.ndarray, Sigma: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
     """x and y of the boundary of the region {b : (b - mu)' Sigma^-1 (b - mu) <= q} that holds
     ``level`` of N(mu, Sigma), q the chi-square(2) quantile; a singular Sigma gives a segment."""
-    q = stats.chi2.ppf(level, 2)
+    q = _QUANTILES[level] if level in _QUANTILES else stats.chi2.ppf(level, 2)
     vals, vecs = np.linalg.eigh(Sigma)
     root = vecs * np.sqrt(np.maximum(vals, 0.0) * q)
-    pts = mu[:, None] + root @ np.vstack([np.cos(_ANGLES), np.sin(_ANGLES)])
+    pts = mu[:, None] + root @ _CIRCLE
     return pts[0], pts[1]
 
 
 class PairsView:
     """Intercepts (x axis) against slopes (y axis) of every group; click a marker to select
-    its group. The axes cover the markers and mu; they grow when a marker leaves them (an
-    n_j move) and never move with Sigma or sigma2."""
+    its group. The axes cover the markers, mu and the first 90% ellipse; they grow when a
+    marker leaves them (an n_j move) and never move with Sigma or sigma2."""
 
     def __init__(
         self,
@@ -129,6 +130,10 @@ class PairsView:
         ys = np.r_[none.beta, p.beta, p.mu[1]]
         lo = np.array([np.nanmin(xs), np.nanmin(ys)])
         hi = np.array([np.nanmax(xs), np.nanmax(ys)])
+        if self._range is None and np.isfinite(f.Sigma).all():  # the first 90% ellipse too
+            ex, ey = ellipse(p.mu, f.Sigma, LEVELS[-1])
+            lo = np.minimum(lo, [ex.min(), ey.min()])
+            hi = np.maximum(hi, [ex.max(), ey.max()])
         if self._range is not None:
             if (lo >= self._range[0]).all() and (hi <= self._range[1]).all():
                 return
