@@ -371,3 +371,43 @@ def test_the_browsers_snapped_echo_keeps_the_exact_value(e):
     assert s.tau_alpha == slopes_fit(X, Y, G).tau_alpha and c.tau_alpha.value == pytest.approx(
         s.tau_alpha
     )
+
+
+def _by_gid(fig, gid):
+    (artist,) = [a for a in fig.findobj() if getattr(a, "get_gid", lambda: None)() == gid]
+    return artist
+
+
+def test_static_picture_draws_the_frame(e, tmp_path):
+    c, s = e.controls, e.state
+    c.group.value = s.labels.index("337")
+    c.n.value = 2
+    c.rho.value = 0.5
+    fig = e.static_figure()
+    p = s.frame.fit.partial
+    np.testing.assert_allclose(_by_gid(fig, "partial").get_offsets(), np.c_[p.alpha, p.beta])
+    np.testing.assert_allclose(_by_gid(fig, "mu").get_offsets(), [p.mu])
+    own = _by_gid(fig, "none").get_offsets()
+    assert len(own) == 18  # two rows still make a line
+    ex, ey = _by_gid(fig, "0.9").get_data()
+    d = np.vstack([ex - p.mu[0], ey - p.mu[1]])
+    q = np.einsum("ik,ij,jk->k", d, np.linalg.inv(s.frame.Sigma), d)
+    np.testing.assert_allclose(q, stats.chi2.ppf(0.9, 2), rtol=1e-10)
+    j = s.labels.index("337")
+    xs, ys = _by_gid(fig, f"partial-{j}").get_data()
+    np.testing.assert_allclose(ys, p.alpha[j] + p.beta[j] * xs, rtol=1e-12)
+    assert "337: n_j = 2 of 10" in e._caption(s.frame) and "ρ = 0.5" in e._caption(s.frame)
+    path = e.savefig(tmp_path / "slopes.png", dpi=40)
+    assert path.stat().st_size > 1000
+    c.scale.slider.index = len(c.scale.grid) - 1  # no pooling: no ellipse, no error
+    fig = e.static_figure()
+    assert not [a for a in fig.findobj() if getattr(a, "get_gid", lambda: None)() == "0.9"]
+
+
+def test_play_sweep_frames_go_from_no_to_complete_pooling(e):
+    frames = e.sweep_frames()
+    assert [f.scale for f in frames] == list(e.controls.scale.grid[::-1])
+    first, last = frames[0].fit, frames[-1].fit
+    np.testing.assert_allclose(first.partial.beta, first.none.beta, rtol=1e-12)
+    np.testing.assert_array_equal(last.partial.beta, np.full(18, last.partial.mu[1]))
+    assert e.state.scale == 1.0 and e.state.frame.scale == 1.0  # the explorer did not move

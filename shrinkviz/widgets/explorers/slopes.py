@@ -103,6 +103,7 @@ class SlopesExplorer(_Explorer):
             fig.add_class("shrinkviz-figure")
             fig.add_class(css)
         self.controls = SlopesControls(s)
+        self._ncols, self._group_name = ncols, group_name  # for the static picture
         rows = -(-len(panels) // ncols)
         m = max(font_scale, 1)
         # the 2-D panel beside the controls that move it, the small multiples below
@@ -117,6 +118,60 @@ class SlopesExplorer(_Explorer):
             [w.HBox([pairs, self.controls], layout=w.Layout(**_WRAP)), panels_box],
             font_scale,
             "shrinkviz-slopes",
+        )
+
+    # -- the static picture (savefig, save_animation; explorers/_base.py's hooks) ----------
+
+    @property
+    def _static_size(self) -> tuple[float, float]:
+        rows = int(np.ceil(len(self.panels_view.panels) / self._ncols))
+        return 13.0, max(5.5, 2.4 * rows + 1.6)
+
+    def _sweep(self) -> tuple[str, np.ndarray]:
+        """Play sweeps the pooling scale from no pooling (inf) to complete pooling (0)."""
+        return "scale", self.controls.scale.grid[::-1]
+
+    def _draw_static(self, fig, frame) -> None:
+        from ..static import slopes
+
+        s, pv, pairs = self.state, self.panels_view, self.pairs
+        slopes.draw(
+            fig,
+            frame,
+            x=s.x,
+            y=s.y,
+            group=s.group,
+            rank=s.rank,
+            labels=s.labels,
+            panels=pv.panels,
+            ncols=self._ncols,
+            line_styles={kind: mark.line_style for kind, mark in pv.lines.items()},
+            selected=s.selected,
+            x_name=pv.figure.axes[0].label,
+            y_name=pv.figure.axes[1].label,
+            group_name=self._group_name,
+            alpha_name=self.figure.axes[0].label,
+            beta_name=self.figure.axes[1].label,
+            limits=((pairs.xs.min, pairs.xs.max), (pairs.ys.min, pairs.ys.max)),
+            caption=self._caption(frame),
+            font_scale=self.font_scale,
+        )
+
+    def _caption(self, f) -> str:
+        fit, s, j = f.fit, self.state, self.state.selected
+        p = fit.partial
+        own = (
+            "no line of its own"
+            if fit.none.missing[j]
+            else f"no pooling ({number(fit.none.alpha[j])}, {number(fit.none.beta[j])})"
+        )
+        sigma = "∞" if f.scale == np.inf else number(f.scale)
+        return (
+            f"σ² = {number(s.sigma2)}, τ_α = {number(s.tau_alpha)}, τ_β = "
+            f"{number(s.tau_beta)}, ρ = {number(s.rho)}, Σ × {sigma}; μ = ({number(p.mu[0])}, "
+            f"{number(p.mu[1])}); {s.labels[j]}: n_j = {int(fit.n[j])} of "
+            f"{int(s.n_max[j])}, {own}, partial pooling ({number(p.alpha[j])}, "
+            f"{number(p.beta[j])})"
         )
 
     @classmethod

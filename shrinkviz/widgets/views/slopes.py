@@ -135,7 +135,8 @@ class PairsView:
             lo = np.minimum(lo, [ex.min(), ey.min()])
             hi = np.maximum(hi, [ex.max(), ey.max()])
         if self._range is not None:
-            if (lo >= self._range[0]).all() and (hi <= self._range[1]).all():
+            margin = 0.03 * (self._range[1] - self._range[0])  # a marker not cut at the edge
+            if (lo >= self._range[0] + margin).all() and (hi <= self._range[1] - margin).all():
                 return
             lo, hi = np.minimum(lo, self._range[0]), np.maximum(hi, self._range[1])
         pad = 0.08 * np.where(hi > lo, hi - lo, 1.0)
