@@ -142,7 +142,7 @@ def test_click_leaves_a_study_out(forest_page):
     )
     assert got[0] == pytest.approx(got[1], rel=1e-12) and got[0] != got[2]
     readout = page.locator(f"{sel} .shrinkviz-readout").inner_text()
-    assert "without Hart & Sutherland 1977: μ moved by" in readout
+    assert "Without Hart & Sutherland 1977: μ moved by" in readout
     page.screenshot(path=_lab.ARTIFACTS / "forest-bcg-left-out.png")
     page.mouse.click(x, y)  # and back in
     _until(page, panel, f"list({ex}.state.left_out)", [])

@@ -265,3 +265,28 @@ def test_from_table_other_measures(sent):
     assert ex.transform == "tanh" and "correlation" in ex.controls.readout.value
     labels = ex.view._vaxis.tick_labels
     assert labels and all(abs(float(t) - np.tanh(float(x))) < 5e-3 for x, t in labels.items())
+
+
+def test_static_picture_and_sweep(bcg, tmp_path):
+    s = bcg.state
+    bcg.click(3)
+    fig = bcg.static_figure()
+    axes = {a.get_title(): a for a in fig.axes}
+    assert set(axes) == {"BCG vaccine trials", "", "τ² by estimator"}
+    forest_ax = axes["BCG vaccine trials"]
+    diamond = next(p for p in forest_ax.patches if p.get_gid() == "diamond")
+    fit = s.frame.forest.fit
+    xs = diamond.get_xy()[:, 0]
+    assert min(xs) == pytest.approx(fit.ci_lb) and max(xs) == pytest.approx(fit.ci_ub)
+    assert any(line.get_gid() == "before" for line in forest_ax.lines)  # all-studies outline
+    assert [t.get_text() for t in forest_ax.get_yticklabels()][-1] == "prediction"
+    caption = next(t for t in fig.findobj() if getattr(t, "get_gid", lambda: 0)() == "caption")
+    assert "Without Hart & Sutherland 1977" in caption.get_text().replace("\n", " ")
+    for name in ("f.png", "f.svg"):
+        assert bcg.savefig(tmp_path / name).stat().st_size > 1000
+    before = (s.method, s.tau2, s.left_out, s.frame)
+    frames = bcg.sweep_frames()
+    assert (s.method, s.tau2, s.left_out, s.frame) == before
+    assert len(frames) == len(bcg.controls.tau2.grid)
+    assert frames[0].forest.fit.tau2 > 1e6 and frames[-1].forest.fit.tau2 == 0
+    assert all(f.method == "fixed" for f in frames)

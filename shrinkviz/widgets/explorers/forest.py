@@ -16,6 +16,7 @@ from ...model.frames import _row, read_columns
 from ..controls import Tau2Slider, error_line, group_dropdown, number, tau2_grid, tau2_text
 from ..controls import _row as _controls_row
 from ..state.forest import GIVEN, SORTS, ForestState
+from ..views import _theme as t
 from ..views.forest import EstimatorsView, ForestView
 from ..views.funnel import FunnelView
 from ._base import _WRAP, _check_layout, _column, _Explorer, _labels_of, _list, _name, _numbers
@@ -165,6 +166,90 @@ class ForestExplorer(_Explorer):
     def choose(self, method: str) -> None:
         """Use ``method``'s tau2 (a click on its marker in the estimators strip)."""
         self.state.method = method
+
+    # --- the picture drawn in the kernel (savefig, the static picture) ----------------------
+
+    @property
+    def _static_size(self) -> tuple[float, float]:
+        fs = max(self.font_scale, 1.0)
+        return 12.0 * fs**0.5, float(np.clip((0.28 * len(self.state.y) + 3.2) * fs, 6.0, 24.0))
+
+    def _draw_static(self, fig, frame) -> None:
+        from ..static import forest
+
+        fv = self.view
+
+        def ticks(axis):
+            values, labels = axis.tick_values, axis.tick_labels
+            return (values, [labels[t.js_number(x)] for x in values]) if labels else None
+
+        forest.draw(
+            fig,
+            frame,
+            labels=fv._names,
+            positions=fv.positions(frame),
+            selected=self.state.selected,
+            study_name=fv._paxis.label,
+            value_name=fv._vaxis.label,
+            title=self.figure.title,
+            value_lim=(fv._vs.min, fv._vs.max),
+            value_ticks=ticks(fv._vaxis),
+            funnel_lim=(self.funnel_view._xs.min, self.funnel_view._xs.max),
+            funnel_ticks=ticks(self.funnel_view._xaxis),
+            tau2_end=self.estimators_view._xs.max,
+            caption=self._caption(frame),
+            font_scale=self.font_scale,
+        )
+
+    def _caption(self, frame) -> str:
+        return " ".join(self.describe(frame))
+
+    def sweep_frames(self) -> list:
+        """Play's sweep of tau2 with tau2 fixed at each position (method "fixed"), the
+        state left as it was."""
+        s = self.state
+        with s._echoing(), s.hold_trait_notifications():
+            method = s.method
+            s.method = GIVEN
+            try:
+                return super().sweep_frames()
+            finally:
+                s.method = method
+
+    def describe(self, frame) -> list[str]:
+        """The numbers shown, in words (plain text): the fit, what leaving studies out
+        changed, the selected study. The readout and the picture's caption."""
+        s, f = self.state, frame
+        fo, fit = f.forest, f.forest.fit
+        test = "Knapp-Hartung" if fit.test == "knha" else "z"
+        how = "τ² fixed" if f.method == GIVEN else f.method
+        tau2 = "τ² = ∞" if f.method == GIVEN and s.tau2 == np.inf else tau2_text(fit.tau2)
+        lines = [
+            f"{how}: μ = {self.back(fit.mu)}, {fit.level:.0%} CI [{number(fit.ci_lb)}, "
+            f"{number(fit.ci_ub)}] ({test}); prediction interval [{number(fit.pi_lb)}, "
+            f"{number(fit.pi_ub)}]; {tau2}, I² = {fit.I2:.3g}%; {fit.k} of {len(f.y)} studies."
+        ]
+        if f.left_out:
+            ref = f.reference.fit
+            names = ", ".join(s.labels[i] for i in f.left_out)
+            lines.append(
+                f"Without {names}: μ moved by {fit.mu - ref.mu:+.3g} (from {number(ref.mu)} "
+                f"to {number(fit.mu)}), τ² from {number(ref.tau2)} to {number(fit.tau2)}."
+            )
+        j = s.selected
+        study = (
+            f"{s.labels[j]}: y = {self.back(f.y[j])} [{number(fo.ci_lb[j])}, "
+            f"{number(fo.ci_ub[j])}], v = {number(f.v[j])}"
+        )
+        if not fo.kept[j]:
+            study += " (left out)."
+        else:
+            study += (
+                f"; partial pooling {number(fo.pred[j])} [{number(fo.pred_lb[j])}, "
+                f"{number(fo.pred_ub[j])}], weight {fo.weight[j]:.3g}%."
+            )
+        lines.append(study)
+        return lines
 
     def back(self, x: float) -> str:
         """An effect as text, with its back-transformed value when there is a transform."""
@@ -362,43 +447,14 @@ class ForestControls(w.VBox):
             self._setting = False
 
     def _read(self, _) -> None:
-        s, ex = self.state, self.explorer
+        s = self.state
         f = s.frame
         self._show_method()
-        fo, fit = f.forest, f.forest.fit
         j = s.selected
-        out = bool(not fo.kept[j])
+        out = bool(not f.forest.kept[j])
         self.leave_out.description = (
             f"put {s.labels[j]} back" if out else f"leave {s.labels[j]} out"
         )
         self.leave_out.icon = "undo" if out else "eye-slash"
         self.put_back.disabled = not f.left_out
-        test = "Knapp-Hartung" if fit.test == "knha" else "z"
-        how = "τ² fixed" if f.method == GIVEN else f.method
-        tau2 = "∞" if s.tau2 == np.inf else None
-        lines = [
-            f"<b>{how}</b>: μ = {ex.back(fit.mu)}, {fit.level:.0%} CI [{number(fit.ci_lb)}, "
-            f"{number(fit.ci_ub)}] ({test}); prediction interval [{number(fit.pi_lb)}, "
-            f"{number(fit.pi_ub)}]; {tau2_text(fit.tau2) if tau2 is None else 'τ² = ∞'}, "
-            f"I² = {fit.I2:.3g}%; {fit.k} of {len(f.y)} studies"
-        ]
-        if f.left_out:
-            ref = f.reference.fit
-            names = ", ".join(html.escape(s.labels[i]) for i in f.left_out)
-            lines.append(
-                f"without {names}: μ moved by {fit.mu - ref.mu:+.3g} (from {number(ref.mu)} "
-                f"to {number(fit.mu)}), τ² from {number(ref.tau2)} to {number(fit.tau2)}"
-            )
-        study = (
-            f"<b>{html.escape(s.labels[j])}</b>: y = {ex.back(f.y[j])} "
-            f"[{number(fo.ci_lb[j])}, {number(fo.ci_ub[j])}], v = {number(f.v[j])}"
-        )
-        if out:
-            study += " (left out)"
-        else:
-            study += (
-                f"; partial pooling {number(fo.pred[j])} [{number(fo.pred_lb[j])}, "
-                f"{number(fo.pred_ub[j])}], weight {fo.weight[j]:.3g}%"
-            )
-        lines.append(study)
-        self.readout.value = "<br>".join(lines)
+        self.readout.value = "<br>".join(map(html.escape, self.explorer.describe(f)))

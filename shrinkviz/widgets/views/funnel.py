@@ -75,7 +75,7 @@ class FunnelView:
         values, labels = value_ticks(self._xs.min, self._xs.max, count, transform)
         kw = {"tick_values": values}
         kw.update({"tick_labels": labels} if labels else {"tick_format": ".3~g"})
-        xaxis = t.axis(self._xs, value_name, font_scale, **kw)
+        self._xaxis = xaxis = t.axis(self._xs, value_name, font_scale, **kw)
         step = t.nice_step(top, count - 2)
         yaxis = t.axis(
             self._ys,
