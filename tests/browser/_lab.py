@@ -369,6 +369,7 @@ def screenshot_outputs(page, panel_id: str, prefix: str, settle: float = 10.0) -
     outputs = page.locator(
         f"#{panel_id} .jp-CodeCell .jp-Cell-outputArea"
         " > .jp-OutputArea-child > .jp-OutputArea-output"
+        ":not(:has(img.shrinkviz-static))"  # an explorer's export picture, hidden while live
     )
     shots, problems = [], []
     for i in range(outputs.count()):

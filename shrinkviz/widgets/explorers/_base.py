@@ -3,7 +3,10 @@ kernel with matplotlib), font scale, layout, reading user input."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import html
+import io
 from pathlib import Path
 
 import ipywidgets as w
@@ -34,6 +37,9 @@ class _Explorer(w.VBox):
 
     figures: dict = {}  # name -> bqplot Figure, in the order they are saved
     font_scale = 1.0
+    #: display a static picture with the explorer (see ``_ipython_display_``); False: none
+    static_picture = True
+    _PICTURE_DPI = 72
     _static_size = (11.0, 5.5)
 
     def save_png(self, filename: str = "shrinkviz.png", scale: float | None = None) -> list:
@@ -154,6 +160,45 @@ class _Explorer(w.VBox):
                 writer.grab_frame(facecolor="white")
         return path
 
+    # -- the picture that survives export ------------------------------------------------
+
+    def _ipython_display_(self, **kwargs) -> None:
+        """Display the live explorer, and after it a static picture of its state now (PNG,
+        ``static_figure``) with the text alternative as its alt text. Where the explorer
+        renders (JupyterLab, Notebook 7, VS Code, an exported page whose widgets load), its
+        own style hides the picture; where it cannot (GitHub, nbviewer or an HTML export
+        without the widgets' JavaScript, a notebook reopened without its kernel), the
+        picture shows instead."""
+        from IPython.display import display
+
+        display(self._repr_mimebundle_(**kwargs), raw=True)
+        picture = self._picture() if self.static_picture else None
+        if picture is not None:
+            display(picture, raw=True)
+
+    def _picture(self) -> dict | None:
+        """The static picture's mime bundle (``text/html``: an ``img.shrinkviz-static``
+        naming this explorer's model; ``image/png`` for viewers that show no HTML), or
+        None when the explorer has no static picture (``_draw_static`` not implemented)."""
+        try:
+            fig = self.static_figure()
+        except NotImplementedError:
+            return None
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=self._PICTURE_DPI, facecolor="white")
+        png = base64.b64encode(buf.getvalue()).decode("ascii")
+        width = round(fig.get_figwidth() * self._PICTURE_DPI)
+        alt = html.escape(self._caption(self.state.frame) or type(self).__name__, quote=True)
+        return {
+            "text/html": (
+                f'<img class="shrinkviz-static" data-shrinkviz-model="{self.model_id}" '
+                f'alt="{alt}" width="{width}" style="max-width:100%;height:auto" '
+                f'src="data:image/png;base64,{png}"/>'
+            ),
+            "image/png": png,
+            "text/plain": f"{type(self).__name__}: {alt}",
+        }
+
     def _finish(self, children, font_scale: float, *classes) -> None:
         # text size of the axis labels (bqplot has no trait for it) and of the controls,
         # through the CSS variables of bqplot and ipywidgets, scoped to this explorer
@@ -166,6 +211,10 @@ class _Explorer(w.VBox):
             f"--jp-widgets-inline-height: {28 * font_scale:.0f}px;}}"
             f".{scoped} .widget-inline-hbox .widget-label {{line-height: "
             f"{28 * font_scale:.0f}px; height: auto;}}"
+            # the live explorer hides its static picture (and the output holding it)
+            f"img.shrinkviz-static[data-shrinkviz-model='{self.model_id}'],"
+            f".jp-OutputArea-child:has(img.shrinkviz-static[data-shrinkviz-model="
+            f"'{self.model_id}']) {{display: none;}}"
             "</style>",
             layout=w.Layout(height="0px", margin="0"),
         )
