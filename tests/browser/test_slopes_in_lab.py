@@ -181,3 +181,15 @@ def test_clicking_a_marker_selects_its_group(lab):
             assert shown.startswith(label), shown
             picked.append((mark, j))
     assert len(picked) == 6 and {m for m, _ in picked} == set(marks), picked
+
+
+def test_lesson_06_runs_in_the_browser(jupyter_lab, lab_page):
+    """Lesson 06 top to bottom in JupyterLab: no error output, no blank figure."""
+    lesson = _lab.ROOT / "notebooks" / "06-varying-slopes.ipynb"
+    path = jupyter_lab.copy_notebook(lesson, f"lesson-test/{lesson.name}")
+    panel = _lab.open_notebook(lab_page, path)
+    _lab.run_all(lab_page, panel)
+    assert _lab.errors(lab_page, panel) == []
+    shots = _lab.screenshot_outputs(lab_page, panel, "lesson-06-varying-slopes")
+    assert lab_page.locator(f"#{panel} .shrinkviz-slopes .bqplot svg.svg-figure").count() == 2
+    assert len(shots) >= 8
