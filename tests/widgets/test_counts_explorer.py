@@ -253,3 +253,36 @@ def test_state_alone_and_its_selected_check():
     with pytest.raises(Exception, match=r"selected must be a group index in \[0, 70\]"):
         s.selected = 71
     assert s.frame.eb_size == sv.beta_binomial(RATS["y"], RATS["n"]).prior_size
+
+
+def _artist(fig, gid):
+    found = [a for a in fig.findobj() if getattr(a, "get_gid", lambda: None)() == gid]
+    assert len(found) == 1, gid
+    return found[0]
+
+
+def test_static_picture_shows_the_frame(rats, tmp_path):
+    rats.state.selected = 4
+    rats.controls.size.slider.index = 20
+    f = rats.state.frame
+    fig = rats.static_figure()
+    np.testing.assert_array_equal(_artist(fig, "posterior").get_offsets()[:, 1], f.mean)
+    np.testing.assert_array_equal(_artist(fig, "posterior").get_offsets()[:, 0], f.trials)
+    assert list(_artist(fig, "rule").get_ydata()) == [f.prior_mean] * 2
+    assert list(_artist(fig, "pooled-rule").get_ydata()) == [f.pooled] * 2
+    assert list(_artist(fig, "interval").get_ydata()) == [f.lower, f.upper]
+    np.testing.assert_array_equal(
+        _artist(fig, "size-curve").get_ydata(), f.full_bayes.log_size_density
+    )
+    assert _artist(fig, "size-rule").get_xdata()[0] == pytest.approx(np.log(f.prior_size))
+    caption = _artist(fig, "caption").get_text().replace("\n", " ")
+    y4, n4 = RATS["y"][4], RATS["n"][4]
+    assert caption.startswith(f"5: y_j = {y4} of n_j = {n4}")
+    assert f"posterior mean {number(f.mean[4])}" in caption
+    assert f"a + b = {number(f.prior_size)}" in caption
+    assert rats.savefig(tmp_path / "rats.svg").stat().st_size > 10_000
+    frames = rats.sweep_frames()  # Play's sweep: no pooling to complete pooling
+    assert frames[0].prior_size == 0 and frames[-1].prior_size == np.inf
+    np.testing.assert_array_equal(frames[0].mean, RATS["y"] / RATS["n"])
+    assert rats.state.prior_size == rats.controls.size.grid[20]  # the sweep moved nothing
+    np.testing.assert_array_equal(rats.state.frame.mean, f.mean)

@@ -134,10 +134,10 @@ class CountsControls(w.VBox):
     def __init__(self, state, grid: np.ndarray, *, full_bayes: bool):
         self.state = state
         binomial = state.family == "binomial"
-        self._size_name = "a + b" if binomial else "b"
-        self.size = PriorSizeSlider(state, grid, name=self._size_name)
+        size_name = "a + b" if binomial else "b"
+        self.size = PriorSizeSlider(state, grid, name=size_name)
         self.fit = w.Button(
-            description=f"fit {self._size_name} (EB)",
+            description=f"fit {size_name} (EB)",
             icon="crosshairs",
             tooltip="set the prior to its empirical-Bayes estimate (maximum marginal likelihood)",
             layout=w.Layout(width="auto", min_width="10em"),
@@ -218,37 +218,39 @@ class CountsControls(w.VBox):
         self.mean_hint.value = f"<i>{s.inactive_hint}</i>" if "prior_mean" in off else ""
 
     def _read(self, _) -> None:
-        s, f = self.state, self.state.frame
-        j = s.selected
-        binomial = s.family == "binomial"
-        if not f.has_data[j]:
-            data_ = f"{'n_j' if binomial else 'E_j'} = 0: no data"
-        elif binomial:
-            data_ = (
-                f"y_j = {number(f.y[j])} of n_j = {number(f.trials[j])} "
-                f"(raw rate {number(f.raw[j])})"
-            )
-        else:
-            data_ = (
-                f"y_j = {number(f.y[j])} in E_j = {number(f.trials[j])} (rate {number(f.raw[j])})"
-            )
-        interval = f"{f.level:.0%} interval {number(f.lower)} to {number(f.upper)}"
-        if not f.averaged:
-            how = "estimated at this size" if s.prior_mean_estimated else "fixed"
-            model = (
-                f"B_j = {f.B[j]:.3f}, posterior mean {number(f.mean[j])}, {interval}; prior "
-                f"mean {number(f.prior_mean)} ({how}), {self._size_name} = {number(f.prior_size)}"
-            )
-        else:
-            fb = f.full_bayes
-            model = (
-                f"full Bayes (p(a, b) ∝ (a + b)^(−5/2)): posterior mean {number(f.mean[j])} ± "
-                f"{f.sd[j]:.2g}, {interval}; E(a / (a + b) | y) = {number(f.prior_mean)}, "
-                f"E(log(a + b) | y) = {number(fb.log_size_mean)}"
-            )
-        self.readout.value = (
-            f"<b>{s.labels[j]}</b>: {data_}; {model}; pooled rate {number(f.pooled)}"
+        s = self.state
+        self.readout.value = f"<b>{s.labels[s.selected]}</b>: {describe(s, s.frame)}"
+
+
+def describe(state, f) -> str:
+    """The selected group's numbers and the prior's in ``f`` (a frame of ``state``), as the
+    readout and the static picture's caption show them (``number``: one rounding)."""
+    j = state.selected
+    binomial = state.family == "binomial"
+    size_name = "a + b" if binomial else "b"
+    if not f.has_data[j]:
+        data_ = f"{'n_j' if binomial else 'E_j'} = 0: no data"
+    elif binomial:
+        data_ = (
+            f"y_j = {number(f.y[j])} of n_j = {number(f.trials[j])} (raw rate {number(f.raw[j])})"
         )
+    else:
+        data_ = f"y_j = {number(f.y[j])} in E_j = {number(f.trials[j])} (rate {number(f.raw[j])})"
+    interval = f"{f.level:.0%} interval {number(f.lower)} to {number(f.upper)}"
+    if not f.averaged:
+        how = "estimated at this size" if state.prior_mean_estimated else "fixed"
+        model = (
+            f"B_j = {f.B[j]:.3f}, posterior mean {number(f.mean[j])}, {interval}; prior "
+            f"mean {number(f.prior_mean)} ({how}), {size_name} = {number(f.prior_size)}"
+        )
+    else:
+        fb = f.full_bayes
+        model = (
+            f"full Bayes (p(a, b) ∝ (a + b)^(−5/2)): posterior mean {number(f.mean[j])} ± "
+            f"{f.sd[j]:.2g}, {interval}; E(a / (a + b) | y) = {number(f.prior_mean)}, "
+            f"E(log(a + b) | y) = {number(fb.log_size_mean)}"
+        )
+    return f"{data_}; {model}; pooled rate {number(f.pooled)}"
 
 
 class CountsExplorer(_Explorer):
@@ -353,6 +355,48 @@ class CountsExplorer(_Explorer):
             )
         figures = w.HBox(columns, layout=w.Layout(**_WRAP))
         self._finish([figures, self.controls], font_scale, "shrinkviz-counts")
+
+    # -- the static picture (savefig, save_animation, the picture beside the explorer) ------
+
+    def _draw_static(self, fig, frame) -> None:
+        from ..static import counts
+
+        x_axis, y_axis = self.figure.axes
+        xs, ys = x_axis.scale, y_axis.scale
+        panel = hasattr(self, "size_view")
+        size_lim = None
+        if panel and frame.full_bayes is not None:
+            with np.errstate(divide="ignore"):
+                size_lim = self.size_view._ends(float(np.log(frame.prior_size)))
+        counts.draw(
+            fig,
+            frame,
+            family=self.state.family,
+            selected=self.state.selected,
+            log_x=self.view.log,
+            x_lim=(xs.min, xs.max),
+            y_lim=(ys.min, ys.max),
+            size_name=x_axis.label,
+            value_name=y_axis.label,
+            title=self.figure.title,
+            size_panel=panel,
+            size_lim=size_lim,
+            caption=self._caption(frame),
+            font_scale=self.font_scale,
+        )
+
+    def _caption(self, frame) -> str:
+        return f"{self.state.labels[self.state.selected]}: {describe(self.state, frame)}"
+
+    def _sweep(self) -> tuple[str, np.ndarray]:
+        return "prior_size", self.controls.size.grid  # Play: no pooling to complete pooling
+
+    def save_animation(self, path, *, fps: float | None = None, dpi: float = 80):
+        """Play's sweep of the prior size, from no pooling to complete pooling, as a .gif or
+        .mp4 (``_Explorer.save_animation``), at Play's speed unless ``fps`` is given."""
+        if fps is None:
+            fps = 1000 / self.controls.size.play.interval
+        return super().save_animation(path, fps=fps, dpi=dpi)
 
     @classmethod
     def rat_tumors(cls, **kw) -> CountsExplorer:

@@ -20,6 +20,25 @@ _LOG_FROM = 10  # a log axis of n_j when the largest group is this many times th
 _PLOT_PX = 420  # about the width of the plot area, for the ticks
 
 
+SIZE_ENTRIES = [
+    ("p(log(a + b) | y)", "line", t.EXTRA, "solid"),
+    ("a + b of the slider", "line", t.PARTIAL, "solid"),
+    ("empirical Bayes a + b", "line", t.REML, "dashed"),
+]
+
+
+def legend_entries(family: str, level: float) -> list:
+    """The main figure's legend (also the static picture's)."""
+    ratio = "a / (a + b)" if family == "binomial" else "a / b"
+    return [
+        (f"prior mean {ratio}", "line", t.COMPLETE, "dashed"),
+        ("pooled rate Σy/Σn", "line", t.GREY, "dashed"),
+        ("raw rate (no pooling)", "hollow", t.NONE, ""),
+        ("posterior mean (partial pooling)", "filled", t.PARTIAL, ""),
+        (f"{level:.0%} interval, selected group", "line", t.PARTIAL, "solid"),
+    ]
+
+
 class CountsView:
     """Draws a ``CountsState``: x = each group's trials n_j (or exposure; log scale when they
     span more than a factor of 10 and none is 0), y = the rate. Both axes are pinned at
@@ -140,17 +159,7 @@ class CountsView:
             left=max(64.0, (y_label_px + 26 * font_scale) / font_scale),
         )
         self.height = 440
-        ratio = "a / (a + b)" if state.family == "binomial" else "a / b"
-        self.legend = t.legend(
-            [
-                (f"prior mean {ratio}", "line", t.COMPLETE, "dashed"),
-                ("pooled rate Σy/Σn", "line", t.GREY, "dashed"),
-                ("raw rate (no pooling)", "hollow", t.NONE, ""),
-                ("posterior mean (partial pooling)", "filled", t.PARTIAL, ""),
-                (f"{f.level:.0%} interval, selected group", "line", t.PARTIAL, "solid"),
-            ],
-            font_scale,
-        )
+        self.legend = t.legend(legend_entries(state.family, f.level), font_scale)
         self._select({"new": state.selected})
         state.observe(self._draw, "frame")
         state.observe(self._select, "selected")
@@ -256,14 +265,7 @@ class LogSizeView:
             font_scale,
             animation_duration,
         )
-        self.legend = t.legend(
-            [
-                ("p(log(a + b) | y)", "line", t.EXTRA, "solid"),
-                ("a + b of the slider", "line", t.PARTIAL, "solid"),
-                ("empirical Bayes a + b", "line", t.REML, "dashed"),
-            ],
-            font_scale,
-        )
+        self.legend = t.legend(SIZE_ENTRIES, font_scale)
         self._ticks(*self._curve)
         self._draw({"new": f})
         state.observe(self._draw, "frame")
