@@ -171,3 +171,17 @@ def test_estimator_dropdown_moves_the_diamond(forest_page):
     page.locator(f"{sel} .shrinkviz-method select").select_option(index=methods.index("REML"))
     _until(page, panel, f"{ex}.state.method", "REML")
     assert _settled(page, sel, DIAMOND) == before
+
+
+def test_lesson_07_runs_in_the_browser(jupyter_lab, lab_page):
+    """Lesson 07 top to bottom in JupyterLab: no error output, no blank figure; its outputs
+    are screenshot to test-artifacts/lesson-07-*.png."""
+    lesson = _lab.ROOT / "notebooks" / "07-meta-analysis.ipynb"
+    path = jupyter_lab.copy_notebook(lesson, f"lesson-test/{lesson.name}")
+    panel = _lab.open_notebook(lab_page, path)
+    _lab.run_all(lab_page, panel)
+    assert _lab.errors(lab_page, panel) == []
+    shots = _lab.screenshot_outputs(lab_page, panel, "lesson-07")
+    figures = lab_page.locator(f"#{panel} .shrinkviz-forest .bqplot svg.svg-figure")
+    assert figures.count() == 3
+    assert len(shots) >= 8
