@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 import shrinkviz as sv
+from shrinkviz.model.forest import forest
 from shrinkviz.model.frames import group_summaries
 from shrinkviz.model.james_stein import james_stein
 
@@ -74,6 +75,7 @@ BUILDERS = {
         lambda a: sv.full_bayes_binomial(a["events"], a["sizes"]),
         ("events", "sizes"),
     ),
+    "Forest": (lambda a: forest(a["y"], a["v"], left_out=[1], method="DL"), ("y", "v")),
 }
 # the modules whose public frozen dataclasses must all have a builder (a new family adds its
 # module here with its builders)
@@ -88,6 +90,7 @@ MODULES = (
     "effect_sizes",
     "counts",
     "full_bayes_counts",
+    "forest",
 )
 
 
