@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib import ticker
+from matplotlib.collections import LineCollection
 
 from ..views import _theme as t
 from ..views.counts import SIZE_ENTRIES, legend_entries
@@ -46,9 +47,11 @@ def draw(
     J = len(frame.y)
     x, has = frame.trials, frame.has_data
     area = float(np.clip(6000 / J, 24, 360)) * fs**2 * 0.6 * (x + 0.2 * x.max()) / (1.2 * x.max())
-    for j in np.flatnonzero(has):
-        (seg,) = main.plot([x[j], x[j]], [frame.raw[j], frame.mean[j]], color=t.GREY, lw=1.3 * fs)
-        seg.set_gid(f"segment-{j}")
+    # one collection for all segments: thousands of groups stay one artist
+    ends = np.stack([np.column_stack([x, frame.raw]), np.column_stack([x, frame.mean])], axis=1)
+    main.add_collection(
+        LineCollection(ends[has], colors=t.GREY, linewidths=1.3 * fs, gid="segments")
+    )
     main.axhline(
         frame.pooled, color=t.GREY, linestyle=c.DASHES["dashed"], lw=1.3 * fs, gid="pooled-rule"
     )
