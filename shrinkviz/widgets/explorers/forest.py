@@ -202,7 +202,7 @@ class ForestExplorer(_Explorer):
         )
 
     def _caption(self, frame) -> str:
-        return " ".join(self.describe(frame))
+        return " ".join(self._summary(frame))
 
     def sweep_frames(self) -> list:
         """Play's sweep of tau2 with tau2 fixed at each position (method "fixed"), the
@@ -216,7 +216,7 @@ class ForestExplorer(_Explorer):
             finally:
                 s.method = method
 
-    def describe(self, frame) -> list[str]:
+    def _summary(self, frame) -> list[str]:
         """The numbers shown, in words (plain text): the fit, what leaving studies out
         changed, the selected study. The readout and the picture's caption."""
         s, f = self.state, frame
@@ -457,4 +457,4 @@ class ForestControls(w.VBox):
         )
         self.leave_out.icon = "undo" if out else "eye-slash"
         self.put_back.disabled = not f.left_out
-        self.readout.value = "<br>".join(map(html.escape, self.explorer.describe(f)))
+        self.readout.value = "<br>".join(map(html.escape, self.explorer._summary(f)))
