@@ -140,6 +140,8 @@ class PredictorFit(_RowsInUse):
                 self.sigma2 if sigma2 is None else sigma2, self.tau2 if tau2 is None else tau2
             )
         method = self.method if estimate is None else estimate
+        if n is None and sigma2 == self.sigma2:  # neither depends on tau2: this fit's
+            return _assemble(self, stats, sigma2, tau2, method, self.complete, self.none)
         return _assemble(self, stats, sigma2, tau2, method)
 
     def deviance(self) -> float:
@@ -368,16 +370,22 @@ def _estimate(s: GroupStats, u, reml: bool) -> tuple[float, float]:
     return float(sigma2), float(r * sigma2)
 
 
-def _assemble(data, stats: GroupStats, sigma2: float, tau2: float, method: str) -> PredictorFit:
+def _assemble(
+    data, stats: GroupStats, sigma2: float, tau2: float, method: str, complete=None, none=None
+) -> PredictorFit:
+    """The fits at (sigma2, tau2) for the rows of ``stats``; ``complete`` and ``none`` (for
+    these rows and this sigma2) are reused when given."""
     u = data.u
     Z, cx, cu = _design(stats, u)
-    b0 = _solve(stats, Z, 0.0)[0]
-    complete = PredictorComplete(
-        float(b0[0] - b0[1] * cx - (0.0 if u is None else b0[2] * cu)),
-        float(b0[1]),
-        np.nan if u is None else float(b0[2]),
-    )
-    none = _no_pooling(stats, sigma2)
+    if complete is None:
+        b0 = _solve(stats, Z, 0.0)[0]
+        complete = PredictorComplete(
+            float(b0[0] - b0[1] * cx - (0.0 if u is None else b0[2] * cu)),
+            float(b0[1]),
+            np.nan if u is None else float(b0[2]),
+        )
+    if none is None:
+        none = _no_pooling(stats, sigma2)
     has = stats.n > 0
     r = np.inf if tau2 == np.inf or sigma2 == 0 else tau2 / sigma2
     if r == np.inf:  # the limit: no pooling's slope, the OLS line of its intercepts on u

@@ -480,3 +480,18 @@ def test_line_is_metafors_predict_at_the_estimate():
     a, b = post.line(grid), fit.predict(grid)
     for field in ("pred", "se", "ci_lb", "ci_ub", "pi_lb", "pi_ub"):
         np.testing.assert_allclose(getattr(a, field), getattr(b, field), rtol=1e-12)
+
+
+def test_unchecked_posterior_is_the_checked_one():
+    df = sv.data.bcg()
+    y, v, m = (df[c].to_numpy() for c in ("yi", "vi", "ablat"))
+    for tau2 in (0.0, 0.1, np.inf):
+        a = regression_posterior(y, v, tau2, m)
+        b = regression_posterior(y, v, tau2, m, check_input=False)
+        for field in ("mean", "var", "B", "fitted", "beta", "beta_cov"):
+            np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
+    fit = radon_fit(RADON_FIRST2)  # update(tau2=) reuses complete and none: same numbers
+    moved = fit.update(tau2=0.07)
+    fresh = radon_fit(RADON_FIRST2, sigma2=fit.sigma2, tau2=0.07)
+    np.testing.assert_array_equal(moved.partial.alpha, fresh.partial.alpha)
+    assert moved.complete.gamma == fresh.complete.gamma

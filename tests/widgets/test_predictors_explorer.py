@@ -124,3 +124,32 @@ def test_state_alone_and_named_axes(sent):
     )
     labels = [a.label for a in e.figure.axes]
     assert labels == ["ablat", "logRR"]
+
+
+def _artist(fig, gid):
+    (found,) = fig.findobj(lambda a: a.get_gid() == gid)
+    return found
+
+
+def test_static_picture_draws_the_frame(bcg, tmp_path):
+    bcg.tau2.slider.index = 25
+    fig = bcg.static_figure()
+    f = bcg.state.frame
+    np.testing.assert_array_equal(_artist(fig, "pooled").get_offsets(), np.c_[f.u, f.mean])
+    np.testing.assert_array_equal(_artist(fig, "own").get_offsets(), np.c_[f.u, f.own])
+    np.testing.assert_array_equal(_artist(fig, "line").get_ydata(), f.line)
+    (ax,) = fig.axes
+    assert ax.get_ylim() == (bcg.view.figure.axes[1].scale.min, bcg.view.figure.axes[1].scale.max)
+    caption = _artist(fig, "caption").get_text().replace("\n", " ")
+    assert "R² = 76%" in caption and "Aronson 1948" in caption
+    # the readout says the same, line by line
+    for line in bcg.summary(f):
+        assert line.replace("&", "&amp;") in bcg.readout.value
+    bcg.toggle.value = False  # without the predictor: a flat line, the band of one mean
+    fig = bcg.static_figure()
+    assert np.ptp(_artist(fig, "line").get_ydata()) == 0
+    assert np.ptp(bcg.state.frame.band_lo) == 0 and _artist(fig, "band") is not None
+    radon = sv.PredictorExplorer.radon()  # the group model draws no band
+    assert not radon.static_figure().findobj(lambda a: a.get_gid() == "band")
+    path = bcg.savefig(tmp_path / "bcg.png")
+    assert path.stat().st_size > 10_000

@@ -103,24 +103,64 @@ class PredictorExplorer(_Explorer):
         column = _column(self.figure, self.view.legend, "1 1 420px", height)
         self._finish([column, self.controls], font_scale, "shrinkviz-predictors")
 
+    def summary(self, frame) -> list[str]:
+        """The numbers shown, in words (plain text): the line and tau2, both models' fitted
+        tau2 and R^2, the selected group. The readout and the picture's caption."""
+        s, f, j = self.state, frame, self.state.selected
+        u = self.u_name
+        if f.with_predictor:
+            sign = "−" if f.slope < 0 else "+"
+            line = f"line {number(f.intercept)} {sign} {number(abs(f.slope))} × {u}"
+        else:
+            line = f"one mean {number(f.intercept)}"
+        return [
+            f"τ² = {number(f.tau2)}; {line}",
+            f"estimated τ² without {u}: {number(s.estimate(False))}, with it:"
+            f" {number(s.estimate(True))}: it explains R² = {s.R2:.0f}% of τ²",
+            f"{s.labels[j]} ({u} {number(f.u[j])}): own {number(f.own[j])} →"
+            f" {number(f.mean[j])}, target {number(f.target[j])}, B = {f.B[j]:.2f}",
+        ]
+
     def _read(self, _) -> None:
-        s, f, j = self.state, self.state.frame, self.state.selected
-        with_u, without = s.estimate(True), s.estimate(False)
-        line = (
-            f"line {number(f.intercept)} {'−' if f.slope < 0 else '+'} {number(abs(f.slope))}"
-            f" × {html.escape(self.u_name)}"
-            if f.with_predictor
-            else f"one mean {number(f.intercept)}"
-        )
-        group = (
-            f"<b>{html.escape(s.labels[j])}</b> ({html.escape(self.u_name)} {number(f.u[j])}):"
-            f" own {number(f.own[j])} → {number(f.mean[j])}, target {number(f.target[j])},"
-            f" B = {f.B[j]:.2f}"
-        )
-        self.readout.value = (
-            f"τ² = {number(f.tau2)}; {line}<br>"
-            f"estimated τ² without {html.escape(self.u_name)}: {number(without)}, with it:"
-            f" {number(with_u)}: it explains R² = {s.R2:.0f}% of τ²<br>{group}"
+        self.readout.value = "<br>".join(html.escape(x) for x in self.summary(self.state.frame))
+
+    def _table(self, frame) -> tuple[list[str], list[list[str]]]:
+        """The current estimates as a table (the text alternative's "describe" hook)."""
+        f = frame
+        columns = ["group", self.u_name, "own", "partial pooling", "target", "B"]
+        rows = [
+            [
+                g,
+                number(f.u[j]),
+                number(f.own[j]),
+                number(f.mean[j]),
+                number(f.target[j]),
+                f"{f.B[j]:.2f}",
+            ]
+            for j, g in enumerate(self.state.labels)
+        ]
+        return columns, rows
+
+    # -- the static picture (savefig, save_animation, the picture of an exported notebook)
+
+    def _caption(self, frame) -> str:
+        return "; ".join(self.summary(frame))
+
+    def _draw_static(self, fig, frame) -> None:
+        from ..static import predictors
+
+        u_axis, value_axis = self.figure.axes
+        predictors.draw(
+            fig,
+            frame,
+            selected=self.state.selected,
+            u_name=u_axis.label,
+            value_name=value_axis.label,
+            title=self.figure.title,
+            u_lim=(u_axis.scale.min, u_axis.scale.max),
+            value_lim=(value_axis.scale.min, value_axis.scale.max),
+            caption=self._caption(frame),
+            font_scale=self.font_scale,
         )
 
     @classmethod

@@ -70,7 +70,7 @@ class _Studies:
 
     def at(self, tau2: float, with_u: bool, grid: np.ndarray) -> dict:
         mods = self.u if with_u else np.empty((len(self.y), 0))
-        post = regression_posterior(self.y, self.v, tau2, mods)
+        post = regression_posterior(self.y, self.v, tau2, mods, check_input=False)
         line = post.line(grid if with_u else np.empty((len(grid), 0)))
         return dict(
             own=self.y,
