@@ -2,9 +2,10 @@
 (19 studies) at font_scale 1 and 1.6 pass the layout audit of the other explorers
 (test_layout_audit.JS_AUDIT: no overlapping ticks or legends, nothing cut or out of the
 output, no NaN); a click on a study leaves it out (it greys, the diamond moves to the fit
-without it); the estimator dropdown moves the diamond to that estimator's fit.
+without it); the estimator dropdown moves the diamond to that estimator's fit; lesson 07
+runs in the browser.
 
-Screenshots go to test-artifacts/forest-*.png.
+Screenshots go to test-artifacts/forest-*.png and lesson-07-*.png.
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ from shrinkviz.model.forest import ESTIMATOR_NAMES
 pytestmark = pytest.mark.browser
 
 SETUP = "import numpy as np\nimport shrinkviz as sv"
-CASES = [(name, scale) for name in ("bcg", "teacher") for scale in (1.0, 1.6)]
+CASES = [(name, scale, None) for name in ("bcg", "teacher") for scale in (1.0, 1.6)]
 CALLS = {
-    "bcg": "sv.ForestExplorer.bcg(font_scale={scale})",
-    "teacher": "sv.ForestExplorer.teacher_expectancy(font_scale={scale})",
+    "bcg": "sv.ForestExplorer.bcg(font_scale={scale}{layout})",
+    "teacher": "sv.ForestExplorer.teacher_expectancy(font_scale={scale}{layout})",
 }
 DIAMOND, OWN = 5, 8  # marks of the forest figure: the diamond, the hollow markers
 
@@ -41,8 +42,8 @@ JS_MARK = r"""([sel, k]) => {
 
 
 def case_id(case) -> str:
-    name, scale = case
-    return f"{name}-fs{scale:g}".replace(".", "_")
+    name, scale, layout = case
+    return f"{name}-{layout or 'default'}-fs{scale:g}".replace(".", "_")
 
 
 def var(case) -> str:
@@ -57,8 +58,9 @@ def forest_page(jupyter_lab, browser):
     try:
         cells = [SETUP]
         for case in CASES:
-            name, scale = case
-            cells.append(f"{var(case)} = {CALLS[name].format(scale=scale)}\n{var(case)}")
+            name, scale, layout = case
+            call = CALLS[name].format(scale=scale, layout=f", layout={layout!r}" if layout else "")
+            cells.append(f"{var(case)} = {call}\n{var(case)}")
         path = jupyter_lab.write_notebook("forest-test/forest.ipynb", cells)
         panel = _lab.open_notebook(page, path)
         _lab.run_all(page, panel)
@@ -105,7 +107,7 @@ def test_layout(forest_page, case):
     while _lab.output_problem(out) and time.monotonic() < end:
         time.sleep(0.25)
     time.sleep(0.8)
-    problems = page.evaluate(JS_AUDIT, [sel, False])
+    problems = page.evaluate(JS_AUDIT, [sel, case[2] == "compact"])
     problems += [f"console: {m}" for m in console if "nan" in m.lower()]
     _lab.ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=_lab.ARTIFACTS / f"forest-{case_id(case)}-screen.png")
@@ -119,7 +121,7 @@ def test_layout(forest_page, case):
 
 def test_click_leaves_a_study_out(forest_page):
     page, panel, _ = forest_page
-    case = ("bcg", 1.0)
+    case = ("bcg", 1.0, None)
     out, sel = _output(page, panel, case)
     ex = var(case)
     _lab.kernel_run(page, panel, f"{ex}.state.put_back(); {ex}.state.method = 'REML'")
@@ -151,7 +153,7 @@ def test_click_leaves_a_study_out(forest_page):
 
 def test_estimator_dropdown_moves_the_diamond(forest_page):
     page, panel, _ = forest_page
-    case = ("teacher", 1.0)
+    case = ("teacher", 1.0, None)
     out, sel = _output(page, panel, case)
     ex = var(case)
     out.evaluate("(el) => el.scrollIntoView({block: 'start'})")

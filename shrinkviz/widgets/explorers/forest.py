@@ -19,7 +19,7 @@ from ..state.forest import GIVEN, SORTS, ForestState
 from ..views import _theme as t
 from ..views.forest import EstimatorsView, ForestView
 from ..views.funnel import FunnelView
-from ._base import _WRAP, _check_layout, _column, _Explorer, _labels_of, _list, _name, _numbers
+from ._base import _WRAP, _column, _Explorer, _labels_of, _list, _name, _numbers
 
 # the back-transform of each measure's scale for axis labels and readouts
 MEASURE_TRANSFORMS = {"RR": "exp", "OR": "exp", "ROM": "exp", "ZCOR": "tanh", "PLO": "ilogit"}
@@ -74,7 +74,8 @@ class ForestExplorer(_Explorer):
     ``from_frame(df, y=, v=)`` and ``from_meta(y, v)``. Options: ``method`` (estimator of
     tau2), ``test``, ``sort`` ("data", "effect", "precision", "label"), ``transform`` ("exp",
     "tanh", "ilogit": tick labels and readout back-transformed), ``font_scale``,
-    ``animation_duration``, ``study_name``, ``value_name``, ``title``.
+    ``animation_duration``, ``study_name``, ``value_name``, ``title``. There is no compact
+    layout: every study needs its row (past about 35 rows the names are thinned).
     """
 
     def __init__(
@@ -93,10 +94,8 @@ class ForestExplorer(_Explorer):
         title="",
         font_scale=1.0,
         animation_duration=500,
-        layout="default",
     ):
         super().__init__()
-        _check_layout(layout)
         if transform is not None and transform not in TRANSFORMS:
             raise ValueError(
                 f"transform must be one of None, {', '.join(map(repr, TRANSFORMS))}"
@@ -129,7 +128,7 @@ class ForestExplorer(_Explorer):
             fig.add_class(f"shrinkviz-{'forest' if name == 'main' else name}-figure")
         v0 = self.state.v
         self.controls = ForestControls(self, tau2_grid(v0.min() / 100, v0.max() * 100))
-        height = self.view.height if layout == "default" else min(self.view.height, 420)
+        height = self.view.height
         side = f"{300 * max(font_scale, 1) ** 0.5:.0f}px"
         right = w.VBox(
             [
@@ -348,7 +347,6 @@ _EXPLORER_OPTIONS = (
     "title",
     "font_scale",
     "animation_duration",
-    "layout",
 )
 
 

@@ -64,6 +64,7 @@ class ForestView:
     The value axis is pinned at construction to the studies' intervals, the partial-pooling
     intervals and the prediction interval of all studies; rows follow ``frame.order``.
     ``transform`` ("exp", "tanh", "ilogit" or None) back-transforms the tick labels only.
+    ``max_rows_px``: the tallest plot area; beyond the rows that fit, names are thinned.
     """
 
     def __init__(
@@ -77,8 +78,10 @@ class ForestView:
         transform=None,
         title="",
         on_click=None,
+        max_rows_px=_MAX_ROWS_PX,
     ):
         self.state, self._fs = state, font_scale
+        self._rows_px = max_rows_px
         f = state.frame
         fo = f.forest
         k = len(f.y)
@@ -94,9 +97,9 @@ class ForestView:
         self._vs = LinearScale(min=lo - pad, max=hi + pad, allow_padding=False)
         sc = {"x": self._vs, "y": self._ps}
         row = _ROW_PX * font_scale
-        self.height = int(min((k + 2.2) * row, _MAX_ROWS_PX) + (16 + 58) * font_scale)
+        self.height = int(min((k + 2.2) * row, max_rows_px) + (16 + 58) * font_scale)
         self._pmax = float((1 / f.v).max())
-        slot = min(row, _MAX_ROWS_PX / (k + 2))  # two markers a row: each in about half
+        slot = min(row, max_rows_px / (k + 2))  # two markers a row: each in about half
         area = int(min(np.clip(4000 / k, 30, 260) * font_scale**2, (0.55 * slot) ** 2))
         size = LinearScale(min=-0.25 * self._pmax, max=self._pmax)
         points = dict(scales={**sc, "size": size}, default_size=area)
@@ -279,7 +282,8 @@ class ForestView:
             x=np.array([[fit.pi_lb, fit.pi_ub], [fit.pi_lb] * 2, [fit.pi_ub] * 2]),
             y=np.array([[_PI, _PI], [_PI - caps, _PI + caps], [_PI - caps, _PI + caps]]),
         )
-        shown = np.arange(0, k, max(1, int(np.ceil(k * _ROW_PX * self._fs / _MAX_ROWS_PX))))
+        rows_fit = self._rows_px / (_ROW_PX * self._fs) - 2.2  # rows whose names fit
+        shown = np.arange(0, k, max(1, int(np.ceil(k / max(rows_fit, 1.0)))))
         rows = f.order[shown]
         ticks = {t.js_number(pos[j]): self._names[j] for j in rows}
         ticks[t.js_number(_DIAMOND)] = self._summary_name(f)
