@@ -3,6 +3,7 @@ kernel with matplotlib), font scale, layout, reading user input."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import html
@@ -11,6 +12,8 @@ from pathlib import Path
 
 import ipywidgets as w
 import numpy as np
+
+from ..controls import number
 
 
 class _Explorer(w.VBox):
@@ -37,6 +40,7 @@ class _Explorer(w.VBox):
 
     figures: dict = {}  # name -> bqplot Figure, in the order they are saved
     font_scale = 1.0
+    _quiet = False
     #: display a static picture with the explorer (see ``_ipython_display_``); False: none
     static_picture = True
     _PICTURE_DPI = 72
@@ -114,14 +118,18 @@ class _Explorer(w.VBox):
         name, values = self._sweep()
         state, frames = self.state, []
         old = getattr(state, name)
-        with state.hold_trait_notifications():
-            try:
-                for value in values:
-                    setattr(state, name, value)
-                    with contextlib.suppress(ValueError):
-                        frames.append(state._compute())
-            finally:
-                setattr(state, name, old)
+        self._quiet = True  # the restoring recompute is no move to speak of
+        try:
+            with state.hold_trait_notifications():
+                try:
+                    for value in values:
+                        setattr(state, name, value)
+                        with contextlib.suppress(ValueError):
+                            frames.append(state._compute())
+                finally:
+                    setattr(state, name, old)
+        finally:
+            self._quiet = False
         return frames
 
     def save_animation(self, path, *, fps: float | None = None, dpi: float = 80) -> Path:
@@ -159,6 +167,90 @@ class _Explorer(w.VBox):
                     _common.restore_layout(fig, places)
                 writer.grab_frame(facecolor="white")
         return path
+
+    # -- words for what the picture shows (screen readers, keyboard users) -----------------
+
+    #: seconds without a change before the live region speaks (a Play sweep says its end)
+    describe_delay = 0.6
+
+    def _describe_change(self, old, new) -> str:
+        """Hook: what the picture shows after a move from frame ``old`` (None: nothing
+        before) to frame ``new``, in words a screen reader speaks (no symbols it cannot
+        say). Default: the caption."""
+        return self._caption(new)
+
+    def _table(self, frame) -> tuple[list[str], list[list[str]]]:
+        """Hook: the current estimates as a table (column names, rows of text), shown by
+        the "describe" button. Default: none (the button shows the caption)."""
+        return [], []
+
+    def _accessible(self) -> None:
+        """The text alternative of the picture: a visually hidden live region
+        (``shrinkviz-live``, polite) that says what changed once the state has been still for
+        ``describe_delay`` seconds, and a "describe" toggle showing the table of the current
+        estimates (``shrinkviz-describe``, ``shrinkviz-table``)."""
+        self.live = w.HTML()
+        self.live.add_class("shrinkviz-live")
+        self.describe = w.ToggleButton(
+            description="describe",
+            icon="table",
+            tooltip="show the current estimates as a table",
+            layout=w.Layout(width="auto"),
+        )
+        self.describe.add_class("shrinkviz-describe")
+        self.table = w.HTML()
+        self.table.add_class("shrinkviz-table")
+        self.describe_box = w.VBox([self.describe, self.table])
+        self._before, self._timer = None, None
+        self.describe.observe(lambda _: self._show_table(), "value")
+        self.state.observe(self._moved, "frame")
+        self.state.observe(self._moved, "selected")
+
+    def _moved(self, change) -> None:
+        if self._quiet:
+            return
+        if self._before is None:  # the first change of a burst: say what moved since it
+            self._before = change["old"] if change["name"] == "frame" else self.state.frame
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        loop = _running_loop()
+        if loop is None or self.describe_delay <= 0:
+            self._speak()
+        else:
+            self._timer = loop.call_later(self.describe_delay, self._speak)
+        if self.describe.value:
+            self._show_table()
+
+    def _speak(self) -> None:
+        before, self._before, self._timer = self._before, None, None
+        self.live.value = html.escape(self._describe_change(before, self.state.frame))
+
+    def _show_table(self) -> None:
+        if not self.describe.value:
+            self.table.value = ""
+            return
+        frame = self.state.frame
+        columns, rows = self._table(frame)
+        caption = html.escape(self._caption(frame))
+        if not columns:
+            self.table.value = f"<p>{caption}</p>"
+            return
+        head = "".join(f"<th scope='col'>{html.escape(c)}</th>" for c in columns)
+        body = "".join(
+            "<tr><th scope='row'>"
+            + html.escape(r[0])
+            + "</th>"
+            + "".join(f"<td>{html.escape(x)}</td>" for x in r[1:])
+            + "</tr>"
+            for r in rows
+        )
+        self.table.value = (
+            "<div style='max-height:24em;overflow:auto' tabindex='0'>"
+            "<table style='border-collapse:collapse' class='shrinkviz-estimates'>"
+            f"<caption style='text-align:left'>{caption}</caption>"
+            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
+        )
 
     # -- the picture that survives export ------------------------------------------------
 
@@ -215,16 +307,36 @@ class _Explorer(w.VBox):
             f"img.shrinkviz-static[data-shrinkviz-model='{self.model_id}'],"
             f".jp-OutputArea-child:has(img.shrinkviz-static[data-shrinkviz-model="
             f"'{self.model_id}']) {{display: none;}}"
+            # a focus that shows (WCAG 2.4.7), and the live region read, not seen
+            ".shrinkviz-explorer :focus-visible {outline: 3px solid #0072B2 !important;"
+            "outline-offset: 2px;}"
+            ".shrinkviz-live {position: absolute !important; width: 1px; height: 1px;"
+            "overflow: hidden; clip-path: inset(50%); white-space: nowrap;}"
             "</style>",
             layout=w.Layout(height="0px", margin="0"),
         )
         self.saved = w.HTML()
         self.saved.add_class("shrinkviz-saved")
-        self.children = [*children, self.saved, style]
+        self._accessible()
+        self.children = [*children, self.describe_box, self.saved, self.live, style]
         self.add_class(scoped)
         self.add_class("shrinkviz-explorer")
         for c in classes:
             self.add_class(c)
+
+
+def _running_loop():
+    """The kernel's running event loop (a widget message is handled inside it), or None
+    (plain Python: the live region then speaks at once)."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+def spoken(x: float) -> str:
+    """A number as ``number`` shows it, in words a screen reader says for its ends."""
+    return "infinity" if x == np.inf else number(x)
 
 
 _WRAP = dict(flex_flow="row wrap", width="100%", margin="0")  # a row that wraps

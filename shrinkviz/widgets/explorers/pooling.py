@@ -16,6 +16,7 @@ from ._base import (
     _column,
     _Explorer,
     _panels,
+    spoken,
 )
 
 # Gelman & Hill (2007), figure 12.4: eight counties from small to large n
@@ -188,3 +189,38 @@ class PoolingLinesExplorer(_Explorer):
             f"{self.state.labels[j]}: n_j = {int(fit.n[j])} of {int(self.state.n_max[j])}, "
             f"intercept no pooling {none}, partial pooling {number(fit.partial.alpha[j])}"
         )
+
+    # -- words for what the picture shows (the live region and "describe")
+
+    def _describe_change(self, old, new) -> str:
+        fit, j = new.fit, self.state.selected
+        group = f"{self._group_name} {self.state.labels[j]}"
+        lead = f"tau squared {spoken(fit.tau2)}, sigma squared {spoken(fit.sigma2)}"
+        none = (
+            f"from {number(fit.none.alpha[j])} (no pooling) "
+            if fit.n[j] > 0
+            else "(no rows in use, no no-pooling line) "
+        )
+        return (
+            f"{lead}: the intercept of {group} moves {none}to {number(fit.partial.alpha[j])} "
+            f"(partial pooling), {int(fit.n[j])} of {int(self.state.n_max[j])} rows used; "
+            f"the mean intercept is {number(fit.partial.mu_alpha)} and the slope "
+            f"{number(fit.partial.beta)}"
+        )
+
+    def _table(self, f):
+        fit = f.fit
+        columns = [self._group_name, "n_j", "no pooling intercept", "± se"]
+        columns += ["partial pooling intercept", "± sd"]
+        rows = [
+            [
+                g,
+                str(int(fit.n[j])),
+                "no data" if fit.n[j] == 0 else number(fit.none.alpha[j]),
+                "" if fit.n[j] == 0 else f"{f.none_se[j]:.2g}",
+                number(fit.partial.alpha[j]),
+                f"{f.partial_sd[j]:.2g}",
+            ]
+            for j, g in enumerate(self.state.labels)
+        ]
+        return columns, rows

@@ -10,6 +10,7 @@ from ...model.frames import group_summaries
 from ..controls import ShrinkageControls, number, tau2_grid, tau2_text
 from ..state import ShrinkageState
 from ..views import ShrinkageView, TauView
+from ..views._theme import js_number
 from ._base import (
     _WRAP,
     _check_layout,
@@ -19,6 +20,7 @@ from ._base import (
     _list,
     _name,
     _numbers,
+    spoken,
 )
 
 
@@ -169,7 +171,8 @@ class ShrinkageExplorer(_Explorer):
         from ..static import shrinkage
 
         group_axis, value_axis = self.figure.axes
-        scale = value_axis.scale
+        scale, across = value_axis.scale, group_axis.scale
+        names = group_axis.tick_labels or {}  # keyed by the position as JavaScript prints it
         tau_panel = hasattr(self, "tau_view")
         tau_end = None
         if tau_panel and frame.full_bayes is not None:
@@ -177,7 +180,9 @@ class ShrinkageExplorer(_Explorer):
         shrinkage.draw(
             fig,
             frame,
-            labels=self.state.labels,
+            positions=self.view._pos,
+            group_lim=(across.min, across.max),
+            group_ticks=[(p, names.get(js_number(p), f"{p:g}")) for p in group_axis.tick_values],
             selected=self.state.selected,
             forest=self.view.forest,
             group_name=group_axis.label,
@@ -207,3 +212,36 @@ class ShrinkageExplorer(_Explorer):
             f"{tau2_text(f.tau2)}; μ0 = {number(f.mu0)} ({mu0}); {group}: {own}, "
             f"B_j = {f.B[j]:.3f}, μ_j = {number(f.mean[j])} ± {f.sd[j]:.2g}"
         )
+
+    # -- words for what the picture shows (the live region and "describe")
+
+    def _describe_change(self, old, new) -> str:
+        j = self.state.selected
+        group = f"{self.figure.axes[0].label} {self.state.labels[j]}"
+        if new.averaged:
+            lead = f"averaged over tau (full Bayes), the grand mean is {number(new.mu0)}"
+        else:
+            lead = f"tau squared {spoken(new.tau2)}" + (
+                " (complete pooling)" if new.tau2 == 0 else " (no pooling)" * (new.tau2 == np.inf)
+            )
+        if not new.has_data[j]:
+            return f"{lead}: {group} has no data, its estimate is {number(new.mean[j])}"
+        shrunk = f"shrunk by {100 * new.B[j]:.0f} percent" + " on average" * new.averaged
+        text = f"{lead}: {group} moves from {number(new.y[j])} to {number(new.mean[j])}, {shrunk}"
+        if old is not None and not new.averaged and old.mean[j] != new.mean[j]:
+            text += f" (it was at {number(old.mean[j])})"
+        return text + ("" if new.averaged else f"; the grand mean is {number(new.mu0)}")
+
+    def _table(self, f):
+        n = [] if f.n is None else ["n_j"]
+        columns = [self.figure.axes[0].label, "y_j (no pooling)", *n, "v_j", "B_j"]
+        columns += ["μ_j (partial pooling)", "sd"]
+        rows = []
+        for j, g in enumerate(self.state.labels):
+            own = [number(f.y[j])] if f.has_data[j] else ["no data"]
+            size = [] if f.n is None else [number(f.n[j])]
+            rows.append(
+                [g, *own, *size, number(f.v[j]), f"{f.B[j]:.3f}", number(f.mean[j])]
+                + [f"{f.sd[j]:.2g}"]
+            )
+        return columns, rows

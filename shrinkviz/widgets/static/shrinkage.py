@@ -5,6 +5,7 @@ p(tau | y) with a rule at the slider's tau and a dashed one at REML's."""
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.collections import LineCollection
 
 from ..views import _theme as t
 from . import _common as c
@@ -14,7 +15,9 @@ def draw(
     fig,
     frame,
     *,
-    labels,
+    positions,
+    group_lim,
+    group_ticks,
     selected: int = 0,
     forest: bool = False,
     group_name: str = "group",
@@ -28,6 +31,10 @@ def draw(
 ) -> None:
     """Draw a ``ShrinkageFrame`` into ``fig`` (its axes: the main one, then the tau panel).
 
+    The groups sit at ``positions`` along the group axis (its range ``group_lim``, its ticks
+    ``group_ticks``: (position, name) pairs), as in the bqplot view: 0..J-1 side by side,
+    J-1..0 down a forest, log10 n_j or precision across a funnel.
+
     ``value_lim`` pins the value axis (the bqplot view's, so that frames of a sweep share
     it); ``tau_panel`` adds p(tau | y) (``frame.full_bayes``) with its tau axis ending at
     ``tau_end`` (the bqplot view's end). Hollow markers and segments of groups without data
@@ -40,7 +47,7 @@ def draw(
     else:
         main, side = fig.subplots(1, 1), None
     J = len(frame.y)
-    pos = (J - 1 - np.arange(J) if forest else np.arange(J)).astype(np.float64)
+    pos = np.asarray(positions, dtype=np.float64)
 
     def xy(p, v):
         return (v, p) if forest else (p, v)
@@ -52,16 +59,14 @@ def draw(
     base = float(np.clip(6000 / J, 24, 420)) * fs**2 * 0.6  # px^2 to pt^2 at about 100 dpi
     area = base * (size + 0.2 * pmax) / (1.2 * pmax)
 
-    for j in np.flatnonzero(has):
-        (seg,) = main.plot(
-            *xy([pos[j], pos[j]], [frame.y[j], frame.mean[j]]), color=t.GREY, lw=1.3 * fs
-        )
-        seg.set_gid(f"segment-{j}")
+    def segments(p, a, b, gid, **kw):  # one segment per group, one artist
+        ends = np.stack([np.column_stack(xy(p, a)), np.column_stack(xy(p, b))], axis=1)
+        main.add_collection(LineCollection(ends, gid=gid, **kw))
+
+    segments(pos[has], frame.y[has], frame.mean[has], "segments", colors=t.GREY, lw=1.3 * fs)
     if frame.averaged:
-        for j in range(J):
-            lo, hi = frame.mean[j] - frame.sd[j], frame.mean[j] + frame.sd[j]
-            (bar,) = main.plot(*xy([pos[j], pos[j]], [lo, hi]), color=t.EXTRA, lw=2.6 * fs)
-            bar.set_gid(f"interval-{j}")
+        lo, hi = frame.mean - frame.sd, frame.mean + frame.sd
+        segments(pos, lo, hi, "intervals", colors=t.EXTRA, lw=2.6 * fs)
     rule = main.axhline if not forest else main.axvline
     rule(frame.mu0, color=t.COMPLETE, linestyle=c.DASHES["dashed"], lw=1.8 * fs, gid="rule")
     edge = np.where(np.arange(J) == selected, 2.8, 1.8) * fs
@@ -85,8 +90,6 @@ def draw(
     pooled.set_gid("pooled")
 
     text = c.TEXT_PT * fs
-    step = max(1, int(np.ceil(J / 40))) if forest else 1
-    ticks = np.arange(0, J, step)
     set_ticks, set_names = (
         (main.set_yticks, main.set_ylabel)
         if forest
@@ -95,11 +98,11 @@ def draw(
             main.set_xlabel,
         )
     )
-    set_ticks(pos[ticks], [labels[j] for j in ticks], fontsize=text)
+    set_ticks([p for p, _ in group_ticks], [g for _, g in group_ticks], fontsize=text)
     set_names(group_name, fontsize=text * 1.1)
     (main.set_xlabel if forest else main.set_ylabel)(value_name, fontsize=text * 1.1)
     main.tick_params(labelsize=text)
-    (main.set_ylim if forest else main.set_xlim)(-0.6, J - 0.4)
+    (main.set_ylim if forest else main.set_xlim)(*group_lim)
     if value_lim is not None:
         (main.set_xlim if forest else main.set_ylim)(*value_lim)
     main.spines[["top", "right"]].set_visible(False)
