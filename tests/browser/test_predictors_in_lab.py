@@ -60,6 +60,17 @@ def page_panel(jupyter_lab, browser):
         page.context.close()
 
 
+# A screen-reader-only live region (``shrinkviz-live``, clipped to 1 px by its CSS) holds one
+# unwrapped line of text whose box runs past the output although nothing of it is drawn; the
+# audit measures boxes, so it is left out of the audit.
+JS_SR_ONLY = """(el) => el.querySelectorAll('.shrinkviz-live').forEach(e => e.remove())"""
+
+
+def _audit(page, out, k):
+    out.evaluate(JS_SR_ONLY)
+    return page.evaluate(JS_AUDIT, [f".pred-{k}", False])
+
+
 def _output(page, panel, k):
     return page.locator(f"#{panel} .jp-CodeCell").nth(k).locator(".jp-OutputArea-output").first
 
@@ -90,7 +101,7 @@ def test_predictor_explorer_in_lab(page_panel, case):
     out.evaluate(f"(el) => el.querySelector('.shrinkviz-explorer').classList.add('pred-{k}')")
     out.evaluate("(el) => el.scrollIntoView({block: 'start'})")
     _settle(out)
-    problems = page.evaluate(JS_AUDIT, [f".pred-{k}", False])
+    problems = _audit(page, out, k)
     problems += [f"console: {m}" for m in console if "nan" in m.lower()]
     _lab.ARTIFACTS.mkdir(exist_ok=True)
     try:
@@ -124,4 +135,4 @@ def test_predictor_explorer_in_lab(page_panel, case):
     assert state[0] is False and state[1] == state[2] > state[3]
     assert flat["lines"] != after["lines"], "the line did not change with the toggle"
     out.screenshot(path=_lab.ARTIFACTS / f"predictors-{case_id(case)}-without.png")
-    assert page.evaluate(JS_AUDIT, [f".pred-{k}", False]) == []
+    assert _audit(page, out, k) == []

@@ -12,7 +12,7 @@ from ...model.group_predictor import predictor_fit_frame
 from ..controls import Tau2Slider, error_line, fit_button, group_dropdown, number, tau2_grid
 from ..state.predictors import PredictorState
 from ..views.predictors import PredictorView
-from ._base import _check_layout, _column, _Explorer, _labels_of, _list, _name, _numbers
+from ._base import _WRAP, _check_layout, _column, _Explorer, _labels_of, _list, _name, _numbers
 
 
 class PredictorExplorer(_Explorer):
@@ -100,8 +100,11 @@ class PredictorExplorer(_Explorer):
         self.controls.tau2 = self.tau2  # where _Explorer's Play sweep finds the grid
         state.observe(self._read, ["frame", "selected"])
         self._read(None)
-        column = _column(self.figure, self.view.legend, "1 1 420px", height)
-        self._finish([column, self.controls], font_scale, "shrinkviz-predictors")
+        # in a row, so that the column's flex basis is its width, not its height
+        row = w.HBox(
+            [_column(self.figure, self.view.legend, "1 1 420px", height)], layout=w.Layout(**_WRAP)
+        )
+        self._finish([row, self.controls], font_scale, "shrinkviz-predictors")
 
     def summary(self, frame) -> list[str]:
         """The numbers shown, in words (plain text): the line and tau2, both models' fitted
