@@ -340,10 +340,14 @@ def _row(mods, i: int):
 
 
 def _columns(mods, q: int) -> list:
+    """The moderators' names: a data frame's columns, a named series' name, else mods1.."""
     names = getattr(mods, "columns", None)
-    if names is None:
-        return [f"mods{j + 1}" for j in range(q)] if q > 1 else ["mods"]
-    return [str(c) for c in names]
+    if names is not None:
+        return [str(c) for c in names]
+    name = getattr(mods, "name", None)
+    if q == 1 and isinstance(name, str):
+        return [name]
+    return [f"mods{j + 1}" for j in range(q)] if q > 1 else ["mods"]
 
 
 def _design(mods, name: str, rows: int | None, expect: int | None = None):

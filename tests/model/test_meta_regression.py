@@ -144,6 +144,8 @@ def test_bcg_reference_values():
     assert res.names == ("intrcpt", "ablat")
     assert round(res.tau2, 4) == 0.0763 and round(res.beta[1], 4) == -0.0291
     assert round(res.R2, 2) == 75.63 and round(res.tau2_without, 4) == 0.3132
+    assert meta_regression(df["yi"], df["vi"], df["ablat"]).names == ("intrcpt", "ablat")
+    assert meta_regression(df["yi"], df["vi"], df["ablat"].to_numpy()).names == ("intrcpt", "mods")
 
 
 # --- exact identities ----------------------------------------------------------------------
