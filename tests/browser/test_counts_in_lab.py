@@ -195,3 +195,17 @@ def test_click_selects_a_group(counts_page):
                      .textContent.startsWith('{labels[j]}:')"""
         )
     page.locator(sel).screenshot(path=_lab.ARTIFACTS / "counts-surgical-selected.png")
+
+
+def test_lesson_09_runs_in_the_browser(jupyter_lab, lab_page):
+    """Lesson 09 top to bottom in JupyterLab: no error, no blank output, both explorers (the
+    rats and the 3,000 counties) drawn."""
+    lesson = _lab.ROOT / "notebooks" / "09-counts.ipynb"
+    path = jupyter_lab.copy_notebook(lesson, f"lesson-test/{lesson.name}")
+    panel = _lab.open_notebook(lab_page, path)
+    _lab.run_all(lab_page, panel)
+    assert _lab.errors(lab_page, panel) == []
+    shots = _lab.screenshot_outputs(lab_page, panel, "lesson-09-counts")
+    assert len(shots) >= 8
+    figures = lab_page.locator(f"#{panel} .shrinkviz-counts .shrinkviz-counts-figure")
+    assert figures.count() == 2
