@@ -286,3 +286,22 @@ def test_static_picture_shows_the_frame(rats, tmp_path):
     np.testing.assert_array_equal(frames[0].mean, RATS["y"] / RATS["n"])
     assert rats.state.prior_size == rats.controls.size.grid[20]  # the sweep moved nothing
     np.testing.assert_array_equal(rats.state.frame.mean, f.mean)
+
+
+def test_play_sweeps_from_no_pooling_and_stop_pauses(rats):
+    size = rats.controls.size
+    assert size.play.value == size.slider.index  # Play starts where the slider is
+    size.slider.index = 0
+    assert size.play.value == 0
+    for step in (1, 2, 3):  # Play's steps move the slider toward complete pooling
+        size.play.value = step
+        assert size.slider.index == step and rats.state.prior_size == size.grid[step]
+    size.play.playing = True
+    size.play.playing = False  # Stop: ipywidgets pauses, then rewinds to the start ...
+    size.play.value = 0
+    assert size.play.value == 3 and rats.state.prior_size == size.grid[3]  # ... undone
+    rats.state.prior_size = 123.0  # set elsewhere: the slider shows the nearest position
+    assert size.value.value == "123"
+    assert abs(np.log(size.grid[size.slider.index]) - np.log(123.0)) < np.log(
+        size.grid[2] / size.grid[1]
+    )
