@@ -118,6 +118,10 @@ def test_layout(counts_page, case):
     while _lab.output_problem(out) and time.monotonic() < end:
         time.sleep(0.25)
     time.sleep(0.8)  # transitions of the first draw
+    # the screen-reader-only live region (``shrinkviz-live``, clipped to 1 px by its CSS) holds
+    # one unwrapped line whose box runs past the output although nothing of it is drawn: it is
+    # left out of the box audit, as in test_predictors_in_lab
+    out.evaluate("(el) => el.querySelectorAll('.shrinkviz-live').forEach(e => e.remove())")
     problems = page.evaluate(JS_AUDIT, [sel, False])
     problems += [f"console: {m}" for m in console if "nan" in m.lower()]
     _lab.ARTIFACTS.mkdir(exist_ok=True)

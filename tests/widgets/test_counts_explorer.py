@@ -305,3 +305,20 @@ def test_play_sweeps_from_no_pooling_and_stop_pauses(rats):
     assert abs(np.log(size.grid[size.slider.index]) - np.log(123.0)) < np.log(
         size.grid[2] / size.grid[1]
     )
+
+
+def test_text_alternative_and_table(rats):
+    rats.controls.size.slider.index = 0  # no pooling
+    said = rats.live.value
+    assert said.startswith("prior size a plus b 0: posterior means from 0 to 0.375")
+    rats.controls.size.slider.index = len(rats.controls.size.grid) - 1
+    assert rats.live.value.startswith("prior size a plus b infinity")
+    rats.describe.value = True
+    f = rats.state.frame
+    assert rats.table.value.count("<tr>") == 1 + len(RATS)
+    columns, rows = rats._table(f)
+    assert columns[:4] == ["experiment", "y_j", "n_j", "raw rate"]
+    assert [r[5] for r in rows] == [number(m) for m in f.mean]
+    rats.controls.full_bayes.value = True
+    assert rats.live.value.startswith("full Bayes, averaged over a and b")
+    assert "B_j" not in rats._table(rats.state.frame)[0]

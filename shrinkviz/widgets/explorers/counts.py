@@ -23,7 +23,16 @@ from ..controls import (
 )
 from ..state.counts import CountsState
 from ..views.counts import CountsView, LogSizeView
-from ._base import _WRAP, _check_layout, _column, _Explorer, _labels_of, _list, _name
+from ._base import (
+    _WRAP,
+    _check_layout,
+    _column,
+    _Explorer,
+    _labels_of,
+    _list,
+    _name,
+    spoken,
+)
 
 
 def size_grid(lo: float, hi: float, steps: int = 60) -> np.ndarray:
@@ -387,6 +396,41 @@ class CountsExplorer(_Explorer):
 
     def _caption(self, frame) -> str:
         return f"{self.state.labels[self.state.selected]}: {describe(self.state, frame)}"
+
+    def _table(self, f):
+        binomial = self.state.family == "binomial"
+        columns = [self.group_name, "y_j", "n_j" if binomial else "E_j", "raw rate"]
+        if not f.averaged:
+            columns.append("B_j")
+        columns += ["posterior mean", "sd"]
+        rows = []
+        for j, g in enumerate(self.state.labels):
+            raw = number(f.raw[j]) if f.has_data[j] else "no data"
+            B = [] if f.averaged else [f"{f.B[j]:.3f}"]
+            rows.append(
+                [g, number(f.y[j]), number(f.trials[j]), raw, *B, number(f.mean[j])]
+                + [f"{f.sd[j]:.2g}"]
+            )
+        return columns, rows
+
+    def _describe_change(self, old, new) -> str:
+        """In words a screen reader says: the prior, where the estimates lie, and the selected
+        group's numbers."""
+        s = self.state
+        j = s.selected
+        if new.averaged:
+            prior = "full Bayes, averaged over a and b"
+        else:
+            name = "a plus b" if s.family == "binomial" else "b"
+            prior = f"prior size {name} {spoken(new.prior_size)}"
+        return (
+            f"{prior}: posterior means from {number(new.mean.min())} to "
+            f"{number(new.mean.max())}, prior mean {number(new.prior_mean)}, pooled rate "
+            f"{number(new.pooled)}. {s.labels[j]}: {number(new.y[j])} "
+            f"{'of' if s.family == 'binomial' else 'events in exposure'} "
+            f"{number(new.trials[j])}, posterior mean {number(new.mean[j])}, "
+            f"{new.level:.0%} interval {number(new.lower)} to {number(new.upper)}"
+        )
 
     def _sweep(self) -> tuple[str, np.ndarray]:
         return "prior_size", self.controls.size.grid  # Play: no pooling to complete pooling
