@@ -217,7 +217,8 @@ class OverviewView:
             opacities=self._none_opacities(f),
             stroke=t.NONE,
             colors=["white"],
-            stroke_width=2 * font_scale,
+            stroke_width=(1.5 if self.gl else 2) * font_scale,
+            **({"fill": False} if self.gl else {}),  # WebGL: a bare ring (see ShrinkageView)
             **common,
         )
         # (the hollow marker is filled white: clickable all over, not only on its ring)
@@ -225,7 +226,7 @@ class OverviewView:
             x=self._at(self._x(f)),
             y=f.fit.partial.alpha,
             colors=[t.PARTIAL],
-            stroke="white",
+            stroke=None if self.gl else "white",
             **common,
         )
         marks = [self.none_bars, self.partial_bars, self.rule, self.none, self.partial]

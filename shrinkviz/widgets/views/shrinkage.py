@@ -91,6 +91,8 @@ class ShrinkageView:
         else:
             self._sized = {"size": self._size(f)}
         area = int(min(np.clip(6000 / J, 24, 420) * font_scale**2, (0.9 * slot) ** 2))
+        if self.funnel:  # thousands of markers: small, but each still a visible ring or dot
+            area = int(np.clip(2e5 / J, 20, 60) * font_scale**2)
         common = dict(scales={**self._sc, "size": size}, default_size=area, **self._sized)
         if not self.gl:  # WebGL marks cannot draw the selected one on top: ``highlight``
             common.update(selected_style=_SELECTED, unselected_style={})
@@ -117,19 +119,22 @@ class ShrinkageView:
             line_style="dashed",
             stroke_width=2 * font_scale,
         )
-        # the hollow marker is filled white: clickable all over, not only on its ring
+        # the hollow marker is filled white: clickable all over, not only on its ring; on
+        # WebGL (clicks come from the layer on top) a bare ring, so that thousands of them
+        # do not hide each other and the filled markers
         self.own = Scatter_(
             **self._xy(pos, f.y),
             colors=["white"],
             stroke=t.NONE,
-            stroke_width=2.5 * font_scale,
+            stroke_width=(1.5 if self.gl else 2.5) * font_scale,
             opacities=self._shown(f),
+            **({"fill": False} if self.gl else {}),
             **common,
         )
         self.pooled = Scatter_(
             **self._xy(pos, f.mean),
             colors=[t.PARTIAL],
-            stroke="white",
+            stroke=None if self.gl else "white",
             **common,
         )
         marks = [self.segments, self.interval, self.rule, self.own, self.pooled]
