@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
 from . import checks as check
 from ._results import freeze, readonly, result_repr
@@ -317,7 +317,7 @@ class RegressionPosterior:
         with np.errstate(invalid="ignore"):  # inf * 0 at tau2 = inf
             se = np.sqrt(np.einsum("ij,jk,ik->i", X, self.beta_cov, X))
         se[np.isnan(se)] = np.inf
-        crit = float(stats.norm.isf((1 - _level(level)) / 2))
+        crit = float(special.ndtri(0.5 + _level(level) / 2))  # scipy.stats costs 0.1 ms
         pi = crit * np.sqrt(se * se + self.tau2)
         parts = (pred, se, pred - crit * se, pred + crit * se, pred - pi, pred + pi)
         return RegressionPrediction(*(freeze(a) for a in parts))
