@@ -127,6 +127,7 @@ class SlopesFit(_RowsInUse):
                 m, complete, none = self._m, self.complete, self.none
             else:
                 m, complete, none = _Moments(self._stats_at(n)), None, None
+            check.groups_with_data(m.stats.n > 0, self.groups)
             if sigma2 is None or Sigma is None:
                 sigma2, Sigma = _estimate(m, estimate == "REML", sigma2, Sigma)
             _check_pair(sigma2, Sigma)

@@ -404,6 +404,13 @@ def test_update_estimate_is_a_fresh_fit_on_the_rows_in_use(frames, method):
     assert rel(held.Sigma, ref.Sigma) < 1e-6
     with pytest.raises(ValueError, match="estimate must be one of"):
         fit.update(estimate="OLS")
+    one = np.zeros(18, dtype=int)
+    one[4] = 10  # variances between groups cannot be estimated from one group
+    with pytest.raises(
+        ValueError, match=r"at least two groups need data \(got data for 1 group: '33"
+    ):
+        fit.update(n=one, estimate=method)
+    fit.update(n=one)  # at given variances one group is fine: its BLUPs
 
 
 @settings(max_examples=30, deadline=None)

@@ -411,3 +411,16 @@ def test_play_sweep_frames_go_from_no_to_complete_pooling(e):
     np.testing.assert_allclose(first.partial.beta, first.none.beta, rtol=1e-12)
     np.testing.assert_array_equal(last.partial.beta, np.full(18, last.partial.mu[1]))
     assert e.state.scale == 1.0 and e.state.frame.scale == 1.0  # the explorer did not move
+
+
+def test_fit_with_one_group_left_is_refused_with_the_message(e, sent, updates):
+    s = e.state
+    with s.hold():
+        for j in range(1, 18):
+            s.set_n(j, 0)
+    before = s.frame
+    sent.clear()
+    e.controls.fit.click()
+    assert s.error == "at least two groups need data (got data for 1 group: '308')"
+    assert s.error in e.controls.error.value and s.frame is before
+    assert all(updates(m) == [] for m in marks(e))
