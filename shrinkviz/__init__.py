@@ -43,6 +43,7 @@ _LAZY = {
     "CountsExplorer": "shrinkviz.widgets.explorers.counts",
     "PredictorExplorer": "shrinkviz.widgets.explorers.predictors",
     "ForestExplorer": "shrinkviz.widgets.explorers.forest",
+    "SlopesExplorer": "shrinkviz.widgets.explorers",
 }
 _SUBMODULES = {"data", "model", "widgets"}
 
