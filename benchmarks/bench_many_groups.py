@@ -7,7 +7,9 @@ One run, one JupyterLab, one page, one kernel. For each J, one after the other o
     shrinkage   ShrinkageExplorer.from_meta(y, v) of J simulated studies
     pooling     PoolingLinesExplorer.from_frame(df, ...) of J simulated groups (2 to 40 rows)
     floor       a bare figure of two bqplot-gl ScatterGL marks of J points each, whose y a
-                FloatSlider moves (in one hold_sync each): the least a WebGL redraw costs
+                FloatSlider moves (in one hold_sync each): the least a WebGL redraw costs;
+                "+ LinesGL" adds one LinesGL of J segments (one NaN-broken polyline, as the
+                explorers draw them) moved with them
 
 every figure with ``animation_duration=0``. ``--marks svg`` / ``gl`` force the explorers' marks
 (default: each explorer's own choice, ``marks="auto"``), so one run can put both side by side.
@@ -15,12 +17,16 @@ every figure with ``animation_duration=0``. ``--marks svg`` / ``gl`` force the e
 In the page, performance.now() is stamped at the keydown and at every change of the
 explorer's figures: a DOM mutation inside them (SVG marks, axes) or a WebGL frame drawn into
 one of their canvases (``clear`` of a WebGL context, which bqplot-gl calls first in each
-frame). "first" = key -> first change, "settled" = key -> last change (then nothing for
-QUIET_MS). "kernel" is the slider handler's time inside the kernel (recompute, serialize,
-send), "msgs" the comm messages the page received per move. Figures are printed, never
-asserted.
+frame). "first" = key -> the first change once the kernel's first update of the move has
+arrived; "settled" = key -> the end of the drawing of the move's last update message (the
+changes from the first one after it until a pause of BURST_MS: bqplot-gl sometimes draws the
+same picture again a second later, which is no change), measured once the kernel is idle
+again and nothing changed for QUIET_MS. "kernel" is the slider handler's time inside the
+kernel (recompute, serialize, send), "msgs" the comm messages the page received per move.
+Figures are printed, never asserted.
 
     .venv/bin/python benchmarks/bench_many_groups.py [--moves 10] [--marks auto svg gl]
+        [--sizes 100 1000 10000]
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "browser"
 import _lab  # noqa: E402  (the browser tests' harness: JupyterLab + chromium start-up)
 
 QUIET_MS = 300
+BURST_MS = 100
 TIMEOUT_MS = 20000
 SIZES = (100, 1_000, 10_000)
 
@@ -63,14 +70,19 @@ def rows(J, seed=0):
     return pd.DataFrame({"x": x, "y": alpha[g] - 0.6 * x + rng.normal(0, 0.8, len(g)),
                          "g": [f"g{j}" for j in g]})
 
-def floor(J, seed=0):
+def floor(J, seed=0, lines=False):
     rng = np.random.default_rng(seed)
     x, y0, y1 = rng.normal(size=J), rng.normal(size=J), rng.normal(size=J)
     sx, sy = bq.LinearScale(min=-4, max=4), bq.LinearScale(min=-4, max=4)
     a = bqplot_gl.ScatterGL(x=x, y=y0, scales={"x": sx, "y": sy}, default_size=24)
     b = bqplot_gl.ScatterGL(x=x, y=y1, scales={"x": sx, "y": sy}, default_size=24,
                             colors=["#0072B2"])
-    fig = bq.Figure(marks=[a, b], animation_duration=0, layout=W.Layout(height="460px"),
+    gap = np.full(J, np.nan)
+    seg = lambda y_a, y_b: np.column_stack([y_a, y_b, gap]).ravel()
+    c = bqplot_gl.LinesGL(x=np.column_stack([x, x, gap]).ravel(), y=seg(y0, y1),
+                          scales={"x": sx, "y": sy}, colors=["#8C8C8C"])
+    fig = bq.Figure(marks=[c, a, b] if lines else [a, b], animation_duration=0,
+                    layout=W.Layout(height="460px"),
                     axes=[bq.Axis(scale=sx), bq.Axis(scale=sy, orientation="vertical")])
     s = W.FloatSlider(value=0.5, min=0, max=1, step=0.02, description="s")
     def redraw(change):
@@ -79,6 +91,9 @@ def floor(J, seed=0):
             a.y = (1 - k) * y0 + k * x
         with b.hold_sync():
             b.y = (1 - k) * y1 + k * y0
+        if lines:
+            with c.hold_sync():
+                c.y = seg(a.y, b.y)
     s.observe(redraw, "value")
     box = W.VBox([s, fig])
     box.slider = s
@@ -102,13 +117,25 @@ JS_INSTALL = """([panelId]) => {
     const kernel = panel.sessionContext.session.kernel;
     const b = window.__mg = {armed: false, observers: [], root: null};
     b.reset = () => Object.assign(b, {key: null, first: null, last: null, changes: 0,
-                                      messages: 0, armed: true});
+                                      messages: 0, sent: null, recv: null, recvLast: null,
+                                      idle: null, times: [], armed: true});
+    // a change counts once the kernel's first update of this move has arrived (a frame
+    // drawn before it is not this move's)
     b.seen = () => {
-        if (!b.armed || b.key === null) return;
+        if (!b.armed || b.key === null || b.recv === null) return;
         const t = performance.now();
         if (b.first === null) b.first = t;
         b.last = t;
+        b.times.push(t);
         b.changes++;
+    };
+    // the drawing of the last update: the changes from the first one after the last update
+    // message until a pause of BURST_MS (bqplot-gl may redraw the same picture a second later)
+    b.drawn = () => {
+        const after = b.times.filter(t => t >= b.recvLast);
+        let end = after.length ? after[0] : b.last;
+        for (const t of after) { if (t - end > BURST_MS) break; end = t; }
+        return end;
     };
     // every WebGL frame of bqplot-gl starts with clear(): a frame drawn into a watched canvas
     for (const C of [window.WebGLRenderingContext, window.WebGL2RenderingContext]) {
@@ -124,8 +151,21 @@ JS_INSTALL = """([panelId]) => {
         if (b.armed && b.key === null) b.key = performance.now();
     }, true);
     kernel.anyMessage.connect((_, {msg, direction}) => {
-        if (b.armed && b.key !== null && direction === 'recv'
-            && msg.header.msg_type === 'comm_msg') b.messages++;
+        if (!b.armed || b.key === null) return;
+        const type = msg.header.msg_type;
+        if (direction === 'send' && type === 'comm_msg' && b.sent === null)
+            b.sent = performance.now();
+        if (direction !== 'recv') return;
+        if (type === 'comm_msg') {
+            b.messages++;
+            const data = msg.content.data;
+            if (data && data.method === 'update') {
+                b.recvLast = performance.now();
+                if (b.recv === null) b.recv = b.recvLast;
+            }
+        }
+        if (type === 'status' && b.sent !== null && msg.content.execution_state === 'idle')
+            b.idle = performance.now();  // the kernel has handled the move (and sent its updates)
     });
     b.watch = (css) => {
         b.observers.forEach(o => o.disconnect());
@@ -138,14 +178,17 @@ JS_INSTALL = """([panelId]) => {
         });
         return figs.length;
     };
+    // settled: the kernel is idle again and nothing changed for `quiet` ms since
     b.settle = (quiet, timeout) => new Promise(resolve => {
         const t0 = performance.now();
         const poll = () => {
             const now = performance.now();
-            if ((b.last !== null && now - b.last > quiet) || now - t0 > timeout) {
+            const done = b.idle !== null && b.last !== null
+                && now - Math.max(b.last, b.idle) > quiet;
+            if (done || now - t0 > timeout) {
                 b.armed = false;
-                resolve({key: b.key, first: b.first, last: b.last, changes: b.changes,
-                         messages: b.messages});
+                resolve({key: b.key, first: b.first, last: b.last === null ? null : b.drawn(),
+                         changes: b.changes, messages: b.messages});
             } else setTimeout(poll, 10);
         };
         poll();
@@ -244,7 +287,7 @@ def main(argv=None) -> int:
             _lab.run_all(page, panel)
             if errs := _lab.errors(page, panel):
                 raise RuntimeError("benchmark notebook failed:\n" + "\n".join(errs))
-            page.evaluate(JS_INSTALL, [panel])
+            page.evaluate(JS_INSTALL.replace("BURST_MS", str(BURST_MS)), [panel])
             for J in args.sizes:
                 cases = [
                     (
@@ -253,7 +296,14 @@ def main(argv=None) -> int:
                         ".noUi-handle",
                         "current.slider",
                         "value",
-                    )
+                    ),
+                    (
+                        f"floor + LinesGL of {J} segments",
+                        f"floor({J}, lines=True)",
+                        ".noUi-handle",
+                        "current.slider",
+                        "value",
+                    ),
                 ]
                 for marks in args.marks:
                     opt = "" if marks == "auto" else f", marks={marks!r}"
@@ -280,13 +330,13 @@ def main(argv=None) -> int:
                     show(page, panel, make, css)
                     r = measure(page, css, handle, args.moves)
                     r["kernel"] = kernel_ms(page, panel, slider, name, args.moves)
-                    if k == 1 or J == args.sizes[-1]:
+                    if k == 2 or J == args.sizes[-1]:
                         _lab.ARTIFACTS.mkdir(exist_ok=True)
                         page.locator(f".{css}").first.screenshot(
                             path=_lab.ARTIFACTS / f"bench-many-groups-{css}.png"
                         )
                     results.append((J, label, r))
-                    print(f"  measured J = {J}: {label}", file=sys.stderr, flush=True)
+                    print(_row(J, label, r), file=sys.stderr, flush=True)  # as it goes
         finally:
             browser.close()
     report(results, args.moves, time.monotonic() - t_start)
@@ -304,7 +354,8 @@ def _max(xs) -> str:
 def report(results, n, seconds) -> None:
     print(
         f"bench_many_groups: JupyterLab + headless chromium, animation_duration=0, {n} keyboard "
-        f"moves of the slider per figure; settled = then no change for {QUIET_MS} ms "
+        f"moves of the slider per figure; first / settled = key -> first change / end of the "
+        f"drawing of the move's last update (changes {BURST_MS} ms apart at most) "
         f"({seconds:.0f} s; {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f})"
     )
     print(
@@ -312,12 +363,16 @@ def report(results, n, seconds) -> None:
         f"{'kernel':>8} {'msgs':>5}  (ms, median; max of settled)"
     )
     for J, label, r in results:
-        missed = f"  MISSED {r['missed']}" if r["missed"] else ""
-        msgs = statistics.median(r["messages"]) if r["messages"] else float("nan")
-        print(
-            f"  {J:>6}  {label:<44} {_med(r['first'])} {_med(r['settled'])} "
-            f"{_max(r['settled'])} {_med(r['kernel'])} {msgs:5.0f}{missed}"
-        )
+        print(_row(J, label, r))
+
+
+def _row(J, label, r) -> str:
+    missed = f"  MISSED {r['missed']}" if r["missed"] else ""
+    msgs = statistics.median(r["messages"]) if r["messages"] else float("nan")
+    return (
+        f"  {J:>6}  {label:<44} {_med(r['first'])} {_med(r['settled'])} "
+        f"{_max(r['settled'])} {_med(r['kernel'])} {msgs:5.0f}{missed}"
+    )
 
 
 if __name__ == "__main__":
