@@ -93,6 +93,10 @@ def test_renders_and_passes_the_layout_audit(lab, k):
         time.sleep(0.25)
     assert _lab.output_problem(out) is None
     time.sleep(0.8)  # transitions of the first draw
+    # the screen-reader-only live region (``shrinkviz-live``, clipped to 1 px by its CSS) holds
+    # one unwrapped line whose box runs past the output although nothing of it is drawn: it is
+    # left out of the box audit, as in test_counts_in_lab
+    out.evaluate("(el) => el.querySelectorAll('.shrinkviz-live').forEach(e => e.remove())")
     problems = page.evaluate(JS_AUDIT, [f".slopes-{k}", False])
     problems += [f"console: {m}" for m in console if "nan" in m.lower()]
     _lab.ARTIFACTS.mkdir(exist_ok=True)

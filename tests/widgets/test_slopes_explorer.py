@@ -424,3 +424,26 @@ def test_fit_with_one_group_left_is_refused_with_the_message(e, sent, updates):
     assert s.error == "at least two groups need data (got data for 1 group: '308')"
     assert s.error in e.controls.error.value and s.frame is before
     assert all(updates(m) == [] for m in marks(e))
+
+
+def test_text_alternative_says_the_models_numbers(e):
+    c, s = e.controls, e.state
+    c.scale.slider.index = 0  # complete pooling: every slope mu_beta
+    said = e._describe_change(None, s.frame)
+    p, f = s.frame.fit.partial, s.frame.fit
+    moved = np.abs(p.beta - f.none.beta).max()
+    assert said.startswith("Sigma times 0: tau alpha 24.7") and f"up to {number(moved)}" in said
+    assert f"intercept {number(p.mu[0])}, slope {number(p.mu[1])}" in said
+    assert "Σ" not in said and "ρ" not in said  # words a screen reader says
+    columns, rows = e._table(s.frame)
+    assert columns[0] == "subject" and len(rows) == 18
+    assert rows[4] == [
+        s.labels[4],
+        "10",
+        number(f.none.alpha[4]),
+        number(f.none.beta[4]),
+        number(p.alpha[4]),
+        number(p.beta[4]),
+    ]
+    c.n.value = 1
+    assert e._table(s.frame)[1][s.selected][2:4] == ["no line", "no line"]

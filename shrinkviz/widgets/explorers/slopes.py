@@ -25,7 +25,7 @@ from ..controls import (
 )
 from ..state.slopes import SlopesState
 from ..views.slopes import PairsView, SlopePanelsView
-from ._base import _WRAP, _column, _Explorer, _panels
+from ._base import _WRAP, _column, _Explorer, _panels, spoken
 
 # lme4's sleepstudy: subjects with steep, flat, negative and typical slopes
 SLEEPSTUDY_SUBJECTS = ("308", "309", "330", "335", "337", "370")
@@ -172,6 +172,42 @@ class SlopesExplorer(_Explorer):
             f"{number(p.mu[1])}); {s.labels[j]}: n_j = {int(fit.n[j])} of "
             f"{int(s.n_max[j])}, {own}, partial pooling ({number(p.alpha[j])}, "
             f"{number(p.beta[j])})"
+        )
+
+    # -- the text alternative (explorers/_base.py's hooks) -----------------------------------
+
+    def _table(self, f):
+        fit, p = f.fit, f.fit.partial
+        columns = [self._group_name, "n_j", "own intercept", "own slope"]
+        columns += ["partial pooling intercept", "partial pooling slope"]
+        rows = []
+        for j, g in enumerate(self.state.labels):
+            own = (
+                ["no line", "no line"]
+                if fit.none.missing[j]
+                else [number(fit.none.alpha[j]), number(fit.none.beta[j])]
+            )
+            rows.append([g, str(int(fit.n[j])), *own, number(p.alpha[j]), number(p.beta[j])])
+        return columns, rows
+
+    def _describe_change(self, old, new) -> str:
+        """In words a screen reader says: the pooling, the population and how far the pairs
+        moved from their own lines, and the selected group's numbers."""
+        s, fit, j = self.state, new.fit, self.state.selected
+        p, has = fit.partial, ~fit.none.missing
+        moved = np.abs(p.beta - fit.none.beta)[has]
+        own = (
+            "no line of its own"
+            if fit.none.missing[j]
+            else f"own intercept {number(fit.none.alpha[j])}, own slope {number(fit.none.beta[j])}"
+        )
+        return (
+            f"Sigma times {spoken(new.scale)}: tau alpha {number(s.tau_alpha)}, tau beta "
+            f"{number(s.tau_beta)}, rho {number(s.rho)}, sigma squared {number(s.sigma2)}. "
+            f"Centre mu: intercept {number(p.mu[0])}, slope {number(p.mu[1])}. Slopes moved "
+            f"by up to {number(moved.max()) if has.any() else 'nothing'} from the groups' own "
+            f"lines. {s.labels[j]}: {int(fit.n[j])} of {int(s.n_max[j])} rows, {own}, partial "
+            f"pooling intercept {number(p.alpha[j])}, slope {number(p.beta[j])}"
         )
 
     @classmethod
