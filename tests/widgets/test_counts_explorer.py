@@ -308,6 +308,8 @@ def test_play_sweeps_from_no_pooling_and_stop_pauses(rats):
 
 
 def test_text_alternative_and_table(rats):
+    # speak at once (after a browser test, pytest's thread may hold a running event loop)
+    rats.describe_delay = 0
     rats.controls.size.slider.index = 0  # no pooling
     said = rats.live.value
     assert said.startswith("prior size a plus b 0: posterior means from 0 to 0.375")
