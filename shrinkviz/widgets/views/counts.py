@@ -294,7 +294,6 @@ class LogSizeView:
             with self._xs.hold_sync():
                 self._xs.min, self._xs.max = lo, hi
             self._ticks(lo, hi)
-        t.update(self.rule, x=np.full(2, min(max(w, lo), hi)))
+        t.update(self.rule, x=np.full(2, min(max(w, lo), hi)), visible=not f.averaged)
         if f.eb_size is not None:
             t.update(self.eb, x=np.full(2, min(max(float(np.log(f.eb_size)), lo), hi)))
-        t.update(self.rule, visible=not f.averaged)
