@@ -107,7 +107,7 @@ class SlopesExplorer(_Explorer):
         rows = -(-len(panels) // ncols)
         m = max(font_scale, 1)
         # the 2-D panel beside the controls that move it, the small multiples below
-        pairs = _column(self.figure, self.pairs.legend, f"1 1 {420 * m:.0f}px", 440 * m**0.5)
+        pairs = _column(self.figure, self.pairs.legend, f"1 1 {420 * m:.0f}px", 400 * m**0.5)
         panels_box = _column(
             self.panels_view.figure,
             self.panels_view.legend,
