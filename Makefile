@@ -74,7 +74,8 @@ setup:
 	rm -f $(STAMP)
 	$(MAKE) --no-print-directory $(STAMP)
 
-test: $(STAMP) system-deps
+tests/browser/axe/node_modules/axe-core/axe.min.js: tests/browser/axe/package-lock.json ; npm ci --prefix tests/browser/axe --no-audit --no-fund --loglevel=error && touch $@
+test: $(STAMP) system-deps tests/browser/axe/node_modules/axe-core/axe.min.js
 	$(WITH_NODE) $(BIN)/python -m pytest
 
 # The developer's loop: the unit tests without the browser, the lessons, the wheel, the

@@ -5,6 +5,7 @@ import { ILauncher } from '@jupyterlab/launcher';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { LabIcon } from '@jupyterlab/ui-components';
 
+import { watch } from './a11y';
 import { CATEGORY, CommandIDs, LESSONS, registerCommands } from './commands';
 
 // Eight points drawn toward a horizontal line: the picture of shrinkage.
@@ -57,6 +58,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       });
     });
     palette?.addItem({ command: CommandIDs.insertExplorer, category: CATEGORY });
+    watch();
   }
 };
 

@@ -200,7 +200,9 @@ class _Explorer(w.VBox):
         self.describe.add_class("shrinkviz-describe")
         self.table = w.HTML()
         self.table.add_class("shrinkviz-table")
-        self.describe_box = w.VBox([self.describe, self.table])
+        self.describe_box = w.VBox(
+            [self.describe, self.table], layout=w.Layout(align_items="flex-start")
+        )
         self._before, self._timer = None, None
         self.describe.observe(lambda _: self._show_table(), "value")
         self.state.observe(self._moved, "frame")
