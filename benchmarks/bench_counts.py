@@ -133,6 +133,10 @@ def main():
         "  its 95% intervals: fit.interval(0.95) (Beta quantiles)",
         median_time(lambda: big.interval(0.95), 100),
     )
+    line(
+        "  one group's (the explorer's selected): groups=0",
+        median_time(lambda: big.interval(0.95, groups=0), 300),
+    )
 
     full = sv.full_bayes_binomial(y, n)
     line(
@@ -143,6 +147,10 @@ def main():
     line(
         "  its 95% intervals: interval(0.95) (mixture of betas)",
         median_time(lambda: full.interval(0.95), 5),
+    )
+    line(
+        "  one group's (the explorer's selected): groups=0",
+        median_time(lambda: full.interval(0.95, groups=0), 20),
     )
     line(
         "full_bayes_binomial, 3,000 simulated groups",
