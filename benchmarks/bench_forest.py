@@ -17,7 +17,9 @@ send nothing, so this is the Python side of a move without the websocket):
 metafor on the same data: rma(yi, vi, method) (the estimator switch), rma(yi, vi, tau2=)
 (a tau2 move), rma(yi[-i], vi[-i]) (one click) and leave1out(rma(...)) (all k clicks), each
 the mean of many calls inside one system.time(). Goal: a click under 2 ms.
-Figures are medians of interleaved repeats (bench_model.medians).
+Figures are medians of interleaved repeats (bench_model.medians); "explorer CPU" is the
+process's CPU time per move (time.process_time), which waiting for a busy core does not
+inflate.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from __future__ import annotations
 import argparse
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -68,6 +71,15 @@ def metafor(y, v, n: int) -> dict[str, float] | str:
     if res.returncode != 0:
         return res.stderr.strip()[-300:]
     return {k: float(t) for k, t in (line.split() for line in res.stdout.splitlines())}
+
+
+def cpu_per_call(f, n: int = 31) -> float:
+    """CPU seconds of this process per call (time.process_time): on a loaded machine the
+    wall-clock figures include waiting for a core, this does not."""
+    start = time.process_time()
+    for _ in range(n):
+        f()
+    return (time.process_time() - start) / n
 
 
 def moves(make, k: int) -> dict:
@@ -115,6 +127,7 @@ def bench(name: str, y, v, labels, have_r: bool):
     on_state, on_explorer = moves(state, k), moves(explorer, k)
     ours_state = medians(*on_state.values(), repeat=31)
     ours_explorer = medians(*on_explorer.values(), repeat=31)
+    cpu = [cpu_per_call(f) for f in on_explorer.values()]
     theirs = metafor(y, v, 300) if have_r else {}
     if isinstance(theirs, str):
         print(f"  metafor failed: {theirs}")
@@ -126,13 +139,16 @@ def bench(name: str, y, v, labels, have_r: bool):
         "click (again)": "rma_click",
     }
     print(f"\n{name} (k = {k}): kernel time of one move, median of 31")
-    print(f"{'move':>14} {'state':>12} {'explorer':>12}   metafor (the same numbers)")
-    for (move, t_state), t_expl in zip(
-        zip(on_state, ours_state, strict=True), ours_explorer, strict=True
+    print(
+        f"{'move':>14} {'state':>12} {'explorer':>12} {'explorer CPU':>13}"
+        "   metafor (the same numbers)"
+    )
+    for (move, t_state), t_expl, t_cpu in zip(
+        zip(on_state, ours_state, strict=True), ours_explorer, cpu, strict=True
     ):
         ref = theirs.get(r_of[move])
         r = f"{show(ref)}  {r_of[move]}" if ref is not None else "-"
-        print(f"{move:>14} {show(t_state):>12} {show(t_expl):>12}   {r}")
+        print(f"{move:>14} {show(t_state):>12} {show(t_expl):>12} {show(t_cpu):>13}   {r}")
     if theirs:
         print(
             f"{'':>14} metafor rma(method='DL') {show(theirs['rma_DL'])}; leave1out(rma) "
