@@ -290,3 +290,24 @@ def test_static_picture_and_sweep(bcg, tmp_path):
     assert len(frames) == len(bcg.controls.tau2.grid)
     assert frames[0].forest.fit.tau2 > 1e6 and frames[-1].forest.fit.tau2 == 0
     assert all(f.method == "fixed" for f in frames)
+
+
+def test_live_region_and_table_say_what_the_forest_shows(bcg):
+    s = bcg.state
+    bcg.click(3)
+    fit, ref = s.frame.forest.fit, s.frame.reference.fit
+    said = bcg.live.value
+    assert said.startswith(
+        f"Hart &amp; Sutherland 1977 left out: the pooled effect moved from {number(ref.mu)} "
+        f"to {number(fit.mu)}. REML estimate, tau squared {number(fit.tau2)}"
+    )
+    assert "12 of 13 studies in" in said and "μ" not in said and "τ" not in said
+    bcg.click(3)
+    assert bcg.live.value.startswith("Hart &amp; Sutherland 1977 put back")
+    s.tau2 = float("inf")
+    assert "tau squared fixed, tau squared infinity" in bcg.live.value
+    columns, rows = bcg._table(s.frame)
+    assert columns[0] == "trial" and len(rows) == 13
+    assert rows[0][1] == number(s.y[0]) and rows[0][-1] == f"{s.frame.forest.weight[0]:.3g}"
+    bcg.click(0)
+    assert bcg._table(s.frame)[1][0][4] == "left out"

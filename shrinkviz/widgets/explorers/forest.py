@@ -19,7 +19,7 @@ from ..state.forest import GIVEN, SORTS, ForestState
 from ..views import _theme as t
 from ..views.forest import EstimatorsView, ForestView
 from ..views.funnel import FunnelView
-from ._base import _WRAP, _column, _Explorer, _labels_of, _list, _name, _numbers
+from ._base import _WRAP, _column, _Explorer, _labels_of, _list, _name, _numbers, spoken
 
 # the back-transform of each measure's scale for axis labels and readouts
 MEASURE_TRANSFORMS = {"RR": "exp", "OR": "exp", "ROM": "exp", "ZCOR": "tanh", "PLO": "ilogit"}
@@ -214,6 +214,60 @@ class ForestExplorer(_Explorer):
                 return super().sweep_frames()
             finally:
                 s.method = method
+
+    def _describe_change(self, old, new) -> str:
+        """What a move did, in words a screen reader says (the live region)."""
+        s, fit = self.state, new.forest.fit
+        how = "tau squared fixed" if new.method == GIVEN else f"{new.method} estimate"
+        tau2 = "infinity" if new.method == GIVEN and s.tau2 == np.inf else spoken(fit.tau2)
+        test = "Knapp-Hartung" if fit.test == "knha" else "z"
+        text = (
+            f"{how}, tau squared {tau2}: the pooled effect is {number(fit.mu)}, "
+            f"{fit.level * 100:.0f} percent confidence interval {number(fit.ci_lb)} to "
+            f"{number(fit.ci_ub)} ({test}), prediction interval {number(fit.pi_lb)} to "
+            f"{number(fit.pi_ub)}; {fit.k} of {len(new.y)} studies in"
+        )
+        if old is not None and old.left_out != new.left_out:
+            changed = sorted(set(old.left_out) ^ set(new.left_out))
+            names = ", ".join(s.labels[i] for i in changed)
+            verb = "left out" if set(changed) <= set(new.left_out) else "put back"
+            text = (
+                f"{names} {verb}: the pooled effect moved from {number(old.forest.fit.mu)} to "
+                f"{number(fit.mu)}. " + text
+            )
+        if new.left_out:
+            ref = new.reference.fit
+            text += f"; with every study in it is {number(ref.mu)}"
+        return text
+
+    def _table(self, frame):
+        """Each study's numbers as the forest shows them (the "describe" table)."""
+        fo = frame.forest
+        columns = [
+            self.view._paxis.label,
+            "y_i (no pooling)",
+            "95% CI",
+            "v_i",
+            "θ_i (partial pooling)",
+            "interval",
+            "weight %",
+        ]
+        rows = []
+        for j, name in enumerate(self.state.labels):
+            own = [name, number(frame.y[j]), f"{number(fo.ci_lb[j])} to {number(fo.ci_ub[j])}"]
+            own.append(number(frame.v[j]))
+            if fo.kept[j]:
+                rows.append(
+                    own
+                    + [
+                        number(fo.pred[j]),
+                        f"{number(fo.pred_lb[j])} to {number(fo.pred_ub[j])}",
+                        f"{fo.weight[j]:.3g}",
+                    ]
+                )
+            else:
+                rows.append(own + ["left out", "", ""])
+        return columns, rows
 
     def _summary(self, frame) -> list[str]:
         """The numbers shown, in words (plain text): the fit, what leaving studies out
