@@ -324,3 +324,8 @@ def test_text_alternative_and_table(rats):
     rats.controls.full_bayes.value = True
     assert rats.live.value.startswith("full Bayes, averaged over a and b")
     assert "B_j" not in rats._table(rats.state.frame)[0]
+
+
+def test_size_panel_for_rates_is_refused(sent):
+    with pytest.raises(ValueError, match=r"size_posterior \(the size panel\) needs proportions"):
+        sv.CountsExplorer.from_rates([1, 2, 5], [3.0, 4.0, 9.0], size_panel=True)

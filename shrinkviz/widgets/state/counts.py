@@ -119,7 +119,9 @@ class CountsState(_State):
         self.observe(self._mark_inactive, "frame")
         inputs = {"prior_size": base.prior_size, "prior_mean": base.prior_mean, **inputs}
         if inputs.get("size_posterior") and self.family != "binomial":
-            raise ValueError("size_posterior needs proportions (n): full Bayes is binomial only")
+            raise ValueError(
+                "size_posterior (the size panel) needs proportions (n): full Bayes is binomial only"
+            )
         super().__init__(**inputs)
 
     @validate("selected")
