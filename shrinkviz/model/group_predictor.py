@@ -67,12 +67,15 @@ class PredictorComplete:
 class PredictorPartial:
     """The multilevel fit with the group-level predictor (read-only arrays of length J).
 
-    mu_alpha, beta, gamma  GLS fixed effects given (sigma2, tau2) (lme4's ``fixef``)
+    mu_alpha, beta, gamma  GLS fixed effects given (sigma2, tau2) (lme4's ``fixef``); mu_alpha
+                           is the line's intercept (at x = 0, u = 0), not the mean of y
     target                 each group's predicted intercept mu_alpha + gamma u_j: where its
                            intercept shrinks to (the group-level regression line); mu_alpha
                            for every group without u (then gamma is nan)
     own                    each group's own intercept given beta, ybar_j - beta xbar_j (nan
-                           for a group without rows in use): what it shrinks from
+                           for a group without rows in use): what it shrinks from; beta is
+                           this fit's GLS slope, so ``own`` differs slightly from no pooling's
+                           ``none.alpha`` (whose slope is the within-group one)
     alpha                  the BLUP of each intercept, gamma u_j included (lme4's
                            ``coef(fit)$group[, "(Intercept)"] + coef(...)[, "u"] * u``):
                            (1 - B_j) (ybar_j - beta xbar_j) + B_j target_j

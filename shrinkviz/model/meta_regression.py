@@ -203,7 +203,9 @@ class MetaRegression:
                           intercept): b' vb^-1 b on m = p - 1 df (chi^2), or divided by m
                           against F(m, k - p) under Knapp-Hartung; nan without moderators
     I2, H2                residual I^2 (percent) and H^2, as metafor: vt = (k - p) / tr(P_EE)
-    R2                    percent of tau2 the moderators explain (metafor's pseudo R^2):
+    R2                    percent of tau2 the moderators account for (metafor's pseudo R^2,
+                          "amount of heterogeneity accounted for": a ratio of two estimates,
+                          not a causal share; it depends on the method):
                           max(0, 100 (tau2_without - tau2) / tau2_without), 0 when
                           tau2_without = 0; for EE the adjusted weighted R^2 of lm; nan
                           without moderators
@@ -310,8 +312,10 @@ class RegressionPosterior:
 
     def line(self, mods, level=0.95) -> RegressionPrediction:
         """The regression x' b at the rows of ``mods`` (moderators without the intercept)
-        with its confidence band x'b -+ z sqrt(x' beta_cov x) and the prediction band
-        x'b -+ z sqrt(x' beta_cov x + tau2) (as metafor's ``predict``, z-based)."""
+        with its confidence band x'b -+ z sqrt(x' beta_cov x) (for the line, the average
+        theta at x) and the prediction band x'b -+ z sqrt(x' beta_cov x + tau2) (for a new
+        study's theta), both at this tau2 taken as known (plug-in), as metafor's ``predict``,
+        z-based."""
         X = _design(mods, "mods", rows=None, expect=len(self.beta) - 1)
         pred = X @ self.beta
         with np.errstate(invalid="ignore"):  # inf * 0 at tau2 = inf
@@ -522,9 +526,11 @@ def meta_regression(y, v, mods, method="REML", test="z", level=0.95) -> MetaRegr
 
 
 def pseudo_r2(tau2_without: float, tau2: float) -> float:
-    """The percent of the between-group variance a predictor explains, metafor's pseudo R^2
-    (Raudenbush 2009, eq. 16.17; López-López et al. 2014, Br. J. Math. Stat. Psychol.
-    67:30): max(0, 100 (tau2_without - tau2) / tau2_without), 0 when tau2_without = 0."""
+    """The percent of the between-group variance a predictor accounts for, statistically
+    (metafor's pseudo R^2; Raudenbush 2009, eq. 16.17; López-López et al. 2014, Br. J. Math.
+    Stat. Psychol. 67:30): max(0, 100 (tau2_without - tau2) / tau2_without), 0 when
+    tau2_without = 0. A ratio of two estimates of tau2: it depends on their method, is noisy
+    with few groups, and is truncated at 0 where the ratio would be negative."""
     if tau2_without == 0:
         return 0.0
     return max(0.0, 100 * (tau2_without - tau2) / tau2_without)
