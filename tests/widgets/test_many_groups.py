@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from bqplot import Figure, Image, Label, Lines, Scatter
-from bqplot_gl import LinesGL, ScatterGL
+from bqplot_gl import ScatterGL
 from ipywidgets import Combobox, Dropdown
 
 import shrinkviz as sv
@@ -67,7 +67,7 @@ def test_shrinkage_at_many_groups_is_a_webgl_funnel(sent, updates, monkeypatch):
     view = e.view
     assert view.gl and view.funnel and not view.forest
     assert type(view.own) is ScatterGL and type(view.pooled) is ScatterGL
-    assert type(view.segments) is LinesGL and type(view.interval) is LinesGL
+    assert type(view.segments) is Lines and type(view.interval) is Lines  # one SVG path each
     # across: log10 of the precision, the axis labelled with the precision itself
     np.testing.assert_allclose(view.own.x, np.log10(1 / v), rtol=0, atol=1e-12)
     axis = e.figure.axes[0]
@@ -136,16 +136,18 @@ def test_group_data_funnel_is_across_n(sent):
     assert e.view.funnel and e.view.gl
     np.testing.assert_allclose(e.view.pooled.x, np.log10(n), atol=1e-12)
     assert e.figure.axes[0].label == "n_j of each group (log scale)"
-    e.state.set_n(5, 0)  # no data: at the left end, its own marker hidden
+    e.state.set_n(5, 0)  # no data: at the left end, its own marker and segment hidden
     assert e.view.pooled.x[5] < np.log10(n[n > 0].min())
     assert e.view.own.opacities[5] == 0
+    segments = e.view.segments.y.reshape(len(n), 3)
+    assert np.isnan(segments[5]).all() and np.isfinite(segments[6, :2]).all()
 
 
 def test_pooling_overview_at_many_groups_is_webgl(sent, updates):
     df = rows(J)
     e = sv.PoolingLinesExplorer.from_frame(df, x="x", y="y", group="g")
     ov = e.overview
-    assert ov.gl and type(ov.none) is ScatterGL and type(ov.partial_bars) is LinesGL
+    assert ov.gl and type(ov.none) is ScatterGL and type(ov.partial_bars) is Lines
     n = e.state.n_max
     np.testing.assert_allclose(ov.partial.x, np.log10(n), atol=1e-12)
     np.testing.assert_allclose(ov.none.x, np.log10(1.06 * n), atol=1e-12)
@@ -209,13 +211,14 @@ def test_selector_is_searchable_from_search_from_groups(sent):
 
 
 def test_full_bayes_intervals_on_webgl_marks(sent):
-    """LinesGL ignores ``visible``: the full-Bayes +-1 sd bars are drawn as a NaN-broken
-    polyline while averaging over tau, and as nothing (NaN only) when not."""
+    """On a WebGL figure the full-Bayes +-1 sd bars are one NaN-broken polyline (one SVG
+    path), shown while averaging over tau."""
     y, v = studies(_gl.GL_FROM)
     e = sv.ShrinkageExplorer.from_meta(y, v)
     view = e.view
-    assert np.isnan(view.interval.x).all() and np.isnan(view.interval.y).all()
+    assert not view.interval.visible
     e.state.full_bayes = True
+    assert view.interval.visible
     f = e.state.frame
     fb = sv.full_bayes(y, v)
     np.testing.assert_allclose(f.mean, fb.theta_mean, rtol=1e-12)
@@ -224,4 +227,4 @@ def test_full_bayes_intervals_on_webgl_marks(sent):
     assert np.isnan(bars[:, 2]).all()
     np.testing.assert_array_equal(view.interval.x.reshape(len(y), 3)[:, 0], view.own.x)
     e.state.full_bayes = False
-    assert np.isnan(view.interval.y).all()
+    assert not view.interval.visible

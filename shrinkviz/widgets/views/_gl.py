@@ -1,18 +1,21 @@
 """Marks that scale: WebGL (bqplot-gl) for many groups, SVG (bqplot) for few.
 
-An SVG figure keeps one DOM node per marker and segment: at 10^4 groups a tau2 move costs the
-browser seconds (benchmarks/bench_many_groups.py), while bqplot-gl's ``ScatterGL`` and
-``LinesGL`` redraw 10^4 points in one WebGL frame. SVG stays below ``GL_FROM`` groups: it is
-crisp and exports as vector graphics.
+An SVG figure keeps one DOM node per marker and per segment: at 10^4 groups a tau2 move costs
+the browser seconds (benchmarks/bench_many_groups.py), while bqplot-gl's ``ScatterGL`` redraws
+10^4 markers in one WebGL frame. The segments stay SVG, but as one path: a single Lines mark
+whose polyline a NaN vertex breaks after each segment (``segments``). bqplot-gl's ``LinesGL``
+draws such a polyline too, but in this headless Chromium (software WebGL) 10^4 segments took
+seconds per frame, the one SVG path a fraction of the markers' frame. SVG marks stay below
+``GL_FROM`` groups: they are crisp and export as vector graphics.
 
 What bqplot-gl 0.1 lacks, and how the views make up for it:
 
 - ``ScatterGL`` draws on linear scales only: a log axis is a linear scale over log10 of the
   values, with ticks labelled by the values themselves (``log_axis_ticks``);
-- ``LinesGL`` draws one polyline: many segments are one polyline broken by NaN vertices
-  (``segments``), and its ``visible`` is ignored, so a hidden one is drawn empty;
-- GL marks send no click events: a transparent bqplot ``Image`` over the plot area reports the
-  clicked point in data units (``ClickLayer``), and the view picks the nearest marker.
+- it sends no click events: a transparent bqplot ``Image`` over the plot area reports the
+  clicked point in data units (``ClickLayer``), and the view picks the nearest marker;
+- it cannot draw the selected marker on top: an SVG ring of two points does (the views'
+  ``highlight``).
 """
 
 from __future__ import annotations
@@ -22,13 +25,16 @@ import zlib
 
 import ipywidgets as w
 import numpy as np
-from bqplot import Image, Lines, Scatter
-from bqplot_gl import LinesGL, ScatterGL
+from bqplot import Image, Scatter
+from bqplot_gl import ScatterGL
 
 from . import _theme as t
 
-# From this many groups on the views draw with WebGL (``marks="auto"``); where SVG falls behind
-# is measured by benchmarks/bench_many_groups.py (``--marks svg gl``).
+# From this many groups on the views draw with WebGL (``marks="auto"``).
+# benchmarks/bench_many_groups.py --marks svg gl (median ms from a key to the figure settled,
+# headless Chromium on 2 loaded cores): at 100 groups SVG and WebGL settle alike (shrinkage
+# 269 / 267, pooling 230 / 263), at 300 WebGL is 2-4x faster (864 / 207, 411 / 185), at 1,000
+# about 3x (898 / 261, 917 / 334). Between 300 and 1,000 SVG is still usable, and crisp.
 GL_FROM = 500
 MARKS = ("auto", "svg", "gl")
 
@@ -40,22 +46,19 @@ def use_gl(marks: str, J: int) -> bool:
     return marks == "gl" or (marks == "auto" and J >= GL_FROM)
 
 
-def mark_types(gl: bool) -> tuple[type, type]:
-    """(Scatter, Lines) classes: bqplot-gl's or bqplot's."""
-    return (ScatterGL, LinesGL) if gl else (Scatter, Lines)
+def scatter_type(gl: bool) -> type:
+    """The Scatter class: bqplot-gl's or bqplot's."""
+    return ScatterGL if gl else Scatter
 
 
 def segments(x: np.ndarray, y: np.ndarray, gl: bool) -> dict:
-    """x and y of a Lines mark drawing row k of ``x``, ``y`` (K x 2) as one segment: 2-D
-    arrays for SVG, one polyline with a NaN vertex after each segment for WebGL (the GPU
-    drops the pieces that join a NaN vertex)."""
+    """x and y of a bqplot ``Lines`` mark drawing row k of ``x``, ``y`` (K x 2) as one
+    segment: 2-D arrays (one SVG path per segment) for few groups, else one polyline with a
+    NaN vertex after each segment (bqplot breaks a line at NaN: one SVG path for all)."""
     if not gl:
         return {"x": x, "y": y}
     pad = np.full((len(x), 1), np.nan)
     return {"x": np.hstack([x, pad]).ravel(), "y": np.hstack([y, pad]).ravel()}
-
-
-NOTHING = {"x": np.full(2, np.nan), "y": np.full(2, np.nan)}  # a LinesGL drawn empty
 
 
 def log_axis_ticks(lo: float, hi: float, ticks: np.ndarray) -> dict:

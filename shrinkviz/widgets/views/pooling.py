@@ -155,10 +155,10 @@ class OverviewView:
     """Every group's intercepts against n_j: no pooling (hollow, +-sqrt(sigma2 / n_j)) and
     partial pooling (filled, +-its conditional sd), with a rule at mu_alpha.
 
-    ``gl`` (``marks``: "auto" from ``_gl.GL_FROM`` groups on, "svg" or "gl"): the markers and
-    bars are bqplot-gl marks on a linear scale over log10 n_j (bqplot-gl's scatter has no
-    log scale), the selected group is ringed by an SVG mark on top (``highlight``) and clicks
-    come through ``_gl.ClickLayer``.
+    ``gl`` (``marks``: "auto" from ``_gl.GL_FROM`` groups on, "svg" or "gl"): the markers are
+    bqplot-gl marks and each kind of bar one SVG path (``_gl.segments``), on a linear scale
+    over log10 n_j (bqplot-gl's scatter has no log scale); the selected group is ringed by
+    an SVG mark on top (``highlight``) and clicks come through ``_gl.ClickLayer``.
     """
 
     def __init__(
@@ -175,7 +175,7 @@ class OverviewView:
         self.state = state
         f = state.frame
         self.gl = _gl.use_gl(marks, len(state.labels))
-        Scatter_, Lines_ = _gl.mark_types(self.gl)
+        Scatter_ = _gl.scatter_type(self.gl)
         nmax = float(state.n_max.max())
         ends = np.array([0.7, 1.5 * nmax])
         if self.gl:
@@ -191,13 +191,13 @@ class OverviewView:
         common = dict(scales=sc, default_size=area)
         if not self.gl:  # WebGL marks cannot draw the selected one on top: ``highlight``
             common.update(selected_style=_SELECTED, unselected_style={})
-        self.none_bars = Lines_(
+        self.none_bars = Lines(
             **self._none_bars(f),
             scales=sc,
             colors=[t.NONE],
             stroke_width=1.2 * font_scale,
         )
-        self.partial_bars = Lines_(
+        self.partial_bars = Lines(
             **self._partial_bars(f),
             scales=sc,
             colors=[t.PARTIAL],

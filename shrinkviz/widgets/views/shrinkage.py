@@ -60,7 +60,7 @@ class ShrinkageView:
         J = len(f.y)
         self.gl = _gl.use_gl(marks, J)
         self.funnel = J >= _gl.GL_FROM
-        Scatter_, Lines_ = _gl.mark_types(self.gl)
+        Scatter_ = _gl.scatter_type(self.gl)
         names = [g if len(g) <= _MAX_NAME else g[: _MAX_NAME - 1] + "…" for g in state.labels]
         longest = max(len(g) for g in names)
         if forest is None:
@@ -97,15 +97,14 @@ class ShrinkageView:
         if not self.gl:  # WebGL marks cannot draw the selected one on top: ``highlight``
             common.update(selected_style=_SELECTED, unselected_style={})
 
-        self.segments = Lines_(
-            **self._segments(np.column_stack([f.y, f.mean])),
+        self.segments = Lines(
+            **self._own_segments(f),
             scales=self._sc,
             colors=[t.GREY],
             stroke_width=1.5 * font_scale,
-            opacities=self._shown(f).tolist(),
         )
-        self.interval = Lines_(
-            **self._segments(self._interval(f), shown=False),
+        self.interval = Lines(
+            **self._segments(self._interval(f)),
             scales=self._sc,
             colors=[t.EXTRA],
             stroke_width=3 * font_scale,
@@ -230,10 +229,16 @@ class ShrinkageView:
     def _xy(self, pos, values) -> dict:
         return {"x": values, "y": pos} if self.forest else {"x": pos, "y": values}
 
-    def _segments(self, values2, shown=True) -> dict:
+    def _own_segments(self, f) -> dict:
+        """The segments from y_j to mu_j; a group without data has none (SVG: transparent,
+        one path per group; WebGL figures: left out of their one path)."""
+        values2 = np.column_stack([f.y, f.mean])
+        if self.gl:
+            return self._segments(np.where(f.has_data[:, None], values2, np.nan))
+        return {**self._segments(values2), "opacities": self._shown(f).tolist()}
+
+    def _segments(self, values2) -> dict:
         """x and y of a Lines mark of one segment per group (``_gl.segments``)."""
-        if self.gl and not shown:
-            return dict(_gl.NOTHING)
         return _gl.segments(**self._xy(self._pos2, values2), gl=self.gl)
 
     def _highlighted(self, f, j: int) -> dict:
@@ -265,18 +270,12 @@ class ShrinkageView:
         if self.funnel and self.state.is_group_data:  # n_j moved: the group moves across
             pos = self._funnel_scale(self.state.n)[1]
             self._pos, self._pos2 = pos, np.column_stack([pos, pos])
-        t.update(
-            self.segments,
-            **self._segments(np.column_stack([f.y, f.mean])),
-            opacities=shown.tolist(),
-        )
+        t.update(self.segments, **self._own_segments(f))
         t.update(self.own, **self._xy(self._pos, f.y), **size, opacities=shown)
         t.update(self.pooled, **self._xy(self._pos, f.mean), **size)
         t.update(self.rule, **self._xy(self._ends, np.array([f.mu0, f.mu0])))
         if f.averaged:
             t.update(self.interval, **self._segments(self._interval(f)), visible=True)
-        elif self.gl:
-            t.update(self.interval, **self._segments(None, shown=False), visible=False)
         else:
             t.update(self.interval, visible=False)
         if self.gl:
