@@ -460,8 +460,9 @@ def _optimize(m: _Moments, reml: bool, sigma2):
     with scipy's SLSQP on the analytic gradient and lme4's bounds (diagonal >= 0).
 
     A diagonal entry of L that ends up near 0 is checked on its face (the entry held at
-    exactly 0, the others optimized), and Sigma = 0 too; the best criterion wins, so a
-    singular optimum is exactly singular. Returns S = L L' (centred x) and Q there.
+    exactly 0, the others optimized), and then also on the face L22 = 0 that holds every
+    singular S, and Sigma = 0 too; the best criterion wins, so a singular optimum is exactly
+    singular. Returns S = L L' (centred x) and Q there.
     """
     sx = m.sx
 
@@ -497,12 +498,30 @@ def _optimize(m: _Moments, reml: bool, sigma2):
     best = run(_start(m, sx))
     candidates = [best, (_criterion(m, (0.0, 0.0, 0.0), sigma2, reml)[0], np.zeros(3))]
     scale = np.abs(best[1]).max()
-    for face in _FACES:
-        if best[1][3 - sum(face)] <= 1e-3 * scale:  # the entry the face holds at 0
-            candidates.append(run(best[1][list(face)], face))
+    near = [face for face in _FACES if best[1][3 - sum(face)] <= 1e-3 * scale]
+    for face in near:  # held at 0: the entry the face does not free
+        candidates.append(run(best[1][list(face)], face))
+    if near and _FACES[0] not in near:
+        # every singular S = l l' lies on the face L22 = 0 (l = (L11, L21), L11 >= 0): an
+        # optimum there may be another singular S than the one next to the face found
+        # (from both sides of L11 = 0, where l = (0, L21) and (0, -L21) are one S)
+        z0 = _rank_one(_relative(best[1], sx)[0], sx, scale)
+        for sign in (1.0, -1.0):
+            candidates.append(run(z0 * [1.0, sign], _FACES[0]))
     _, z = min(candidates, key=lambda c: c[0])
     S = _relative(z, sx)[0]
     return np.array([[S[0], S[1]], [S[1], S[2]]]), _criterion(m, S, sigma2, reml)[1]
+
+
+def _rank_one(S, sx: float, scale: float) -> np.ndarray:
+    """The optimizer's (L11, L21 sx) of the face L22 = 0 nearest S = (S11, S12, S22): the
+    leading eigenvector v of S scaled by its root eigenvalue, L11 = v_1 >= 0 (a little
+    above 0, so that the search can move it)."""
+    vals, vecs = np.linalg.eigh(np.array([[S[0], S[1]], [S[1], S[2]]]))
+    v = vecs[:, 1] * np.sqrt(max(vals[1], 0.0))
+    if v[0] < 0:
+        v = -v
+    return np.array([max(v[0], 1e-3 * scale), v[1] * sx])
 
 
 def _start(m: _Moments, sx: float) -> np.ndarray:

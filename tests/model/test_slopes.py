@@ -337,6 +337,33 @@ def test_estimate_minimizes_the_dense_criterion(g, method):
         assert ours <= best.fun + 1e-8 * abs(best.fun)
 
 
+def test_singular_optimum_anywhere_on_the_rank_one_face():
+    """A case hypothesis found: the ML optimum is singular (rho = -1) but its zero-variance
+    point is not at the centre of x, and L21 < 0 with L11 > 0 small: the centred face
+    L11 = 0 holds a worse singular Sigma (80.9555258 against 80.9555048)."""
+    x = np.array([0, 21, -21, 0, -21, 7, 21, 7, 0, -6, -7, 14, 0, -7, 7, -7, -7, 0, -7, 14, 14.0])
+    y = np.array(
+        [3.10240743, 11.36326204, -15.15812542, 1.64973751, 1.41644175, 5.19187063]
+        + [10.57675115, 3.21337182, 2.58451422, -7.6330625, -10.03840126, 6.36992603]
+        + [2.23012674, -4.34835496, 2.86433074, -13.16241315, -11.16720829, 2.58475854]
+        + [2.80969327, 14.8977852, 7.59218518]
+    )
+    code = np.array([2, 3, 2, 2, 1, 3, 3, 1, 1, 0, 0, 1, 2, 2, 1, 0, 0, 3, 1, 2, 3])
+    fit = slopes_fit(x, y, code, method="ML")
+
+    def crit(p):
+        L = np.array([[p[1], 0.0], [p[2], p[3]]])
+        return dense(x, y, code, np.exp(p[0]), L @ L.T, "ML")[2]
+
+    best = optimize.minimize(
+        crit,
+        [np.log(np.var(y)), 0.3, 0.1, 0.3],
+        method="Nelder-Mead",
+        options=dict(xatol=1e-8, fatol=1e-10, maxiter=3000),
+    )
+    assert fit.rho == -1.0 and fit.deviance() <= best.fun + 1e-10 * best.fun
+
+
 def test_gradient_of_the_criterion():
     t = np.arange(40)
     x, y, code = t % 5, np.sin(3 * t) + t % 5, t % 4
