@@ -48,9 +48,11 @@ class _Conjugate:
 
     def interval(self, level: float = 0.95, groups=None) -> tuple[np.ndarray, np.ndarray]:
         """Central posterior interval of each theta_j: the (1 -+ level) / 2 quantiles of its
-        exact posterior (a point where the posterior is a point mass: size inf, or y_j = 0
-        at size 0). ``groups``: indices of the groups wanted (default all), so that a slider
-        move pays for the quantiles it shows only."""
+        exact posterior given this result's a and b (a point where the posterior is a point
+        mass: size inf, or y_j = 0 at size 0). With a and b estimated by empirical Bayes this is
+        a plug-in interval: it leaves out their uncertainty (full_bayes_binomial averages over
+        it, BDA3 section 5.3). ``groups``: indices of the groups wanted (default all), so that a
+        slider move pays for the quantiles it shows only."""
         level = check.scalar("level", level, lo=0, hi=1, lo_open=True, hi_open=True)
         j = _groups(groups, len(self.y))
         return self._quantile(0.5 - level / 2, j), self._quantile(0.5 + level / 2, j)
