@@ -191,3 +191,19 @@ def test_few_groups_stay_svg(lab):
     page.locator(fig).first.scroll_into_view_if_needed()
     assert page.locator(f"{fig} path.dot").count() == 16  # 8 hollow + 8 filled, in SVG
     assert page.locator(".mg-schools .shrinkviz-group select").count() == 1  # a dropdown
+
+
+def test_lesson_10_runs_in_the_browser(jupyter_lab, lab_page):
+    """Lesson 10 top to bottom: no error, no blank output, its 3,000 counties drawn with WebGL."""
+    lesson = _lab.ROOT / "notebooks" / "10-many-groups.ipynb"
+    page = lab_page
+    page.set_viewport_size({"width": 1280, "height": 800})
+    panel = _lab.open_notebook(page, jupyter_lab.copy_notebook(lesson, f"lesson-10/{lesson.name}"))
+    _lab.run_all(page, panel, timeout=600)
+    assert _lab.errors(page, panel) == []
+    _lab.screenshot_outputs(page, panel, "lesson-10")
+    css = f"#{panel} .shrinkviz-shrinkage-figure"
+    assert page.locator(f"{css} canvas").count() >= 1
+    img = drawn(page, css, "lesson-10-explorer")
+    assert near(img, BLUE) > 300
+    assert page.locator(f"#{panel} .shrinkviz-group input").count() == 1  # searchable
