@@ -78,7 +78,8 @@ JS_AUDIT = r"""([sel, compact]) => {
     const visible = (el) => {
         for (let e = el; e && e !== root; e = e.parentElement) {
             const s = getComputedStyle(e);
-            if (s.display === 'none' || s.visibility === 'hidden' || Number(s.opacity) === 0)
+            if (s.display === 'none' || s.visibility === 'hidden' || Number(s.opacity) === 0
+                || s.clipPath === 'inset(50%)')  // read by a screen reader, not seen
                 return false;
         }
         return true;

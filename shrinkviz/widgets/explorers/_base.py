@@ -312,8 +312,9 @@ class _Explorer(w.VBox):
             # a focus that shows (WCAG 2.4.7), and the live region read, not seen
             ".shrinkviz-explorer :focus-visible {outline: 3px solid #0072B2 !important;"
             "outline-offset: 2px;}"
-            ".shrinkviz-live {position: absolute !important; width: 1px; height: 1px;"
-            "overflow: hidden; clip-path: inset(50%); white-space: nowrap;}"
+            ".shrinkviz-live, .shrinkviz-live > * {position: absolute !important;"
+            "width: 1px !important; height: 1px; overflow: hidden; clip-path: inset(50%);"
+            "white-space: nowrap; margin: 0; padding: 0;}"
             "</style>",
             layout=w.Layout(height="0px", margin="0"),
         )
