@@ -314,7 +314,8 @@ class OverviewView:
         x, y = self._bar_x(f, shift), self._bars(a, se)
         if self.gl:
             y = np.where(np.isfinite(y).all(axis=1)[:, None], y, np.nan)
-            return _gl.segments(x, y, gl=True)
+            # one SVG path above the WebGL markers: light, not to hide them
+            return {**_gl.segments(x, y, gl=True), "opacities": [0.5]}
         y, opacities = _drawable(y, f.fit.partial.mu_alpha)
         return {"x": x, "y": y, "opacities": opacities}
 

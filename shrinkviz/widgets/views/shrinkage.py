@@ -233,8 +233,9 @@ class ShrinkageView:
         """The segments from y_j to mu_j; a group without data has none (SVG: transparent,
         one path per group; WebGL figures: left out of their one path)."""
         values2 = np.column_stack([f.y, f.mean])
-        if self.gl:
-            return self._segments(np.where(f.has_data[:, None], values2, np.nan))
+        if self.gl:  # the one path is SVG, above the WebGL markers: light, not to hide them
+            seg = self._segments(np.where(f.has_data[:, None], values2, np.nan))
+            return {**seg, "opacities": [0.5]}
         return {**self._segments(values2), "opacities": self._shown(f).tolist()}
 
     def _segments(self, values2) -> dict:
