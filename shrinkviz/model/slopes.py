@@ -4,7 +4,7 @@
 
 Gelman & Hill (2007), *Data Analysis Using Regression and Multilevel/Hierarchical Models*,
 ch. 13 (radon's floor slope by county); lme4's ``lmer(y ~ x + (1 + x | group))`` with
-``sleepstudy`` (Bates, Maechler, Bolker & Walker 2015, J. Stat. Softw. 67(1), section 3).
+``sleepstudy`` (Bates, Maechler, Bolker & Walker 2015, J. Stat. Softw. 67(1), section 1.2).
 
 Every group enters only through its sums (n_j, means, within-group sums of squares and
 products), and every per-group quantity is a closed-form 2x2 expression evaluated for all
@@ -187,7 +187,7 @@ def slopes_fit(x, y, group, sigma2=None, Sigma=None, method: str = "REML") -> Sl
 
     Unknown (sigma2, Sigma) maximize the REML or ML likelihood as lme4 does (Bates et al.
     2015, section 3.4): sigma2 profiled out, Sigma / sigma2 = L L' with L lower triangular,
-    its diagonal >= 0 (lme4's theta), minimized with scipy's L-BFGS-B on the analytic
+    its diagonal >= 0 (lme4's theta), minimized with scipy's SLSQP on the analytic
     gradient. The boundary (a zero variance, or a correlation of +-1) is reached as lme4
     reaches it, by the bounds, and checked: each face is optimized on its own and the best
     criterion wins.

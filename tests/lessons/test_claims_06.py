@@ -5,12 +5,16 @@ identities on this data and on other data (a shifted x, simulated groups, other 
 
 import json
 import re
+import shutil
+import subprocess
 from functools import cache
 from pathlib import Path
 
 import nbformat
 import numpy as np
 import pytest
+from scipy.optimize import brentq, minimize
+from scipy.stats import chi2
 
 import shrinkviz as sv
 
@@ -56,8 +60,64 @@ def test_data_and_own_slopes():
     # the standard error of a slope from days 0..9: sigma / sqrt(82.5)
     sxx = ((np.arange(10) - 4.5) ** 2).sum()
     assert sxx == 82.5
-    stated(r"\sigma/\sqrt{82.5}", f"about {np.sqrt(fit.sigma2 / sxx):.1f} ms per day")
-    assert b.std(ddof=1) > 2 * np.sqrt(fit.sigma2 / sxx)  # "far more than that"
+    se = np.sqrt(fit.sigma2 / sxx)
+    stated(r"\sigma/\sqrt{82.5}", f"about {se:.1f} ms per day", f"scatter with SD about {se:.1f}")
+    # "6.6² ≈ 43 = 7.9 (noise) + 35 (real differences, tau_beta^2)"
+    v = b.var(ddof=1)
+    stated(
+        f"they scatter with SD {b.std(ddof=1):.1f}",
+        f"{b.std(ddof=1):.1f}² ≈ {v:.0f} = {se**2:.1f} (noise) + {fit.tau_beta**2:.0f} (real",
+    )
+    assert v == pytest.approx(se**2 + fit.tau_beta**2, rel=1e-6)
+    j = list(fit.groups).index("335")
+    stated(f"(Subject 335: {minus(b[j], '.1f')} ± {se:.1f} ms per day, no detectable slowing.)")
+    assert abs(b[j]) < 2 * se
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_balanced_reml_splits_the_own_slopes_variance_on_other_data(seed):
+    """Why 43 = 7.9 + 35 exactly: with every group on the same days (balanced) and the
+    variances inside their bounds, REML's tau_beta^2 is the moment estimate
+    var(own slopes) - sigma^2 / Sxx (REML = ANOVA for balanced data)."""
+    rng = np.random.default_rng(seed)
+    J, x1 = 15, np.arange(8.0)
+    b = rng.multivariate_normal([5.0, 2.0], [[4.0, 0.5], [0.5, 1.0]], J)
+    x = np.tile(x1, J)
+    g = np.repeat(np.arange(J), x1.size)
+    y = b[g, 0] + b[g, 1] * x + rng.normal(0, 1.5, x.size)
+    f = sv.slopes_fit(x, y, g)
+    assert f.rho**2 < 0.99 and min(f.tau_alpha, f.tau_beta) > 0
+    sxx = ((x1 - x1.mean()) ** 2).sum()
+    assert f.none.beta.var(ddof=1) == pytest.approx(f.tau_beta**2 + f.sigma2 / sxx, rel=1e-5)
+
+
+def test_the_study_design_as_lme4_documents_it():
+    stated(
+        "18 people spent two training days (days 0 and 1) and a baseline day (day 2) after "
+        "normal nights, and were then allowed only 3 hours in bed a night",
+        "reaction time at day 0, a training day before any sleep restriction",
+        "section 1.2",
+    )
+    assert "normal amount of sleep on day 0" not in markdown()
+    if shutil.which("Rscript") is None:
+        pytest.skip("Rscript is not installed")
+    rd = subprocess.run(
+        [
+            "Rscript",
+            "-e",
+            'tools::Rd2txt(utils:::.getHelpFile(help("sleepstudy", package = "lme4")), '
+            "options = list(underline_titles = FALSE))",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if rd.returncode != 0:
+        pytest.skip(f"lme4's help page is not available: {rd.stderr[-200:]}")
+    doc = re.sub(r"\s+", " ", rd.stdout)
+    assert "Days 0-1 were adaptation and training (T1/T2), day 2 was baseline (B)" in doc
+    assert "sleep deprivation started after day 2" in doc
+    assert "3 hours time-in-bed" in doc
 
 
 def test_reml_fit_is_lme4s():
@@ -98,8 +158,24 @@ def test_shrinkage_formula_and_slopes_moving_away():
         np.testing.assert_allclose(b, [fit.partial.alpha[j], fit.partial.beta[j]], rtol=1e-9)
     away = np.abs(fit.partial.beta - mu[1]) > np.abs(fit.none.beta - mu[1])
     closer = np.abs(fit.partial.alpha - mu[0]) < np.abs(fit.none.alpha - mu[0])
-    assert closer.all()  # "Every intercept moves toward mu_alpha"
-    stated(f"the slopes of {away.sum()} subjects move *away*")
+    assert closer.all()  # "Here every intercept ends closer to mu_alpha"
+    crossed = np.sign(fit.partial.alpha - mu[0]) != np.sign(fit.none.alpha - mu[0])
+    assert set(fit.groups[crossed]) == {"308", "335"}  # "(308 and 335 even cross over it)"
+    stated(
+        "Here every intercept ends closer to $\\hat\\mu_\\alpha$ (308 and 335 even cross over it)",
+        f"the slopes of {away.sum()} subjects move *away*",
+    )
+    # the same fit with days counted from 4.5: 5 levels (intercepts at 4.5) move away
+    c = sv.slopes_fit_frame(
+        sleep.assign(Days=sleep.Days - 4.5), x="Days", y="Reaction", group="Subject"
+    )
+    mc = c.partial.mu
+    away_c = np.abs(c.partial.alpha - mc[0]) > np.abs(c.none.alpha - mc[0])
+    stated(f"it is {away_c.sum()} of the levels that move away")
+    # ... and the same 5 slopes move away ("the 5 that move away ... stay exactly the same")
+    away_beta_c = np.abs(c.partial.beta - mc[1]) > np.abs(c.none.beta - mc[1])
+    np.testing.assert_array_equal(away_beta_c, away)
+    stated(f"and the {away.sum()} that move away from")
     j = list(fit.groups).index("309")
     assert away[j]
     a0, a1 = fit.none.alpha[j], fit.partial.alpha[j]
@@ -111,6 +187,41 @@ def test_shrinkage_formula_and_slopes_moving_away():
         f"{(a1 + 4.5 * b1) - (a0 + 4.5 * b0):.1f} ms at day 4.5",
     )
     assert a0 <= np.sort(fit.none.alpha)[1]  # "starts very low": second lowest of 18
+    # "rho-hat plays almost no part (at rho = 0 the slope would be 1.86)"
+    at0 = fit.update(Sigma=np.diag(np.diag(fit.Sigma))).partial.beta[j]
+    stated(f"(at $\\rho = 0$ the slope would be {at0:.2f})")
+    assert abs(at0 - b1) < 0.1 * abs(b1 - b0)
+
+
+def _mahalanobis(pairs, mu, Sigma):
+    d = pairs - mu
+    return np.einsum("ij,jk,ik->i", d, np.linalg.inv(Sigma), d)
+
+
+def test_every_pair_ends_on_a_smaller_ellipse():
+    """(b_j - mu)' Sigma^-1 (b_j - mu) < (own_j - mu)' Sigma^-1 (own_j - mu): with
+    z = Sigma^-1/2 (. - mu) the partial pair is (I + Sigma^-1/2 V_j Sigma^-1/2)^-1 z_own,
+    a matrix with eigenvalues in (0, 1). On sleepstudy (both origins) and on random
+    Sigma, V_j."""
+    sleep, fit = fits()
+    stated("every filled marker sits on a smaller ellipse of $N(\\mu, \\Sigma)$")
+    for f in (
+        fit,
+        sv.slopes_fit_frame(
+            sleep.assign(Days=sleep.Days - 4.5), x="Days", y="Reaction", group="Subject"
+        ),
+    ):
+        own = np.c_[f.none.alpha, f.none.beta]
+        part = np.c_[f.partial.alpha, f.partial.beta]
+        mu = f.partial.mu
+        assert (_mahalanobis(part, mu, f.Sigma) < _mahalanobis(own, mu, f.Sigma)).all()
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        A, B = rng.normal(size=(2, 2, 2))
+        S, V = A @ A.T + 1e-3 * np.eye(2), B @ B.T + 1e-3 * np.eye(2)
+        own = rng.normal(size=(1, 2)) * 5
+        b = S @ np.linalg.solve(S + V, own[0])
+        assert _mahalanobis(b[None], 0.0, S)[0] < _mahalanobis(own, 0.0, S)[0]
 
 
 def test_diagonal_sigma_and_v_shrink_each_coordinate_alone():
@@ -125,6 +236,15 @@ def test_diagonal_sigma_and_v_shrink_each_coordinate_alone():
     mu = f.partial.mu
     np.testing.assert_allclose(f.partial.alpha - mu[0], k[0] * (f.none.alpha - mu[0]), rtol=1e-9)
     np.testing.assert_allclose(f.partial.beta - mu[1], k[1] * (f.none.beta - mu[1]), rtol=1e-9)
+    stated(
+        "its distance from the centre is multiplied by $1 - B_j = \\tau^2/(\\tau^2 + v_j)$",
+        "$V_j$ is diagonal when $x$ is measured from the subject's mean",
+    )
+    # "... but then, as we will see, Sigma is not": centred at 4.5 (every subject's mean day)
+    c = sv.slopes_fit_frame(
+        sleep.assign(Days=sleep.Days - 4.5), x="Days", y="Reaction", group="Subject"
+    )
+    assert abs(c.rho) > 0.5
 
 
 def test_centring():
@@ -141,9 +261,18 @@ def test_centring():
     stated(
         rf"$\hat\tau_\alpha = {centred.tau_alpha:.1f}$ and $\hat\rho = {centred.rho:.2f}$ instead "
         f"of {fit.tau_alpha:.1f} and {fit.rho:.3f}",
-        rf"($\rho = {centred.rho:.2f}$)",
-        rf"($\rho = {fit.rho:.3f}$)",
+        f"the day-4.5 correlation of {centred.rho:.2f} is almost all bookkeeping",
+        f"At day 0 the estimate is {fit.rho:.3f}",
     )
+    # "it would be 0.73 even if the level at day 0 were unrelated to the slope": the
+    # correlation of alpha + 4.5 beta with beta when Corr(alpha, beta) = 0
+    ta, tb = fit.tau_alpha, fit.tau_beta
+    book = 4.5 * tb / np.sqrt(ta**2 + 4.5**2 * tb**2)
+    stated(f"would be {book:.2f} even if the level at day 0")
+    T = np.array([[1.0, 4.5], [0.0, 1.0]])
+    S = T @ np.diag([ta**2, tb**2]) @ T.T
+    assert S[0, 1] / np.sqrt(S[0, 0] * S[1, 1]) == pytest.approx(book, rel=1e-12)
+    assert book < centred.rho < book + 0.05  # "almost all"
     np.testing.assert_allclose(centred.partial.beta, fit.partial.beta, rtol=1e-7)
     np.testing.assert_allclose(
         centred.partial.alpha - 4.5 * centred.partial.beta, fit.partial.alpha, rtol=1e-8
@@ -174,6 +303,39 @@ def test_shifting_x_changes_tau_alpha_and_rho_not_the_lines_on_other_data(seed, 
     np.testing.assert_allclose(f1.Sigma, T @ f0.Sigma @ T.T, rtol=1e-4, atol=1e-7)
 
 
+def _profile_interval(fit, level=0.95):
+    """lme4's ``confint(fit, method = "profile")`` for rho: profile refits use the ML
+    likelihood even for a REML fit; each rho maximizes over (tau_alpha, tau_beta, sigma2)."""
+    d0 = fit.deviance()
+
+    def excess(rho):
+        def dev(p):
+            ta, tb, s2 = np.exp(p)
+            S = np.array([[ta**2, rho * ta * tb], [rho * ta * tb, tb**2]])
+            return fit.update(sigma2=s2, Sigma=S).deviance()
+
+        p0 = np.log([fit.tau_alpha, fit.tau_beta, fit.sigma2])
+        opt = minimize(dev, p0, method="Nelder-Mead", options={"xatol": 1e-7, "fatol": 1e-9})
+        return opt.fun - d0 - chi2.ppf(level, 1)
+
+    return (
+        brentq(excess, -0.99, fit.rho, xtol=1e-5),
+        brentq(excess, fit.rho, 0.99, xtol=1e-5),
+    )
+
+
+def test_rho_is_poorly_determined():
+    sleep, _ = fits()
+    ml = sv.slopes_fit_frame(sleep, x="Days", y="Reaction", group="Subject", method="ML")
+    lo, hi = _profile_interval(ml)
+    # lme4 1.1-31, confint(lmer(...), method = "profile"): cor -0.4815 to 0.6850
+    assert (lo, hi) == pytest.approx((-0.4815, 0.6850), abs=2e-4)
+    stated(
+        f"95% profile interval (lme4's `confint`) from {minus(lo, '.2f')} to {hi:.2f}",
+        f"a 95% interval runs from about {minus(lo, '.1f')} to {hi:.1f}",
+    )
+
+
 def _two_days():
     _, fit = fits()
     j = list(fit.groups).index("337")
@@ -194,11 +356,43 @@ def test_a_subject_with_two_days():
         f"give this subject a slope of {fit.none.beta[j]:.2f}",
     )
     assert f"{np.sqrt(two.partial.cov[j][1, 1]):.2f}" == "5.78"
+    stated(
+        f"on the other side of $\\hat\\mu_\\beta$ (now {two.partial.mu[1]:.2f}) from its own "
+        f"{two.none.beta[j]:.2f}"
+    )
+    assert (two.none.beta[j] - two.partial.mu[1]) * (two.partial.beta[j] - two.partial.mu[1]) < 0
+    # with mu's uncertainty: the prediction-error sd of mu_beta + u_j from the inverse of
+    # Henderson's mixed-model equations (all 18 subjects, 337 cut to its first 2 rows)
+    pev = _henderson_slope_sd(fit, two, j)
+    stated(f"Count the uncertainty of $\\hat\\mu$ as well and it is {pev:.2f}")
+    assert fit.tau_beta < pev < fit.tau_beta + 0.1  # "slightly above"
     # a slope from two points 1 day apart: se = sigma sqrt(2) / 1
     sleep, _ = fits()
     rows = sleep[sleep.Subject == "337"].Reaction.to_numpy()[:2]
     assert two.none.beta[j] == pytest.approx(rows[1] - rows[0], rel=1e-12)
     assert two.none.alpha[j] == pytest.approx(rows[0], rel=1e-12)
+
+
+def _henderson_slope_sd(fit, two, j):
+    sleep, _ = fits()
+    rows = []
+    for k, s in enumerate(fit.groups):
+        d = sleep[sleep.Subject == s].iloc[: two.n[k]]
+        rows += [(k, x) for x in d.Days.to_numpy(float)]
+    k, x = np.array(rows).T
+    k = k.astype(int)
+    X = np.c_[np.ones_like(x), x]
+    Z = np.zeros((x.size, 2 * len(fit.groups)))
+    Z[np.arange(x.size), 2 * k] = 1.0
+    Z[np.arange(x.size), 2 * k + 1] = x
+    Ginv = np.kron(np.eye(len(fit.groups)), np.linalg.inv(two.Sigma))
+    M = np.block([[X.T @ X, X.T @ Z], [Z.T @ X, Z.T @ Z + two.sigma2 * Ginv]]) / two.sigma2
+    c = np.zeros(M.shape[0])
+    c[1] = c[2 + 2 * j + 1] = 1.0
+    # a check on the set-up: the random-effect block alone is Var(b_j | y, mu), slopes_fit's cov
+    u = 2 + 2 * j + 1
+    assert np.linalg.inv(M[2:, 2:])[u - 2, u - 2] == pytest.approx(two.partial.cov[j][1, 1])
+    return float(np.sqrt(c @ np.linalg.solve(M, c)))
 
 
 def test_partial_pooling_sd_never_exceeds_the_populations():
@@ -227,6 +421,26 @@ def test_rho_tilts_the_two_day_slope():
         f"toward the {fit.none.beta[j]:.2f} that its ten days show",
     )
     assert slope[-0.8] < slope[0.0] < slope[0.8]
+    # at rho = 0 the slope still ends above the (re-estimated) mu_beta, although its own 2-day
+    # slope is far below it: two points 0 and 1 give Corr(alpha-hat, beta-hat) = -1/sqrt(2)
+    S0 = np.diag([ta**2, tb**2])
+    at0 = two.update(Sigma=S0)
+    stated(f"({at0.partial.mu[1]:.2f} there)")
+    assert two.none.beta[j] < at0.partial.mu[1] < at0.partial.beta[j]
+    X = np.array([[1.0, 0.0], [1.0, 1.0]])
+    C = np.linalg.inv(X.T @ X)
+    assert C[0, 1] / np.sqrt(C[0, 0] * C[1, 1]) == pytest.approx(-1 / np.sqrt(2), rel=1e-12)
+    stated(r"correlation $-1/\sqrt{2}$")
+    # "The pair ends near the line E(beta_j | alpha_j) through mu": for every rho of the table
+    # the slope is within 1 ms/day of that line at its own intercept (the line's spread
+    # around it is tau_beta sqrt(1 - rho^2), 3.5 to 5.9)
+    for rho in (-0.8, 0.0, fit.rho, 0.8):
+        S = np.array([[ta**2, rho * ta * tb], [rho * ta * tb, tb**2]])
+        at = two.update(Sigma=S)
+        m = at.partial.mu
+        line = m[1] + rho * tb / ta * (at.partial.alpha[j] - m[0])
+        assert abs(at.partial.beta[j] - line) < 1.0
+    stated(r"The pair ends near the line $E(\beta_j \mid \alpha_j)$ through $\mu$")
     assert two.none.alpha[j] > two.partial.mu[0]  # "Subject 337's intercept is high"
     # E(beta | alpha) = mu_beta + rho tau_beta / tau_alpha (alpha - mu_alpha): the conditional
     # mean of a bivariate normal, checked by sampling
@@ -236,3 +450,49 @@ def test_rho_tilts_the_two_day_slope():
     near = np.abs(draws[:, 0] - 290.0) < 1.0
     expect = 10.0 + 0.8 * tb / ta * (290.0 - 250.0)
     assert draws[near, 1].mean() == pytest.approx(expect, abs=0.1)
+
+
+def _cut_to_two_rmse(fit, rho):
+    """Cut each group in turn to its first 2 rows (the others kept), at the fit's sigma2,
+    tau_alpha, tau_beta and this rho: root mean square distance of its partial-pooling slope
+    and of its own 2-row slope from its own slope on all rows."""
+    ta, tb = fit.tau_alpha, fit.tau_beta
+    S = np.array([[ta**2, rho * ta * tb], [rho * ta * tb, tb**2]])
+    part, own = [], []
+    for k in range(len(fit.groups)):
+        n = fit.n.copy()
+        n[k] = 2
+        up = fit.update(n=n, Sigma=S)
+        part.append(up.partial.beta[k] - fit.none.beta[k])
+        own.append(up.none.beta[k] - fit.none.beta[k])
+    return np.sqrt(np.mean(np.square(part))), np.sqrt(np.mean(np.square(own)))
+
+
+def test_partial_pooling_is_best_on_average():
+    _, fit = fits()
+    r = {rho: _cut_to_two_rmse(fit, rho) for rho in (fit.rho, 0.0, 0.8, -0.8)}
+    stated(
+        f"slopes by {r[fit.rho][0]:.1f} ms per day (root mean square; {r[0.0][0]:.1f} at "
+        f"$\\rho = 0$ too), against {r[0.8][0]:.1f} at $\\rho = 0.8$, {r[-0.8][0]:.1f} at "
+        f"$\\rho = -0.8$ and {r[fit.rho][1]:.1f} for the subjects' own 2-day slopes"
+    )
+    assert max(r[fit.rho][0], r[0.0][0]) < min(r[0.8][0], r[-0.8][0])
+    assert r[fit.rho][0] < r[fit.rho][1] / 3
+
+
+@pytest.mark.parametrize("seed", [6, 7])
+def test_partial_pooling_beats_own_two_day_slopes_on_other_data(seed):
+    """The same check on simulated subjects (true rho = 0.3): at the estimated variances the
+    partial-pooling slopes from 2 days beat the own 2-day slopes, and the estimated rho beats
+    the wrong-signed -0.8."""
+    rng = np.random.default_rng(seed)
+    J, x1 = 30, np.arange(10.0)
+    S = np.array([[400.0, 0.3 * 20 * 5], [0.3 * 20 * 5, 25.0]])
+    b = rng.multivariate_normal([250.0, 10.0], S, J)
+    x = np.tile(x1, J)
+    g = np.repeat(np.arange(J), x1.size)
+    y = b[g, 0] + b[g, 1] * x + rng.normal(0, 25.0, x.size)
+    f = sv.slopes_fit(x, y, g)
+    part, own = _cut_to_two_rmse(f, f.rho)
+    assert part < own / 2
+    assert part < _cut_to_two_rmse(f, -0.8)[0]
