@@ -20,7 +20,7 @@ class PredictorExplorer(_Explorer):
     its own estimate (hollow) toward the fitted line at its own predictor value (filled), not
     toward one mean. A toggle drops the predictor: the line turns flat (one mean) and tau2
     jumps to the larger estimate of the model without it; the readout says how much of tau2
-    the predictor explains (R^2, as metafor).
+    the predictor accounts for (pseudo R^2, as metafor).
 
     Models: studies (``from_meta``: ``shrinkviz.meta_regression`` /
     ``regression_posterior``, as metafor's ``rma(yi, vi, mods = u)``), or rows in groups
@@ -119,7 +119,7 @@ class PredictorExplorer(_Explorer):
         return [
             f"τ² = {number(f.tau2)}; {line}",
             f"estimated τ² without {u}: {number(s.estimate(False))}, with it:"
-            f" {number(s.estimate(True))}: it explains R² = {s.R2:.0f}% of τ²",
+            f" {number(s.estimate(True))}: it accounts for R² = {s.R2:.0f}% of τ²",
             f"{s.labels[j]} ({u} {number(f.u[j])}): own {number(f.own[j])} →"
             f" {number(f.mean[j])}, target {number(f.target[j])}, B = {f.B[j]:.2f}",
         ]

@@ -116,7 +116,7 @@ class _Groups:
 class PredictorState(_State):
     """Inputs (``tau2``, ``with_predictor``, ``selected``) and the frame of the predictor
     explorer. ``estimate(with_predictor)`` is the REML (or ``method``) tau2 of each model,
-    ``R2`` the percent of tau2 the predictor explains (metafor's pseudo R^2) and
+    ``R2`` the percent of tau2 the predictor accounts for (metafor's pseudo R^2) and
     ``use_predictor(flag)`` the toggle: it sets ``with_predictor`` and tau2 to that model's
     estimate in one recompute.
     """
