@@ -54,6 +54,7 @@ def counties(seed):
         "raw_top_n": raw_top["n"].median(),
         "raw_low_n": table.nsmallest(K, "ybar")["n"].median(),
         "pooled_top_n": pooled_top["n"].median(),
+        "true_top_n": table.nlargest(K, "mu")["n"].median(),
         "all_n": table["n"].median(),
         "raw_hits": len(true_top & set(raw_top.index)),
         "pooled_hits": len(true_top & set(pooled_top.index)),
@@ -75,6 +76,7 @@ def test_the_simulated_country():
         f"per county, with a median of {n.median():g}."
     )
     assert len(c["table"]) == 3000
+    stated(f"pooled over {len(c['df']) - 3000:,} degrees of freedom")
 
 
 def test_both_ends_of_the_raw_ranking_are_small_counties():
@@ -125,6 +127,7 @@ def test_partial_pooling_reranks():
         f"The raw top 50 contain {c['raw_hits']} of the 50 counties whose true mean is highest; "
         f"the partial-pooling top 50 contain {c['pooled_hits']}",
         f"rises from {c['raw_rho']:.2f} to {c['pooled_rho']:.2f}",
+        f"The 50 truly highest counties have a median of {c['true_top_n']:g}, much like all",
     )
 
 
@@ -140,7 +143,49 @@ def test_the_statements_hold_for_other_seeds(seed):
     assert c["pooled_top_n"] > c["all_n"]
     assert c["raw_hits"] < c["pooled_hits"] < K / 2
     assert c["raw_rho"] < c["pooled_rho"]
+    # the truly highest are sized much like all counties; the pooled top leans to large ones
+    assert c["all_n"] / 2 < c["true_top_n"] < 2 * c["all_n"]
+    assert c["pooled_top_n"] > 1.5 * c["true_top_n"]
+    # "their size, more than their true mean, decides": the raw top is far smaller than the
+    # truly highest counties
+    assert c["raw_top_n"] < c["true_top_n"] / 3
+    # regression to the mean: the raw top's true means lie much nearer mu0 = 0 than their raw
+    # means, and the partial-pooling estimates predict where they lie
+    top = c["table"].nlargest(K, "ybar")
+    assert 0 < top["mu"].mean() < top["ybar"].mean() / 3
+    assert abs(top["pooled"].mean() - top["mu"].mean()) < top["ybar"].mean() - top["mu"].mean()
     assert abs(c["sigma2"] - 1) < 0.05 and abs(c["tau2"] - 0.05) < 0.02
+
+
+@pytest.mark.parametrize("seed", [10, 11, 12])
+def test_scaling_every_n(seed):
+    """'Doubling every n_j changes B_j most for counties with n_j near sigma2/tau2, about 20,
+    whose B_j is near 0.5 ... The large counties' short segments halve, and the smallest
+    counties need many times more residents before they are pulled noticeably less.' The
+    segment of county j is B_j |ybar_j - mu0|; the data stay, only B_j changes."""
+    c = counties(seed)
+    ratio = c["sigma2"] / c["tau2"]
+    assert 18 < ratio < 23
+
+    def B(n):
+        return 1 / (1 + n / ratio)
+
+    n = np.arange(1, 5000)
+    change = B(n) - B(2 * n)
+    peak = n[np.argmax(change)]
+    assert ratio / 2 < peak < ratio and abs(B(peak) - 0.5) < 0.15
+    large = n >= 200
+    assert ((B(2 * n[large]) / B(n[large])) < 0.55).all()  # halve
+    assert B(1) - B(2) < change.max() / 3  # the smallest move little
+    assert B(1) - B(4) < 0.15  # even four times the residents
+
+
+def test_the_ends_hold_out_until_tau2_is_nearly_0():
+    c = lesson()
+    n = c["table"]["n"].max()
+    B = [(c["sigma2"] / n) / (c["sigma2"] / n + t) for t in (c["tau2"], c["tau2"] / 10)]
+    assert B[0] < 0.05 and B[1] < 0.25  # the largest county still keeps most of its distance
+    stated("the right end holds out until $\\tau^2$ is nearly 0")
 
 
 def test_the_explorer_is_a_funnel_of_the_same_counties():
