@@ -43,6 +43,8 @@ _VALUE_NAMES = {
     "PLO": "log odds",
     "PAS": "arcsine proportion",
 }
+# the scale an axis with back-transformed tick labels is drawn on
+_SCALES = {"exp": "log scale", "tanh": "Fisher's z scale", "ilogit": "logit scale"}
 _TESTS = (("z", "z"), ("Knapp-Hartung", "knha"))
 
 
@@ -104,17 +106,19 @@ class ForestExplorer(_Explorer):
         self.state = ForestState(y, v, labels=labels, method=method, test=test, sort=sort)
         self.transform, self.back_name = transform, back_name
         kw = dict(font_scale=font_scale, animation_duration=animation_duration)
+        # the ticks show back-transformed values (risk ratios), so the axes name those
+        axis_name = f"{back_name} ({_SCALES[transform]})" if transform and back_name else value_name
         self.view = ForestView(
             self.state,
             study_name=study_name,
-            value_name=value_name,
+            value_name=axis_name,
             transform=transform,
             title=title,
             on_click=self.click,
             **kw,
         )
         self.funnel_view = FunnelView(
-            self.state, value_name=value_name, transform=transform, on_click=self.click, **kw
+            self.state, value_name=axis_name, transform=transform, on_click=self.click, **kw
         )
         self.estimators_view = EstimatorsView(self.state, on_click=self.choose, **kw)
         self.figure = self.view.figure
