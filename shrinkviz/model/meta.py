@@ -11,6 +11,7 @@ Softw.* 36(3); Knapp & Hartung (2003), *Stat. Med.* 22:2693; Viechtbauer (2007),
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -20,6 +21,9 @@ from . import checks as check
 from ._results import freeze, readonly, result_repr
 from .normal import posterior
 from .tau2 import ESTIMATORS, dot, q_root, q_stat, trace_p
+
+if TYPE_CHECKING:
+    from .meta_regression import MetaRegression
 
 METHODS = tuple(ESTIMATORS)
 TESTS = ("z", "knha")
@@ -179,7 +183,9 @@ class MetaAnalysis:
         return result_repr(self, _NUMBERS).replace("(", "(" + head, 1)
 
 
-def meta_analysis(y, v, method="REML", test="z", level=0.95, tau2=None) -> MetaAnalysis:
+def meta_analysis(
+    y, v, method="REML", test="z", level=0.95, tau2=None, mods=None
+) -> MetaAnalysis | MetaRegression:
     """Random-effects meta-analysis of k effects ``y`` with sampling variances ``v``,
     as R's ``metafor::rma(yi, vi, method, test, level)``:
 
@@ -202,7 +208,16 @@ def meta_analysis(y, v, method="REML", test="z", level=0.95, tau2=None) -> MetaA
     level : confidence level in (0, 1) of every interval.
     tau2 : a given tau2 >= 0 instead of an estimate (metafor's ``rma(tau2=)``): the
         result's method is then "fixed", se_tau2 is nan, and k >= 1 suffices for test "z".
+    mods : moderators (a (k,) or (k, q) array or a data frame; the intercept is added):
+        the meta-regression ``rma(yi, vi, mods=)`` of
+        :func:`shrinkviz.model.meta_regression.meta_regression`, a ``MetaRegression``.
     """
+    if mods is not None:
+        if tau2 is not None:
+            raise ValueError("tau2 cannot be given with mods (got both)")
+        from .meta_regression import meta_regression  # imports this module
+
+        return meta_regression(y, v, mods, method=method, test=test, level=level)
     y = readonly(check.finite("y", check.float_array("y", y)))
     v = readonly(check.positive("v", check.float_array("v", v)))
     check.same_length(y=y, v=v)

@@ -9,12 +9,16 @@ Gelman, Carlin, Stern, Dunson, Vehtari & Rubin (2013), *Bayesian Data Analysis*,
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import special
 
 from . import checks as check
 from ._results import freeze, result_repr
+
+if TYPE_CHECKING:
+    from .meta_regression import RegressionPosterior
 
 
 @dataclass(frozen=True, repr=False, eq=False)
@@ -60,7 +64,9 @@ def shrinkage_factor(v: np.ndarray, tau2: float) -> np.ndarray:
     return B
 
 
-def posterior(y, v, tau2, mu0=None, *, check_input: bool = True) -> Posterior:
+def posterior(
+    y, v, tau2, mu0=None, *, X=None, check_input: bool = True
+) -> Posterior | RegressionPosterior:
     """Posterior mean and variance of each group mean mu_j (BDA3 section 5.4).
 
     Given mu0 (BDA3 eqs. 5.17):
@@ -86,7 +92,18 @@ def posterior(y, v, tau2, mu0=None, *, check_input: bool = True) -> Posterior:
     check_input : False trusts y and v (1-D float64 arrays of one length, y finite, v >= 0),
         for a caller that checked them once (scikit-learn's ``check_input``); tau2 and mu0
         are checked always.
+    X : group-level predictors (a (J,) or (J, q) array or a data frame; the intercept is
+        added) for mu_j ~ N(x_j' gamma, tau2): each group shrinks toward its fitted value,
+        :func:`shrinkviz.model.meta_regression.regression_posterior` (v > 0 there).
     """
+    if X is not None:
+        if mu0 is not None:
+            raise ValueError(
+                "mu0 cannot be given with X: the regression gives each mean (got both)"
+            )
+        from .meta_regression import regression_posterior  # imports this module
+
+        return regression_posterior(y, v, tau2, X)
     if check_input:
         y = check.finite("y", check.float_array("y", y))
         v = check.nonnegative("v", check.float_array("v", v), allow_inf=True)

@@ -23,6 +23,7 @@ from .frames import read_columns
 from .normal import shrinkage_factor
 
 if TYPE_CHECKING:
+    from .group_predictor import PredictorFit
     from .slopes import SlopesFit
 
 __all__ = [
@@ -202,8 +203,17 @@ class PoolingFit(_RowsInUse):
 
 
 def pooling_fit(
-    x, y, group, sigma2=None, tau2=None, method: str = "REML", *, slopes: bool = False, Sigma=None
-) -> PoolingFit | SlopesFit:
+    x,
+    y,
+    group,
+    sigma2=None,
+    tau2=None,
+    method: str = "REML",
+    *,
+    slopes: bool = False,
+    Sigma=None,
+    u=None,
+) -> PoolingFit | SlopesFit | PredictorFit:
     """Complete-, no- and partial-pooling lines of ``y ~ x`` with intercepts varying by group.
 
     Given (sigma2, tau2), with r = tau2 / sigma2, the GLS fixed effects need only group sums
@@ -229,7 +239,12 @@ def pooling_fit(
         with two or more rows (with one row per group only sigma2 + tau2 is identified).
     slopes : True for intercepts and slopes varying by group, with ``Sigma`` (their 2x2
         covariance) in place of tau2: ``shrinkviz.model.slopes.slopes_fit``.
+    u : a group-level predictor (per row, constant within a group, or per group) for
+        alpha_j ~ N(mu_alpha + gamma u_j, tau2), as ``lmer(y ~ x + u + (1 | group))``:
+        ``shrinkviz.model.group_predictor.predictor_fit``.
     """
+    if u is not None:
+        return _predictor(slopes, Sigma).predictor_fit(x, y, group, u, sigma2, tau2, method)
     if slopes or Sigma is not None:
         return _slopes(slopes, tau2).slopes_fit(x, y, group, sigma2, Sigma, method)
     x = check.finite("x", check.float_array("x", x, copy=True))
@@ -250,19 +265,35 @@ def pooling_fit_frame(
     method: str = "REML",
     slopes: bool = False,
     Sigma=None,
-) -> PoolingFit | SlopesFit:
-    """``pooling_fit`` on the columns ``x``, ``y`` and ``group`` of a data frame.
+    u: str | None = None,
+) -> PoolingFit | SlopesFit | PredictorFit:
+    """``pooling_fit`` on the columns ``x``, ``y`` and ``group`` (and ``u``) of a data frame.
 
     Any object whose ``df[name].to_numpy()`` gives a column works (a pandas DataFrame);
     x and y must hold numbers. A missing value is refused with its column and its row
     (``df.index`` label): ``shrinkviz.model.frames.read_columns``.
     """
+    if u is not None:
+        return _predictor(slopes, Sigma).predictor_fit_frame(
+            df, x=x, y=y, group=group, u=u, sigma2=sigma2, tau2=tau2, method=method
+        )
     if slopes or Sigma is not None:
         return _slopes(slopes, tau2).slopes_fit_frame(
             df, x=x, y=y, group=group, sigma2=sigma2, Sigma=Sigma, method=method
         )
     cols = read_columns(df, x=x, y=y, group=group)
     return _fit(cols["x"], cols["y"], cols["group"], sigma2, tau2, method)
+
+
+def _predictor(slopes: bool, Sigma):
+    """The group-level-predictor family (imported here: it imports this module)."""
+    if slopes or Sigma is not None:
+        raise ValueError(
+            "u (a group-level predictor) works with varying intercepts only (got slopes)"
+        )
+    from . import group_predictor
+
+    return group_predictor
 
 
 def _slopes(slopes: bool, tau2):

@@ -497,3 +497,28 @@ def test_unchecked_posterior_is_the_checked_one():
     fresh = radon_fit(RADON_FIRST2, sigma2=fit.sigma2, tau2=0.07)
     np.testing.assert_array_equal(moved.partial.alpha, fresh.partial.alpha)
     assert moved.complete.gamma == fresh.complete.gamma
+
+
+def test_the_entry_points_of_the_other_families_reach_these_models():
+    """Issue 16's spelling: meta_analysis(mods=), posterior(X=), pooling_fit(u=) and
+    pooling_fit_frame(u=) are the meta-regression and the group-level predictor."""
+    bcg = sv.data.bcg()
+    es = sv.effect_sizes("RR", ai=bcg["tpos"], bi=bcg["tneg"], ci=bcg["cpos"], di=bcg["cneg"])
+    y, v = es.yi, es.vi
+    lat = bcg["ablat"].to_numpy()
+    a, b = sv.meta_analysis(y, v, mods=lat, test="knha"), sv.meta_regression(y, v, lat, test="knha")
+    assert np.array_equal(a.beta, b.beta) and a.tau2 == b.tau2 and a.QM == b.QM
+    p, q = sv.posterior(y, v, 0.1, X=lat), sv.regression_posterior(y, v, 0.1, lat)
+    assert np.array_equal(p.mean, q.mean) and np.array_equal(p.var, q.var)
+    radon = sv.data.radon()
+    f = sv.pooling_fit_frame(radon, x="floor", y="log_radon", group="county", u="log_uranium")
+    g = sv.predictor_fit_frame(radon, x="floor", y="log_radon", group="county", u="log_uranium")
+    assert f.tau2 == g.tau2 and np.array_equal(f.partial.alpha, g.partial.alpha)
+    h = sv.pooling_fit(radon["floor"], radon["log_radon"], radon["county"], u=radon["log_uranium"])
+    assert h.tau2 == g.tau2
+    with pytest.raises(ValueError, match="tau2 cannot be given with mods"):
+        sv.meta_analysis(y, v, mods=lat, tau2=0.1)
+    with pytest.raises(ValueError, match="mu0 cannot be given with X"):
+        sv.posterior(y, v, 0.1, mu0=0.0, X=lat)
+    with pytest.raises(ValueError, match="varying intercepts only"):
+        sv.pooling_fit(radon["floor"], radon["log_radon"], radon["county"], u=1, slopes=True)
