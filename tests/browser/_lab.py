@@ -228,6 +228,7 @@ def open_lab(browser, lab: Lab, viewport=(1400, 1000), timeout: float = 60_000):
     """A new page logged in with the token, returned once JupyterLab is restored."""
     context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
     page = context.new_page()
+    page.bring_to_front()  # timers (Play) run at full speed only in the page in front
     page.set_default_timeout(timeout)
     page.goto(lab.page_url())
     page.wait_for_selector("#jp-main-dock-panel")

@@ -56,6 +56,9 @@ def explorers(jupyter_lab, browser):
         yield page, panel
     finally:
         page.context.close()
+        for session in jupyter_lab.api("api/sessions"):  # its kernel stops with the module
+            if session["path"].startswith("a11y-test/"):
+                jupyter_lab.api(f"api/sessions/{session['id']}", method="DELETE", timeout=20)
 
 
 def test_axe_finds_no_serious_violation_inside_the_explorers(explorers):
