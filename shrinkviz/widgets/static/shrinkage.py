@@ -69,7 +69,7 @@ def draw(
         segments(pos, lo, hi, "intervals", colors=t.EXTRA, lw=2.6 * fs)
     rule = main.axhline if not forest else main.axvline
     rule(frame.mu0, color=t.COMPLETE, linestyle=c.DASHES["dashed"], lw=1.8 * fs, gid="rule")
-    edge = np.where(np.arange(J) == selected, 2.8, 1.8) * fs
+    edge = np.where(np.arange(J) == selected, 2.8, 1.8 if J < 200 else 0.6) * fs  # thin rings: many
     own = main.scatter(
         *xy(pos[has], frame.y[has]),
         s=area[has],
