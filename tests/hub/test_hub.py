@@ -94,6 +94,7 @@ def test_config_shared_password_culler_and_servers_that_outlive_the_hub(monkeypa
     assert "--timeout=1800" in culler["command"]
     (role,) = c.JupyterHub.load_roles
     assert role["services"] == [culler["name"]] and "delete:servers" in role["scopes"]
+    assert c.Spawner.environment["SHRINKVIZ_STATIC_PICTURE"] == "0"  # no matplotlib per kernel
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="the refusal is about running as root")

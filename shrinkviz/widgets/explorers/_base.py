@@ -8,6 +8,7 @@ import base64
 import contextlib
 import html
 import io
+import os
 from pathlib import Path
 
 import ipywidgets as w
@@ -41,8 +42,10 @@ class _Explorer(w.VBox):
     figures: dict = {}  # name -> bqplot Figure, in the order they are saved
     font_scale = 1.0
     _quiet = False
-    #: display a static picture with the explorer (see ``_ipython_display_``); False: none
-    static_picture = True
+    #: display a static picture with the explorer (see ``_ipython_display_``); False: none.
+    #: It costs 0.4-1.2 s of CPU per display and loads matplotlib (22 MiB) into the kernel,
+    #: so a class hub turns it off with SHRINKVIZ_STATIC_PICTURE=0 (deploy/jupyterhub_config.py)
+    static_picture = os.environ.get("SHRINKVIZ_STATIC_PICTURE", "1") != "0"
     _PICTURE_DPI = 72
     _static_size = (11.0, 5.5)
 
