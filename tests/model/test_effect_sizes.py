@@ -349,7 +349,11 @@ def test_smd_is_invariant_to_a_linear_change_of_units(g, shift, scale):
         "sd2i": scale * g["sd2i"],
     }
     one, two = sv.effect_sizes("SMD", **g), sv.effect_sizes("SMD", **moved)
-    atol = 1e-9 * (1 + abs(shift) / scale) * np.abs(one.yi).max()
+    # rounding: each moved mean carries a few ulps of |shift + scale m|, and yi divides their
+    # difference by scale * sd (nearly equal means lose every digit of their difference)
+    means = np.abs(np.concatenate([g["m1i"], g["m2i"]])).max()
+    sd = np.concatenate([g["sd1i"], g["sd2i"]]).min()
+    atol = 1e-13 * (abs(shift) / scale + means) / sd
     np.testing.assert_allclose(two.yi, one.yi, rtol=1e-9, atol=atol)
 
 
