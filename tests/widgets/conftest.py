@@ -52,3 +52,14 @@ def updates(sent):
         ]
 
     return of
+
+
+@pytest.fixture(autouse=True)
+def no_kernel_loop(monkeypatch):
+    """No kernel here: the live region speaks at once. Without this, a browser test earlier in
+    the session (Playwright's sync API leaves its event loop set as the thread's running loop)
+    would make the explorers schedule their words on a loop that never runs. A test of the
+    debounce patches ``_running_loop`` itself (test_accessible)."""
+    from shrinkviz.widgets.explorers import _base
+
+    monkeypatch.setattr(_base, "_running_loop", lambda: None)
