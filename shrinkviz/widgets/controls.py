@@ -384,14 +384,14 @@ class ShrinkageControls(_Controls):
             with_value(self.mu0, state, "mu0"),
         ]
         if tau_panel:
-            self.full_bayes = w.Checkbox(
-                value=state.full_bayes,
+            self.average_over_tau = w.Checkbox(
+                value=state.average_over_tau,
                 indent=False,
                 description="average over τ (full Bayes)",
                 layout=w.Layout(width="auto"),
             )
-            self.full_bayes.add_class("shrinkviz-full-bayes")
-            traitlets.link((self.full_bayes, "value"), (state, "full_bayes"))
+            self.average_over_tau.add_class("shrinkviz-full-bayes")
+            traitlets.link((self.average_over_tau, "value"), (state, "average_over_tau"))
             self.prior = w.Dropdown(
                 options=TAU_PRIORS,
                 value=state.tau_prior,
@@ -401,14 +401,14 @@ class ShrinkageControls(_Controls):
             )
             self.prior.add_class("shrinkviz-tau-prior")
             traitlets.link((self.prior, "value"), (state, "tau_prior"))
-            rows += [_row([self.full_bayes, self.prior])]
+            rows += [_row([self.average_over_tau, self.prior])]
         self.error = error_line(state)
         rows += [self.readout, self.error]
         super().__init__(rows)
         self._modes(None)
         self._read(None)
         state.observe(self._modes, ["mu0_estimated", "inactive", "inactive_hint"])
-        state.observe(self._read, ["frame", "selected"])
+        state.observe(self._read, ["snapshot", "selected"])
 
     def _mu0_mode(self, change) -> None:
         self.state.mu0_estimated = change["new"] == "estimated"
@@ -427,7 +427,7 @@ class ShrinkageControls(_Controls):
 
     def _read(self, _) -> None:
         s, j = self.state, self.state.selected
-        f = s.frame
+        f = s.snapshot
         if not f.has_data[j]:
             data = "n_j = 0: no data"
         else:
@@ -448,7 +448,7 @@ class ShrinkageControls(_Controls):
             model = (
                 f"full Bayes ({fb.tau_prior} prior on τ): E(B_j | y) = {f.B[j]:.3f}, "
                 f"μ_j = {number(f.mean[j])} ± {f.sd[j]:.2g}; μ = {number(f.mu0)} ± "
-                f"{fb.mu_sd:.2g}; E(τ | y) = {number(fb.tau_mean)}"
+                f"{fb.mu0_sd:.2g}; E(τ | y) = {number(fb.tau_mean)}"
             )
         self.readout.value = f"<b>{s.labels[j]}</b>: {data}; {model}"
 
@@ -479,15 +479,15 @@ class PoolingControls(_Controls):
             layout=w.Layout(flex="1 1 30em", min_width="min(30em, 100%)"),
         )
         self._read(None)
-        state.observe(self._read, ["frame", "selected"])
+        state.observe(self._read, ["snapshot", "selected"])
 
     def _read(self, _) -> None:
         s, j = self.state, self.state.selected
-        fit = s.frame.fit
-        none = "no data" if fit.n[j] == 0 else number(fit.none.alpha[j])
+        fit = s.snapshot.fit
+        none = "no data" if fit.n[j] == 0 else number(fit.no_pooling.alpha[j])
         self.readout.value = (
             f"<b>{s.labels[j]}</b>: n_j = {int(fit.n[j])} of {int(s.n_max[j])}; intercept "
-            f"no pooling {none}, partial pooling {number(fit.partial.alpha[j])} "
-            f"(μ_α = {number(fit.partial.mu_alpha)}); σ² = {number(s.sigma2)}, "
+            f"no pooling {none}, partial pooling {number(fit.partial_pooling.alpha[j])} "
+            f"(μ_α = {number(fit.partial_pooling.mu_alpha)}); σ² = {number(s.sigma2)}, "
             f"{tau2_text(s.tau2)}"
         )

@@ -140,7 +140,7 @@ class CountsControls(w.VBox):
     the prior mean estimated or fixed, full Bayes (with the p(log(a + b) | y) panel), a
     readout and the error line."""
 
-    def __init__(self, state, grid: np.ndarray, *, full_bayes: bool):
+    def __init__(self, state, grid: np.ndarray, *, averaging: bool):
         self.state = state
         binomial = state.family == "binomial"
         size_name = "a + b" if binomial else "b"
@@ -195,23 +195,23 @@ class CountsControls(w.VBox):
             ),
             with_value(self.mean, state, "prior_mean"),
         ]
-        if full_bayes:
-            self.full_bayes = w.Checkbox(
-                value=state.full_bayes,
+        if averaging:
+            self.average_over_prior = w.Checkbox(
+                value=state.average_over_prior,
                 indent=False,
                 description="average over (a, b) (full Bayes)",
                 layout=w.Layout(width="auto"),
             )
-            self.full_bayes.add_class("shrinkviz-full-bayes")
-            traitlets.link((self.full_bayes, "value"), (state, "full_bayes"))
-            rows.append(self.full_bayes)
+            self.average_over_prior.add_class("shrinkviz-full-bayes")
+            traitlets.link((self.average_over_prior, "value"), (state, "average_over_prior"))
+            rows.append(self.average_over_prior)
         self.error = error_line(state)
         rows += [self.readout, self.error]
         super().__init__(rows)
         self._modes(None)
         self._read(None)
         state.observe(self._modes, ["prior_mean_estimated", "inactive", "inactive_hint"])
-        state.observe(self._read, ["frame"])
+        state.observe(self._read, ["snapshot"])
 
     def _mean_mode(self, change) -> None:
         self.state.prior_mean_estimated = change["new"] == "estimated"
@@ -228,11 +228,11 @@ class CountsControls(w.VBox):
 
     def _read(self, _) -> None:
         s = self.state
-        self.readout.value = f"<b>{s.labels[s.selected]}</b>: {describe(s, s.frame)}"
+        self.readout.value = f"<b>{s.labels[s.selected]}</b>: {describe(s, s.snapshot)}"
 
 
 def describe(state, f) -> str:
-    """The selected group's numbers and the prior's in ``f`` (a frame of ``state``), as the
+    """The selected group's numbers and the prior's in ``f`` (a snapshot of ``state``), as the
     readout and the static picture's caption show them (``number``: one rounding)."""
     j = state.selected
     binomial = state.family == "binomial"
@@ -325,7 +325,7 @@ class CountsExplorer(_Explorer):
             level=level,
             size_posterior=bool(size_panel),
         )
-        if size_panel and self.state.frame.full_bayes is None:  # full Bayes refused
+        if size_panel and self.state.snapshot.full_bayes is None:  # full Bayes refused
             self.state.size_posterior = size_panel = False
         s = self.state
         self.group_name = group_name
@@ -346,7 +346,7 @@ class CountsExplorer(_Explorer):
         self.figure.add_class("shrinkviz-figure")
         self.figure.add_class("shrinkviz-counts-figure")
         self.figures = {"main": self.figure}
-        self.controls = CountsControls(s, grid, full_bayes=bool(size_panel))
+        self.controls = CountsControls(s, grid, averaging=bool(size_panel))
         height = self.view.height if layout == "default" else min(self.view.height, 380)
         columns = [_column(self.figure, self.view.legend, "3 1 420px", height)]
         if size_panel:
@@ -367,19 +367,19 @@ class CountsExplorer(_Explorer):
 
     # -- the static picture (savefig, save_animation, the picture beside the explorer) ------
 
-    def _draw_static(self, fig, frame) -> None:
+    def _draw_static(self, fig, snapshot) -> None:
         from ..static import counts
 
         x_axis, y_axis = self.figure.axes
         xs, ys = x_axis.scale, y_axis.scale
         panel = hasattr(self, "size_view")
         size_lim = None
-        if panel and frame.full_bayes is not None:
+        if panel and snapshot.full_bayes is not None:
             with np.errstate(divide="ignore"):
-                size_lim = self.size_view._ends(float(np.log(frame.prior_size)))
+                size_lim = self.size_view._ends(float(np.log(snapshot.prior_size)))
         counts.draw(
             fig,
-            frame,
+            snapshot,
             family=self.state.family,
             selected=self.state.selected,
             log_x=self.view.log,
@@ -390,12 +390,12 @@ class CountsExplorer(_Explorer):
             title=self.figure.title,
             size_panel=panel,
             size_lim=size_lim,
-            caption=self._caption(frame),
+            caption=self._caption(snapshot),
             font_scale=self.font_scale,
         )
 
-    def _caption(self, frame) -> str:
-        return f"{self.state.labels[self.state.selected]}: {describe(self.state, frame)}"
+    def _caption(self, snapshot) -> str:
+        return f"{self.state.labels[self.state.selected]}: {describe(self.state, snapshot)}"
 
     def _table(self, f):
         binomial = self.state.family == "binomial"
@@ -499,13 +499,13 @@ class CountsExplorer(_Explorer):
                     f"{param} must be a column of the data frame (got {col!r}; "
                     f"columns: {', '.join(map(str, df.columns))})"
                 )
-        frame = df.set_index(group) if group is not None else df
+        table = df.set_index(group) if group is not None else df
         kw = {"group_name": group if group is not None else "group", **kw}
-        labels = _list(frame.index)
+        labels = _list(table.index)
         try:
             if n is not None:
-                return cls(frame[y], n=frame[n], labels=labels, **kw)
-            return cls(frame[y], exposure=frame[exposure], labels=labels, **kw)
+                return cls(table[y], n=table[n], labels=labels, **kw)
+            return cls(table[y], exposure=table[exposure], labels=labels, **kw)
         except ValueError as e:
             msg = str(e)
             for param, col in columns.items():
