@@ -496,8 +496,15 @@ def _optimize(m: _Moments, reml: bool, sigma2):
         return _criterion(m, _relative(z, sx)[0], sigma2, reml)[0], z
 
     best = run(_start(m, sx))
-    candidates = [best, (_criterion(m, (0.0, 0.0, 0.0), sigma2, reml)[0], np.zeros(3))]
     scale = np.abs(best[1]).max()
+    if best[1][2] <= 1e-3 * scale:
+        # the criterion is even in L22, so its gradient in L22 vanishes on the face L22 = 0:
+        # a run that lands there may have stopped short of an interior optimum. Restart off
+        # the face (a hypothesis example: rho = 1 where the optimum has rho = 0.955).
+        z0 = best[1] + [0.0, 0.0, 0.5 * scale]
+        best = min(best, run(z0), key=lambda c: c[0])
+        scale = np.abs(best[1]).max()
+    candidates = [best, (_criterion(m, (0.0, 0.0, 0.0), sigma2, reml)[0], np.zeros(3))]
     near = [face for face in _FACES if best[1][3 - sum(face)] <= 1e-3 * scale]
     for face in near:  # held at 0: the entry the face does not free
         candidates.append(run(best[1][list(face)], face))

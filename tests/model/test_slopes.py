@@ -480,6 +480,29 @@ def test_update_with_empty_groups(frames):
 # --- invariants and limits --------------------------------------------------------------
 
 
+def test_a_run_stopped_on_the_rank_one_face_is_restarted():
+    # Found by the test below: the criterion is even in L22, so a run from the moment start
+    # stopped on L22 = 0 (rho = 1, deviance 121.1231), though the optimum is inside (rho =
+    # 0.955, deviance 121.1010); the same data in another row order found it.
+    x = np.array([-8, 5, 26, 5, -9, 26, -9, 12, 5, 5, -2, -16, 26, 5, 12])
+    x = np.concatenate([x, [26, -16, 19, -9, 5, -9, -9, 19, 12, -2, 19, -9, -2, 12]]) * 1.0
+    y = np.array(
+        [-0.84368585, 6.12662799, 15.9679932, 7.8128482, -0.57729202, 13.5396804, -5.56898666]
+        + [17.14374357, 8.80235183, 8.73576314, 2.59077426, -7.27398923, 30.06163326]
+        + [7.09388044, 9.65603741, 10.61728747, -7.30657421, 10.64987655, -6.21625603]
+        + [4.06283428, -5.98195068, -1.12121117, 20.70709976, 8.25741544, 1.27827827]
+        + [12.32648692, -4.02302196, -1.49532412, 7.99716766]
+    )
+    g = np.array([0, 3, 1, 2, 0, 0, 1, 2, 4, 4, 0, 3, 2, 4, 1, 0, 0, 0, 4, 1, 2, 3, 4, 1, 1, 3])
+    g = np.concatenate([g, [3, 1, 3]])
+    fit = slopes_fit(x, y, g)
+    rows = np.random.default_rng(0).permutation(len(y))
+    other = slopes_fit(x[rows], y[rows], g[rows])
+    assert fit.rho < 0.99
+    assert fit.deviance() == pytest.approx(other.deviance(), abs=1e-9)
+    assert fit.deviance() < 121.11
+
+
 @settings(max_examples=25, deadline=None)
 @given(grouped(min_groups=3, min_n=3), st.randoms(use_true_random=False), st.floats(-50, 50))
 def test_permuting_groups_and_shifting_y(g, rnd, shift):
