@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import math
-
 import ipywidgets as w
 import numpy as np
 import traitlets
@@ -12,13 +10,13 @@ import traitlets
 from ... import data
 from ..controls import (
     _STYLE,
-    _beside,
+    PoolingSlider,
     _row,
-    _value_label,
     _wide,
     error_line,
     group_dropdown,
     number,
+    pooling_grid,
     with_value,
 )
 from ..state.counts import CountsState
@@ -35,106 +33,6 @@ from ._base import (
 )
 
 
-def size_grid(lo: float, hi: float, steps: int = 60) -> np.ndarray:
-    """Slider positions: 0 (no pooling), ``steps - 1`` log-spaced sizes from lo to hi, then
-    inf (complete pooling), so that both ends are the exact limits."""
-    return np.r_[0.0, np.geomspace(lo, hi, steps - 1), np.inf]
-
-
-class PriorSizeSlider(w.VBox):
-    """The prior size on a log slider whose ends are exactly 0 ("no pooling") and inf
-    ("complete pooling"), with Play sweeping from no pooling to complete pooling; Stop pauses
-    the sweep where it is. A size set elsewhere ("fit") keeps its exact value in the state;
-    the slider shows the nearest position and the number beside it the state's value
-    (``number``, as the readout). The counterpart of ``controls.Tau2Slider``, whose ends are
-    the other way round (a strong prior is a small tau2)."""
-
-    def __init__(self, state, grid: np.ndarray, *, name: str, interval_ms: int = 150):
-        self.state, self.grid = state, np.asarray(grid, dtype=np.float64)
-        self._log_inner = np.log(self.grid[1:-1])
-        self.slider = w.SelectionSlider(
-            options=[(number(x), float(x)) for x in self.grid],
-            index=self._nearest(),
-            description=f"prior size {name}",
-            continuous_update=True,
-            readout=False,
-            layout=_wide(),
-            style=_STYLE,
-        )
-        self.slider.add_class("shrinkviz-prior-size")
-        self.value = _value_label(state, "prior_size")
-        sweep = "sweep the prior size from no pooling to complete pooling"
-        self.play = w.Play(
-            min=0,
-            max=len(self.grid) - 1,
-            step=1,
-            interval=interval_ms,
-            value=self.slider.index,
-            show_repeat=False,
-            description=sweep,
-            tooltip=sweep,
-        )
-        self.play.add_class("shrinkviz-play")
-        ends = w.HBox(
-            [
-                w.HTML(f"◀ <b>no pooling</b><br>{name} = 0"),
-                w.HTML(
-                    f"<div style='text-align:right'><b>complete pooling</b> ▶<br>{name} = ∞</div>"
-                ),
-            ],
-            layout=w.Layout(
-                max_width="23em", margin="0 0 0 9.3em", justify_content="space-between"
-            ),
-        )
-        self.hint = w.HTML()
-        self.hint.add_class("shrinkviz-hint")
-        super().__init__(
-            [
-                _beside(self.slider, self.value),
-                ends,
-                _row([w.Label("play", layout=w.Layout(width="9em")), self.play, self.hint]),
-            ]
-        )
-        self._echo = False  # True while Play is moved to follow the slider
-        self._paused = False  # Play was just paused: a jump to its start next is its Stop
-        self.slider.observe(self._moved, "index")
-        self.play.observe(self._played, "value")
-        self.play.observe(self._pausing, "playing")
-        state.observe(lambda _: setattr(self.slider, "index", self._nearest()), "prior_size")
-
-    def _nearest(self) -> int:
-        size = self.state.prior_size
-        if size == 0 or size == np.inf:
-            return 0 if size == 0 else len(self.grid) - 1
-        return 1 + int(np.argmin(np.abs(self._log_inner - math.log(size))))
-
-    def _moved(self, change) -> None:
-        if change["new"] != self._nearest():  # not the echo of a size set elsewhere
-            self.state.prior_size = float(self.grid[change["new"]])
-        self._echo = True
-        try:
-            self.play.value = change["new"]
-        finally:
-            self._echo = False
-
-    def _pausing(self, change) -> None:
-        self._paused = change["old"] and not change["new"]
-
-    def _played(self, change) -> None:
-        stop = self._paused and change["new"] == self.play.min
-        self._paused = False
-        if self._echo:
-            return
-        if stop:  # ipywidgets' Stop is a pause, then a rewind: undo the rewind
-            self.play.value = change["old"]
-            return
-        self.slider.index = change["new"]
-
-    def enable(self, enabled: bool, why: str = "") -> None:
-        self.slider.disabled = self.play.disabled = not enabled
-        self.hint.value = "" if enabled else f"<i>{why}</i>"
-
-
 class CountsControls(w.VBox):
     """Controls of a ``CountsState``: the prior size and Play, "fit (EB)", the selected group,
     the prior mean estimated or fixed, full Bayes (with the p(log(a + b) | y) panel), a
@@ -144,7 +42,15 @@ class CountsControls(w.VBox):
         self.state = state
         binomial = state.family == "binomial"
         size_name = "a + b" if binomial else "b"
-        self.size = PriorSizeSlider(state, grid, name=size_name)
+        self.size = PoolingSlider(
+            state,
+            grid,
+            trait="prior_size",
+            description=f"prior size {size_name}",
+            symbol=size_name,
+            css="shrinkviz-prior-size",
+            no_pooling_at=0.0,
+        )
         self.fit = w.Button(
             description=f"fit {size_name} (EB)",
             icon="crosshairs",
@@ -333,7 +239,7 @@ class CountsExplorer(_Explorer):
         ends = [float(trials.min()), float(trials.max())]
         if np.isfinite(s.prior_size) and s.prior_size > 0:
             ends += [s.prior_size]
-        grid = size_grid(min(ends) / 30, max(ends) * 30)
+        grid = pooling_grid(min(ends) / 30, max(ends) * 30)
         kw = dict(font_scale=font_scale, animation_duration=animation_duration)
         self.view = CountsView(
             s,

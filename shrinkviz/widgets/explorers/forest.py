@@ -13,7 +13,7 @@ from ... import data
 from ...model.effect_sizes import effect_sizes_frame
 from ...model.forest import ESTIMATOR_NAMES, TRANSFORMS
 from ...model.frames import _row, read_columns
-from ..controls import Tau2Slider, error_line, group_dropdown, number, tau2_grid, tau2_text
+from ..controls import PoolingSlider, error_line, group_dropdown, number, pooling_grid, tau2_text
 from ..controls import _row as _controls_row
 from ..state.forest import GIVEN, SORTS, ForestState
 from ..views import _theme as t
@@ -131,7 +131,7 @@ class ForestExplorer(_Explorer):
             fig.add_class("shrinkviz-figure")
             fig.add_class(f"shrinkviz-{'forest' if name == 'main' else name}-figure")
         v0 = self.state.v
-        self.controls = ForestControls(self, tau2_grid(v0.min() / 100, v0.max() * 100))
+        self.controls = ForestControls(self, pooling_grid(v0.min() / 100, v0.max() * 100))
         height = self.view.height
         side = f"{300 * max(font_scale, 1) ** 0.5:.0f}px"
         right = w.VBox(
@@ -426,7 +426,7 @@ class ForestControls(w.VBox):
     def __init__(self, explorer: ForestExplorer, grid: np.ndarray):
         self.explorer = explorer
         state = self.state = explorer.state
-        self.tau2 = Tau2Slider(state, grid)
+        self.tau2 = PoolingSlider(state, grid)
         self.method = w.Dropdown(
             description="τ² from",
             options=self._method_options(),

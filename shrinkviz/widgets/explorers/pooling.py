@@ -7,7 +7,7 @@ import numpy as np
 
 from ... import data
 from ...model.frames import read_columns
-from ..controls import PoolingControls, number, tau2_grid, tau2_text
+from ..controls import PoolingControls, number, pooling_grid, tau2_text
 from ..state import PoolingState
 from ..views import OverviewView, PanelsView
 from ._base import (
@@ -102,7 +102,7 @@ class PoolingLinesExplorer(_Explorer):
             fig.add_class("shrinkviz-figure")
             fig.add_class(css)
         v = s.sigma2 / s.n_max
-        self.controls = PoolingControls(s, tau2_grid(v.min() / 100, max(s.sigma2, s.tau2) * 100))
+        self.controls = PoolingControls(s, pooling_grid(v.min() / 100, max(s.sigma2, s.tau2) * 100))
         rows = int(np.ceil(len(panels) / ncols))
         compact = layout == "compact"
         # compact: panels less tall, and the controls right below them, the overview beside

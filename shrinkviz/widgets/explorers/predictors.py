@@ -9,7 +9,7 @@ import numpy as np
 
 from ... import data
 from ...model.group_predictor import predictor_fit_frame
-from ..controls import Tau2Slider, error_line, fit_button, group_dropdown, number, tau2_grid
+from ..controls import PoolingSlider, error_line, fit_button, group_dropdown, number, pooling_grid
 from ..state.predictors import PredictorState
 from ..views.predictors import PredictorView
 from ._base import _WRAP, _check_layout, _column, _Explorer, _labels_of, _list, _name, _numbers
@@ -70,7 +70,7 @@ class PredictorExplorer(_Explorer):
         # the slider spans both models' estimates with room around them
         lo = min(state.estimate(True), state.estimate(False)) or state.estimate(False) or 1.0
         hi = max(state.estimate(True), state.estimate(False)) or 1.0
-        self.tau2 = Tau2Slider(state, tau2_grid(lo / 100, hi * 100))
+        self.tau2 = PoolingSlider(state, pooling_grid(lo / 100, hi * 100))
         self.toggle = w.ToggleButtons(
             options=[(f"with {u_name}", True), (f"without {u_name}", False)],
             value=state.with_predictor,

@@ -7,7 +7,7 @@ import numpy as np
 
 from ... import data
 from ...model.frames import group_summaries
-from ..controls import ShrinkageControls, number, tau2_grid, tau2_text
+from ..controls import ShrinkageControls, number, pooling_grid, tau2_text
 from ..state import ShrinkageState
 from ..views import ShrinkageView, TauView
 from ..views._theme import js_number
@@ -82,7 +82,7 @@ class ShrinkageExplorer(_Explorer):
         if tau_panel and self.state.snapshot.full_bayes is None:  # p(tau | y) refused
             self.state.tau_posterior = tau_panel = False
         v0 = self.state.v()
-        grid = tau2_grid(v0.min() / 100, v0.max() * 100)
+        grid = pooling_grid(v0.min() / 100, v0.max() * 100)
         kw = dict(font_scale=font_scale, animation_duration=animation_duration)
         self.view = ShrinkageView(
             self.state,

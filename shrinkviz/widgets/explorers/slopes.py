@@ -6,13 +6,12 @@ import math
 
 import ipywidgets as w
 import numpy as np
-import traitlets
 
 from ... import data
 from ...model.frames import read_columns
 from ..controls import (
     NSlider,
-    Tau2Slider,
+    PoolingSlider,
     _Controls,
     _row,
     _wide,
@@ -20,7 +19,7 @@ from ..controls import (
     fit_button,
     group_dropdown,
     number,
-    tau2_grid,
+    pooling_grid,
     with_value,
 )
 from ..state.slopes import SlopesState
@@ -245,13 +244,6 @@ class SlopesExplorer(_Explorer):
         return cls(cols["x"], cols["y"], cols["group"], **kw)
 
 
-class _Scale(traitlets.HasTraits):
-    """The pooling scale under the name ``Tau2Slider`` drives (its ends 0 and inf, its log
-    positions and Play are those of tau2), linked both ways to ``state.scale``."""
-
-    tau2 = traitlets.Float(1.0)
-
-
 class SlopesControls(_Controls):
     """Controls of a ``SlopesState``: the pooling scale of Sigma (0 .. inf) and Play, sigma2,
     tau_alpha, tau_beta, rho, "fit", the selected group and its n_j, a readout and the
@@ -259,19 +251,13 @@ class SlopesControls(_Controls):
 
     def __init__(self, state):
         self.state = state
-        self._scale = _Scale(tau2=state.scale)
-        traitlets.link((self._scale, "tau2"), (state, "scale"))
-        self.scale = Tau2Slider(self._scale, tau2_grid(0.01, 100))
-        sl = self.scale.slider
-        sl.description = "pooling: Σ ×"
-        sl.remove_class("shrinkviz-tau2")
-        sl.add_class("shrinkviz-scale")
-        self.scale.children[1].children = [
-            w.HTML("◀ <b>complete pooling</b><br>Σ = 0"),
-            w.HTML("<div style='text-align:right'><b>no pooling</b> ▶<br>Σ = ∞</div>"),
-        ]
-        self.scale.play.description = self.scale.play.tooltip = (
-            "sweep Σ from no pooling to complete pooling"
+        self.scale = PoolingSlider(
+            state,
+            pooling_grid(0.01, 100),
+            trait="scale",
+            description="pooling: Σ ×",
+            symbol="Σ",
+            css="shrinkviz-scale",
         )
         self.sigma2 = _log(state, "sigma2", "σ² (sigma2)")
         f = state.base
