@@ -4,7 +4,7 @@
 from PyPI into the virtualenv), headless and bounded, and must serve JupyterLab with the
 lessons listed and the extension loaded; as root it must not stop at "Running as root is not
 recommended". The lowest versions that pyproject.toml declares must install (as wheels) and
-pass the model tests.
+pass the model, data and widget tests.
 
 Slow: each builds a fresh virtualenv (pip's, uv's and yarn's caches make the next runs faster).
 """
@@ -132,7 +132,7 @@ def _floors() -> dict[str, Version]:
     return floors
 
 
-def test_the_declared_lowest_versions_pass_the_model_tests(tmp_path):
+def test_the_declared_lowest_versions_pass_the_model_and_widget_tests(tmp_path):
     venv, uv = tmp_path / "venv", str(BIN / "uv")
     env = _fresh.clean_env(tmp_path, os.environ["PATH"])
     run = dict(cwd=ROOT, env=env, capture_output=True, text=True)
@@ -167,7 +167,7 @@ def test_the_declared_lowest_versions_pass_the_model_tests(tmp_path):
     floors = _floors()
     resolved = {name: installed[name] for name in floors}
     print("lowest-direct resolved:", ", ".join(f"{n}=={v}" for n, v in resolved.items()))
-    # Each dependency is tested at its floor's release series (ipywidgets>=8 gives 8.0.1).
+    # Each dependency is tested at its floor's release series (ipywidgets>=8.1 gives 8.1.0).
     above = {
         n: str(v)
         for n, v in resolved.items()
@@ -175,7 +175,8 @@ def test_the_declared_lowest_versions_pass_the_model_tests(tmp_path):
     }
     assert not above, f"resolved above the declared floor's series: {above}"
 
-    # The model tests against this source tree (no build needed: numpy and scipy only).
+    # The model, data and widget tests against this source tree (no build needed: the
+    # widget tests record comms, no kernel or browser).
     env["PYTHONPATH"] = str(ROOT)
     out = subprocess.run(
         [
@@ -187,6 +188,8 @@ def test_the_declared_lowest_versions_pass_the_model_tests(tmp_path):
             "-p",
             "no:cacheprovider",
             "tests/model",
+            "tests/data",
+            "tests/widgets",
         ],
         timeout=1800,
         **run,

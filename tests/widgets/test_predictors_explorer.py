@@ -54,13 +54,15 @@ def test_toggle_flattens_the_line_and_raises_tau2(bcg):
     bcg.toggle.value = False
     s = bcg.state
     without = sv.meta_analysis(BCG.yi, BCG.vi, "REML")
-    assert not s.with_predictor and s.tau2 == without.tau2
+    # the state's model is the intercept-only meta_regression; meta_analysis is another
+    # implementation of the same REML estimate (they may differ in the last bit)
+    assert not s.with_predictor and s.tau2 == pytest.approx(without.tau2, rel=1e-12)
     assert np.ptp(bcg.view.line.y) == 0 and np.isclose(bcg.view.line.y[0], without.mu)
     np.testing.assert_allclose(bcg.view.pooled.y, without.blup().pred, rtol=1e-12)
     assert "one mean" in bcg.readout.value
     bcg.tau2.slider.index = 0
     bcg.fit.click()  # back to the estimate of the model shown
-    assert s.tau2 == without.tau2
+    assert s.tau2 == pytest.approx(without.tau2, rel=1e-12)
     bcg.state.use_predictor(True)
     assert bcg.toggle.value is True and s.tau2 == sv.meta_regression(BCG.yi, BCG.vi, BCG.ablat).tau2
 

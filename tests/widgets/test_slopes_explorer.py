@@ -355,20 +355,20 @@ def test_state_refuses_bad_numbers_by_name(name, value, message):
 
 def test_the_browsers_snapped_echo_keeps_the_exact_value(e):
     """The browser snaps a value set from Python to the slider's step and sends it back; that
-    echo must not move the state (REML's tau_alpha is not on a step)."""
+    echo must not move the state (each value is set 0.37 of a step off the steps)."""
     c, s = e.controls, e.state
     for slider, name, log in (
         (c.tau_alpha, "tau_alpha", False),
         (c.rho, "rho", False),
         (c.sigma2, "sigma2", True),
     ):
-        exact = getattr(s, name)
-        if log:
-            snapped = 10 ** (
-                slider.min + round((np.log10(exact) - slider.min) / slider.step) * slider.step
-            )
-        else:
-            snapped = slider.min + round((exact - slider.min) / slider.step) * slider.step
+        # a value 0.37 of a step past the REML value's step (REML's may fall on a step)
+        at = np.log10(getattr(s, name)) if log else getattr(s, name)
+        k = round((at - slider.min) / slider.step)
+        off = slider.min + (k + 0.37) * slider.step
+        exact = 10**off if log else off
+        setattr(s, name, exact)
+        snapped = 10 ** (slider.min + k * slider.step) if log else slider.min + k * slider.step
         assert snapped != exact
         slider.value = snapped
         assert getattr(s, name) == exact, name

@@ -128,7 +128,8 @@ class SlopesState(_State):
         scale = checks.scalar("scale", self.scale, lo=0, allow_inf=True)
         Sigma = self.Sigma
         if scale == np.inf:
-            if not (Sigma[0, 0] * Sigma[1, 1] - Sigma[0, 1] ** 2 > 0):
+            # the inputs, not det(Sigma) > 0: rounding can leave a tiny det at |rho| = 1
+            if not (self.tau_alpha > 0 and self.tau_beta > 0 and abs(self.rho) < 1):
                 raise ValueError(
                     "no pooling (scale = ∞) needs tau_alpha > 0, tau_beta > 0 and |rho| < 1 "
                     f"(got tau_alpha = {self.tau_alpha:.3g}, tau_beta = {self.tau_beta:.3g}, "
