@@ -7,7 +7,7 @@ import { INotebookTracker } from '@jupyterlab/notebook';
 import { LabIcon, MenuSvg } from '@jupyterlab/ui-components';
 
 import { watch } from './a11y';
-import { CATEGORY, CommandIDs, LESSONS, registerCommands } from './commands';
+import { CATEGORY, CommandIDs, lessonFolder, LESSONS, registerCommands } from './commands';
 import { fillLessonMenu, MENU_RANK } from './menu';
 
 // Eight points drawn toward a horizontal line: the picture of shrinkage.
@@ -37,7 +37,11 @@ const plugin: JupyterFrontEndPlugin<void> = {
   ) => {
     registerCommands(app.commands, {
       contents: app.serviceManager.contents,
-      cwd: () => browser?.model.path ?? '',
+      cwd: () =>
+        lessonFolder(
+          browser && { path: browser.model.path, shown: browser.isVisible },
+          notebooks?.currentWidget?.context.path
+        ),
       open: path => app.commands.execute('docmanager:open', { path }),
       hasNotebook: () => !!notebooks?.currentWidget,
       insertCode: source => {

@@ -1,9 +1,10 @@
 """The lessons and the explorers in Jupyter Notebook 7 (the `notebook` package), which has no
 launcher: the "Shrinkage lessons" menu of the main menu bar lists every lesson and opens a copy
-of one in a new browser tab; the lesson runs, its eight-schools explorer draws its figures and
-answers the keyboard (a tau2 move redraws the figure and the live region says what moved); the
-menu's "Insert shrinkage explorer" adds the explorer's cell, which runs too. Screenshots at
-1280x800 go to test-artifacts/nb7-*.png.
+of one in a new browser tab (into the folder the file tree shows, or beside the notebook in
+front); the lesson runs, its eight-schools explorer draws its figures and answers the keyboard
+(a tau2 move redraws the figure and the live region says what moved); the menu's "Insert
+shrinkage explorer" adds the explorer's cell, which runs too. Screenshots at 1280x800 go to
+test-artifacts/nb7-*.png.
 """
 
 from __future__ import annotations
@@ -167,11 +168,12 @@ def test_lessons_menu_and_explorers_in_notebook7(notebook7, browser):
     titles = [_title(nb, name) for name, nb in lessons.items()]
     context = browser.new_context(viewport=VIEWPORT)
     try:
-        # The file tree: the menu lists every lesson, then the explorer command (off: no
-        # notebook here to insert into). Stale list? The extension bundles notebooks/ at build.
+        # The file tree, in a folder: the menu lists every lesson, then the explorer command
+        # (off: no notebook to insert into). Stale list? The extension bundles notebooks/.
+        (notebook7.root / "course").mkdir()
         tree = context.new_page()
         tree.set_default_timeout(60_000)
-        tree.goto(f"{notebook7.url}tree?token={notebook7.token}")
+        tree.goto(f"{notebook7.url}tree/course?token={notebook7.token}")
         _restored(tree)
         assert tree.locator(".jp-Launcher").count() == 0  # Notebook 7: no launcher
         items = _open_menu(tree)
@@ -180,17 +182,16 @@ def test_lessons_menu_and_explorers_in_notebook7(notebook7, browser):
         assert "lm-mod-disabled" in insert.get_attribute("class")
         _shot(tree, "1-tree-menu")
 
-        # A lesson opens as a copy in the folder shown (the root), in a new tab.
+        # A lesson opens as a copy in the folder shown, in a new tab.
         with context.expect_page() as opened:
             items.nth(list(lessons).index(LESSON)).click()
         page = opened.value
         page.set_default_timeout(60_000)
         page.bring_to_front()  # timers run at full speed only in the page in front
         _restored(page)
-        assert page.url.split("?")[0].endswith(f"/notebooks/{LESSON}"), page.url
-        assert _sources(json.loads((notebook7.root / LESSON).read_text())) == _sources(
-            lessons[LESSON]
-        )
+        assert page.url.split("?")[0].endswith(f"/notebooks/course/{LESSON}"), page.url
+        copy = json.loads((notebook7.root / "course" / LESSON).read_text())
+        assert _sources(copy) == _sources(lessons[LESSON])
         panel = page.evaluate("""async () => {
             const w = window.jupyterapp.shell.currentWidget;
             await w.context.ready;
@@ -282,6 +283,17 @@ def test_lessons_menu_and_explorers_in_notebook7(notebook7, browser):
             assert time.monotonic() < deadline, f"the inserted explorer: {problem}"
             time.sleep(0.25)
         _shot(page, "8-inserted-explorer")
+
+        # From the notebook page (no file browser in view) a lesson goes beside the notebook.
+        first = next(iter(lessons))
+        with context.expect_page() as opened:
+            _open_menu(page).nth(0).click()
+        other = opened.value
+        other.wait_for_url(f"**/notebooks/course/{first}**")
+        assert _sources(json.loads((notebook7.root / "course" / first).read_text())) == _sources(
+            lessons[first]
+        )
+        assert not (notebook7.root / first).exists()
     except Exception:
         for i, p in enumerate(context.pages):
             with contextlib.suppress(Exception):
