@@ -226,6 +226,9 @@ def test_lessons_menu_and_explorers_in_notebook7(notebook7, browser):
         marks_before = explorer.evaluate(_JS_MARKS)
         handle = explorer.locator(".shrinkviz-tau2 .noUi-handle")
         shown = explorer.locator(".shrinkviz-tau2 + .shrinkviz-value > .widget-html-content")
+        # the handle's name, like the live region's aria-live, comes from the extension
+        name = explorer.locator(".shrinkviz-tau2 > .widget-label").inner_text().strip()
+        assert name and handle.get_attribute("aria-label") == name
         value_before = shown.inner_text()
         index_before = int(float(handle.get_attribute("aria-valuenow")))
         handle.focus()
