@@ -4,7 +4,7 @@
 
 Prints wall and CPU seconds of: savefig of the eight schools (PNG at 150 dpi, SVG, PDF) and of
 radon's pooling lines (PNG at 150 dpi); the static picture a displayed explorer carries (PNG at
-72 dpi); sweep_frames (the 61 frames of Play's sweep, computed, not drawn); save_animation of
+72 dpi); sweep_snapshots (the 61 frames of Play's sweep, computed, not drawn); save_animation of
 that sweep as a GIF at 80 dpi. The reference in the same run: one matplotlib savefig of a plain
 line plot of the same size, the floor any picture of this size costs.
 """
@@ -48,7 +48,7 @@ def main():
     timed("radon savefig PNG 150 dpi", lambda: radon.savefig(out / "r.png"))
     timed("eight schools picture beside the widget (72 dpi)", schools._picture)
     timed("radon picture beside the widget (72 dpi)", radon._picture)
-    timed("eight schools sweep_frames (61 frames, not drawn)", schools.sweep_frames)
+    timed("eight schools sweep_snapshots (61 frames, not drawn)", schools.sweep_snapshots)
     timed(
         "eight schools save_animation GIF 80 dpi", lambda: schools.save_animation(out / "s.gif"), 1
     )

@@ -20,8 +20,11 @@ import _lab  # noqa: E402  (JupyterLab and Chromium start-up, shared with benchm
 
 # No timed assertions (speed is measured in benchmarks/): Hypothesis's per-example deadline
 # and its too-slow health check fail property tests on a loaded machine, not on wrong numbers.
+# CI (.ci/run sets HYPOTHESIS_PROFILE=ci) draws the same examples every run, so that a landing
+# does not hang on a new random draw; a developer's runs keep exploring new examples.
 settings.register_profile("shrinkviz", deadline=None, suppress_health_check=[HealthCheck.too_slow])
-settings.load_profile("shrinkviz")
+settings.register_profile("ci", parent=settings.get_profile("shrinkviz"), derandomize=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "shrinkviz"))
 
 
 def require_browser() -> None:

@@ -53,7 +53,7 @@ def test_display_adds_a_picture_after_the_live_explorer(monkeypatch):
     assert live["application/vnd.jupyter.widget-view+json"]["model_id"] == ex.model_id
     ((model, alt, png),) = Pictures(picture["text/html"]).found
     assert model == ex.model_id and png == picture["image/png"]
-    assert alt == ex._caption(ex.state.frame)  # the caption as alt text
+    assert alt == ex._caption(ex.state.snapshot)  # the caption as alt text
     assert "τ² = 112" in alt
     png_not_blank(png)
     # the live explorer's style hides exactly this picture

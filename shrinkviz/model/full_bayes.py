@@ -40,18 +40,18 @@ _RTOL = 1e-10  # the step is halved until the summaries change by less than this
 class FullBayes:
     """Posterior summaries averaged over p(tau | y) (read-only arrays).
 
-    theta_mean, theta_sd  posterior mean and sd of each theta_j (length J); for a group
-                          without data (v_j = inf), theta_j ~ N(mu, tau^2): mu_mean and
-                          sqrt(mu_sd^2 + E[tau^2 | y]) (inf where E[tau^2 | y] is)
-    B_mean                posterior mean of each shrinkage factor B_j = v_j / (v_j + tau^2),
+    mean, sd              posterior mean and sd of each theta_j (length J); for a group
+                          without data (v_j = inf), theta_j ~ N(mu0, tau^2): mu0 and
+                          sqrt(mu0_sd^2 + E[tau^2 | y]) (inf where E[tau^2 | y] is)
+    B                     posterior mean of each shrinkage factor B_j = v_j / (v_j + tau^2),
                           E[B_j | y] (1 for a group without data): the factor the slider
                           sets, averaged over p(tau | y)
-    mu_mean, mu_sd        of the grand mean mu
+    mu0, mu0_sd           of the grand mean mu0
     tau_mean, tau_sd      of tau; ``inf`` where the moment diverges: p(tau | y) falls like
                           tau^-(J-1) under the uniform prior and tau^-(J+1) under the
                           half-Cauchy, so E[tau] = inf for a uniform prior with J = 3, and
-                          E[tau^2] = inf (then tau_sd = mu_sd = inf) for a uniform prior with
-                          J <= 4 and a half-Cauchy prior with J = 2. theta_sd stays finite.
+                          E[tau^2] = inf (then tau_sd = mu0_sd = inf) for a uniform prior with
+                          J <= 4 and a half-Cauchy prior with J = 2. sd stays finite.
     tau, tau_density      the grid of tau chosen by the code and p(tau | y) on it
     tau_weights           quadrature weights in tau: the integral of f(tau) p(tau | y) is
                           sum(tau_weights * tau_density * f(tau)), and sum(tau_weights *
@@ -61,11 +61,11 @@ class FullBayes:
     tau_prior, tau_scale  the prior used
     """
 
-    theta_mean: np.ndarray
-    theta_sd: np.ndarray
-    B_mean: np.ndarray
-    mu_mean: float
-    mu_sd: float
+    mean: np.ndarray
+    sd: np.ndarray
+    B: np.ndarray
+    mu0: float
+    mu0_sd: float
     tau_mean: float
     tau_sd: float
     tau: np.ndarray
@@ -79,14 +79,14 @@ class FullBayes:
     _x: np.ndarray  # the uniform grid behind tau: log tau = _x - exp(_x0 - _x)
     _x0: float
 
-    def theta_quantiles(self, probs) -> np.ndarray:
+    def quantiles(self, probs) -> np.ndarray:
         """Quantiles of each theta_j, shape (J, len(probs)): roots of the mixture CDF
         sum_i mass_i Phi((x - m_ij) / s_ij) over the tau grid."""
         probs = _probs(probs)
         mean, var = _theta_given_tau(self._y, self._v, self.tau**2)
         return _mixture_quantiles(self._mass, mean, np.sqrt(var), probs)
 
-    def mu_quantiles(self, probs) -> np.ndarray:
+    def mu0_quantiles(self, probs) -> np.ndarray:
         """Quantiles of mu, shape (len(probs),): a mixture of N(mu_hat, V_mu) over tau."""
         probs = _probs(probs)
         _, mu_hat, V_mu = _pooled(self._y, self._v, self.tau**2)
@@ -113,9 +113,7 @@ class FullBayes:
         return np.exp(_to_u(root, self._x0)[0])
 
     def __repr__(self) -> str:
-        numbers = result_repr(
-            self, ("theta_mean", "theta_sd", "mu_mean", "mu_sd", "tau_mean", "tau_sd")
-        )
+        numbers = result_repr(self, ("mean", "sd", "mu0", "mu0_sd", "tau_mean", "tau_sd"))
         return f"{numbers[:-1]}, tau_prior={self.tau_prior!r}, tau_scale={self.tau_scale!r})"
 
 
@@ -154,8 +152,8 @@ def full_bayes(y, v, tau_prior: str = "uniform", tau_scale=None) -> FullBayes:
 
     Returns
     -------
-    FullBayes with theta_mean, theta_sd, B_mean, mu_mean, mu_sd, tau_mean, tau_sd, the grid
-    tau, tau_density, tau_weights and theta_quantiles(), mu_quantiles(), tau_quantiles().
+    FullBayes with mean, sd, B, mu0, mu0_sd, tau_mean, tau_sd, the grid
+    tau, tau_density, tau_weights and quantiles(), mu0_quantiles(), tau_quantiles().
     """
     y = check.finite("y", check.float_array("y", y))
     v = check.float_array("v", v)
@@ -204,14 +202,14 @@ def full_bayes(y, v, tau_prior: str = "uniform", tau_scale=None) -> FullBayes:
 
 
 def _all_groups(s, data, v, tau2, mass, powers):
-    """theta_mean, theta_sd and B_mean of every group from those of the groups with data:
+    """mean, sd and B of every group from those of the groups with data:
     a group without data has B_j = 1 and theta_j | tau, y ~ N(mu_hat, tau^2 + V_mu), so
-    E = mu_mean and Var = E[tau^2] + mu_sd^2 (mu_sd^2 = E[V_mu] + Var(mu_hat))."""
-    mean, sd, B = np.full(len(data), s["mu_mean"]), np.empty(len(data)), np.ones(len(data))
-    mean[data], sd[data] = s["theta_mean"], s["theta_sd"]
+    E = mu0 and Var = E[tau^2] + mu0_sd^2 (mu0_sd^2 = E[V_mu] + Var(mu_hat))."""
+    mean, sd, B = np.full(len(data), s["mu0"]), np.empty(len(data)), np.ones(len(data))
+    mean[data], sd[data] = s["mean"], s["sd"]
     B[data] = mass @ (v / (v + tau2[:, None]))
-    sd[~data] = np.sqrt(mass @ tau2 + s["mu_sd"] ** 2) if 2 in powers else np.inf
-    return dict(theta_mean=freeze(mean), theta_sd=freeze(sd), B_mean=freeze(B))
+    sd[~data] = np.sqrt(mass @ tau2 + s["mu0_sd"] ** 2) if 2 in powers else np.inf
+    return dict(mean=freeze(mean), sd=freeze(sd), B=freeze(B))
 
 
 def _pooled(y, v, tau2):
@@ -309,15 +307,15 @@ def _summaries(y, v, u, mass, powers):
     tau = np.exp(u)
     theta_m, theta_var = _theta_given_tau(y, v, tau * tau)
     _, mu_hat, V_mu = _pooled(y, v, tau * tau)
-    theta_mean = mass @ theta_m
-    mu_mean = mass @ mu_hat
+    mean = mass @ theta_m
+    mu0 = mass @ mu_hat
     tau_mean = mass @ tau
-    sd2 = 2 in powers  # V_mu ~ tau^2 / J: mu_sd is finite with E[tau^2]
+    sd2 = 2 in powers  # V_mu ~ tau^2 / J: mu0_sd is finite with E[tau^2]
     return dict(
-        theta_mean=freeze(theta_mean),
-        theta_sd=freeze(np.sqrt(mass @ (theta_var + (theta_m - theta_mean) ** 2))),
-        mu_mean=float(mu_mean),
-        mu_sd=float(np.sqrt(mass @ (V_mu + (mu_hat - mu_mean) ** 2))) if sd2 else np.inf,
+        mean=freeze(mean),
+        sd=freeze(np.sqrt(mass @ (theta_var + (theta_m - mean) ** 2))),
+        mu0=float(mu0),
+        mu0_sd=float(np.sqrt(mass @ (V_mu + (mu_hat - mu0) ** 2))) if sd2 else np.inf,
         tau_mean=float(tau_mean) if 1 in powers else np.inf,
         tau_sd=float(np.sqrt(mass @ (tau - tau_mean) ** 2)) if sd2 else np.inf,
     )
@@ -325,7 +323,7 @@ def _summaries(y, v, u, mass, powers):
 
 def _converged(a, b) -> bool:
     """Every summary moved by less than _RTOL relative to its size plus a typical sd."""
-    scale = np.median(b["theta_sd"])
+    scale = np.median(b["sd"])
     return all(
         np.all(np.abs(np.asarray(a[k]) - b[k]) <= _RTOL * (np.abs(b[k]) + scale))
         for k in a

@@ -39,8 +39,8 @@ _W_CAP = (-25.0, np.log(1e6))  # the range of w where the conditional mode in u 
 class FullBayesBinomial:
     """Posterior summaries of the beta-binomial model averaged over p(a, b | y) (read-only).
 
-    theta_mean, theta_sd          posterior mean and sd of each theta_j (length J)
-    prior_mean_mean, prior_mean_sd   of the prior mean a / (a + b)
+    mean, sd                      posterior mean and sd of each theta_j (length J)
+    prior_mean, prior_mean_sd     of the prior mean a / (a + b)
     log_size_mean, log_size_sd    of log(a + b) (E[a + b | y] itself is infinite)
     log_size, log_size_density    a grid of log(a + b) and p(log(a + b) | y) on it: the panel
     log_size_weights              quadrature weights: sum(log_size_weights * log_size_density)
@@ -50,9 +50,9 @@ class FullBayesBinomial:
     y, n                          read-only copies of the data
     """
 
-    theta_mean: np.ndarray
-    theta_sd: np.ndarray
-    prior_mean_mean: float
+    mean: np.ndarray
+    sd: np.ndarray
+    prior_mean: float
     prior_mean_sd: float
     log_size_mean: float
     log_size_sd: float
@@ -65,7 +65,7 @@ class FullBayesBinomial:
     _b: np.ndarray
     _mass: np.ndarray
 
-    def theta_quantiles(self, probs, groups=None) -> np.ndarray:
+    def quantiles(self, probs, groups=None) -> np.ndarray:
         """Quantiles of each theta_j, shape (J, len(probs)) (or of the ``groups`` asked for,
         indices, so that showing one group pays for one): roots of the mixture CDF
         sum_i mass_i I_x(a_i + y_j, b_i + n_j - y_j) (regularised incomplete beta) over the
@@ -103,16 +103,16 @@ class FullBayesBinomial:
         """Central posterior interval of each theta_j (its (1 -+ level) / 2 quantiles), or of
         the ``groups`` asked for (indices)."""
         level = check.scalar("level", level, lo=0, hi=1, lo_open=True, hi_open=True)
-        q = self.theta_quantiles([0.5 - level / 2, 0.5 + level / 2], groups)
+        q = self.quantiles([0.5 - level / 2, 0.5 + level / 2], groups)
         return q[:, 0], q[:, 1]
 
     def __repr__(self) -> str:
         return result_repr(
             self,
             (
-                "theta_mean",
-                "theta_sd",
-                "prior_mean_mean",
+                "mean",
+                "sd",
+                "prior_mean",
                 "prior_mean_sd",
                 "log_size_mean",
                 "log_size_sd",
@@ -147,9 +147,9 @@ def full_bayes_binomial(y, n) -> FullBayesBinomial:
 
     Returns
     -------
-    FullBayesBinomial with theta_mean, theta_sd, prior_mean_mean, prior_mean_sd, log_size_mean,
+    FullBayesBinomial with mean, sd, prior_mean, prior_mean_sd, log_size_mean,
     log_size_sd, the panel's log_size, log_size_density, log_size_weights, and
-    theta_quantiles(probs), interval(level).
+    quantiles(probs), interval(level).
     """
     y, n = _binomial_counts(y, n)
     if not np.any((y > 0) & (y < n)):
@@ -163,9 +163,9 @@ def full_bayes_binomial(y, n) -> FullBayesBinomial:
     like = _Likelihood(yu, nu, counts)
     s, grid, coarse = _integrate(like, yu, nu)
     return FullBayesBinomial(
-        theta_mean=freeze(s["theta_mean"][back]),
-        theta_sd=freeze(s["theta_sd"][back]),
-        prior_mean_mean=s["m_mean"],
+        mean=freeze(s["mean"][back]),
+        sd=freeze(s["sd"][back]),
+        prior_mean=s["m_mean"],
         prior_mean_sd=s["m_sd"],
         log_size_mean=s["w_mean"],
         log_size_sd=s["w_sd"],
@@ -370,12 +370,12 @@ def _summaries(log_mass, w, u, yu, nu):
     first = (s * M1[:, None] + yu * M0[:, None]) / t
     second = (s * s * M2[:, None] + 2 * s * yu * M1[:, None] + yu * yu * M0[:, None]) / (t * t)
     k = 1 / (t + 1)  # E[theta^2 | a, b] = mu^2 + mu (1 - mu) / (s + n + 1)
-    theta_mean = first.sum(axis=0)
-    theta_var = (second * (1 - k) + first * k).sum(axis=0) - theta_mean**2
+    mean = first.sum(axis=0)
+    theta_var = (second * (1 - k) + first * k).sum(axis=0) - mean**2
     m_mean, w_mean = M1.sum(), M0 @ w
     return dict(
-        theta_mean=theta_mean,
-        theta_sd=np.sqrt(np.maximum(theta_var, 0)),
+        mean=mean,
+        sd=np.sqrt(np.maximum(theta_var, 0)),
         m_mean=float(m_mean),
         m_sd=float(np.sqrt(max(M2.sum() - m_mean**2, 0))),
         w_mean=float(w_mean),
@@ -386,8 +386,8 @@ def _summaries(log_mass, w, u, yu, nu):
 def _converged(a, b) -> bool:
     """Every summary moved by less than _RTOL relative to its size plus a typical sd."""
     scale = {
-        "theta_mean": np.median(b["theta_sd"]),
-        "theta_sd": np.median(b["theta_sd"]),
+        "mean": np.median(b["sd"]),
+        "sd": np.median(b["sd"]),
         "m_mean": b["m_sd"],
         "m_sd": b["m_sd"],
         "w_mean": b["w_sd"],

@@ -101,17 +101,18 @@ class PredictorPartial:
 class PredictorFit(_RowsInUse):
     """Complete-, no- and partial-pooling fits with a group-level predictor ``u``.
 
-    complete  ``lm(y ~ x + u)``;  none  ``lm(y ~ x + factor(group))`` (u is absorbed by the
-              group intercepts, so it is :class:`~shrinkviz.model.regression.NoPooling`)
-    partial   the multilevel fit, ``lmer(y ~ x + u + (1 | group))`` at (sigma2, tau2)
+    complete_pooling  ``lm(y ~ x + u)``
+    no_pooling        ``lm(y ~ x + factor(group))`` (u is absorbed by the group intercepts,
+                      so it is :class:`~shrinkviz.model.regression.NoPooling`)
+    partial_pooling   the multilevel fit, ``lmer(y ~ x + u + (1 | group))`` at (sigma2, tau2)
     sigma2, tau2  the variances (tau2: of the intercepts around the group-level line)
     groups, n, u  labels in order of first appearance, rows in use, the predictor per group
     x, y      the data, every row (read-only copies)
     """
 
-    complete: PredictorComplete
-    none: NoPooling
-    partial: PredictorPartial
+    complete_pooling: PredictorComplete
+    no_pooling: NoPooling
+    partial_pooling: PredictorPartial
     sigma2: float
     tau2: float
     groups: np.ndarray
@@ -144,7 +145,9 @@ class PredictorFit(_RowsInUse):
             )
         method = self.method if estimate is None else estimate
         if n is None and sigma2 == self.sigma2:  # neither depends on tau2: this fit's
-            return _assemble(self, stats, sigma2, tau2, method, self.complete, self.none)
+            return _assemble(
+                self, stats, sigma2, tau2, method, self.complete_pooling, self.no_pooling
+            )
         return _assemble(self, stats, sigma2, tau2, method)
 
     def deviance(self) -> float:
@@ -157,7 +160,9 @@ class PredictorFit(_RowsInUse):
 
     def __repr__(self) -> str:
         return result_repr(self, ("sigma2", "tau2", "groups", "n", "u")) + (
-            f"\n  complete={self.complete!r}\n  none={self.none!r}\n  partial={self.partial!r}"
+            f"\n  complete_pooling={self.complete_pooling!r}"
+            f"\n  no_pooling={self.no_pooling!r}"
+            f"\n  partial_pooling={self.partial_pooling!r}"
         )
 
 

@@ -128,9 +128,9 @@ class PoolingFit(_RowsInUse):
     x, y     the data, every row (read-only copies)
     """
 
-    complete: CompletePooling
-    none: NoPooling
-    partial: PartialPooling
+    complete_pooling: CompletePooling
+    no_pooling: NoPooling
+    partial_pooling: PartialPooling
     sigma2: float
     tau2: float
     groups: np.ndarray
@@ -178,8 +178,12 @@ class PoolingFit(_RowsInUse):
             check.groups_with_data(stats.n > 0, self.groups)
             sigma2, tau2 = _estimate(stats, method == "REML", *_given(sigma2, tau2))
         if n is None:  # the group sums, complete and no pooling are this fit's
-            none = self.none if sigma2 == self.sigma2 else _no_pooling_se(self.none, stats, sigma2)
-            return _assemble(self, stats, sigma2, tau2, method, self.complete, none)
+            none = (
+                self.no_pooling
+                if sigma2 == self.sigma2
+                else _no_pooling_se(self.no_pooling, stats, sigma2)
+            )
+            return _assemble(self, stats, sigma2, tau2, method, self.complete_pooling, none)
         return _assemble(self, stats, sigma2, tau2, method)
 
     def check_n(self, n) -> np.ndarray:
@@ -198,7 +202,9 @@ class PoolingFit(_RowsInUse):
 
     def __repr__(self) -> str:
         return result_repr(self, ("sigma2", "tau2", "groups", "n")) + (
-            f"\n  complete={self.complete!r}\n  none={self.none!r}\n  partial={self.partial!r}"
+            f"\n  complete_pooling={self.complete_pooling!r}"
+            f"\n  no_pooling={self.no_pooling!r}"
+            f"\n  partial_pooling={self.partial_pooling!r}"
         )
 
 

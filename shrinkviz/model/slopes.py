@@ -84,9 +84,9 @@ class SlopesFit(_RowsInUse):
     Sigma    the 2x2 covariance of (alpha_j, beta_j) (estimated by ``method`` when not given)
     """
 
-    complete: CompletePooling
-    none: SlopesNoPooling
-    partial: SlopesPartialPooling
+    complete_pooling: CompletePooling
+    no_pooling: SlopesNoPooling
+    partial_pooling: SlopesPartialPooling
     sigma2: float
     Sigma: np.ndarray
     groups: np.ndarray
@@ -124,7 +124,7 @@ class SlopesFit(_RowsInUse):
             sigma2 = None if sigma2 is None else check.scalar("sigma2", sigma2, lo=0)
             Sigma = None if Sigma is None else _covariance(Sigma)
             if n is None:
-                m, complete, none = self._m, self.complete, self.none
+                m, complete, none = self._m, self.complete_pooling, self.no_pooling
             else:
                 m, complete, none = _Moments(self._stats_at(n)), None, None
             check.groups_with_data(m.stats.n > 0, self.groups)
@@ -143,8 +143,8 @@ class SlopesFit(_RowsInUse):
                 sigma2,
                 Sigma,
                 self.method,
-                self.complete,
-                self.none,
+                self.complete_pooling,
+                self.no_pooling,
             )
         m = _Moments(self._stats_at(n))
         return _assemble(self._sums, m, self.groups, sigma2, Sigma, self.method)
@@ -170,8 +170,8 @@ class SlopesFit(_RowsInUse):
     def __repr__(self) -> str:
         return (
             result_repr(self, ("sigma2", "tau_alpha", "tau_beta", "rho", "groups", "n"))
-            + f"\n  complete={self.complete!r}\n  none={self.none!r}"
-            + f"\n  partial={self.partial!r}"
+            + f"\n  complete_pooling={self.complete_pooling!r}\n  no_pooling={self.no_pooling!r}"
+            + f"\n  partial_pooling={self.partial_pooling!r}"
         )
 
 
@@ -496,8 +496,15 @@ def _optimize(m: _Moments, reml: bool, sigma2):
         return _criterion(m, _relative(z, sx)[0], sigma2, reml)[0], z
 
     best = run(_start(m, sx))
-    candidates = [best, (_criterion(m, (0.0, 0.0, 0.0), sigma2, reml)[0], np.zeros(3))]
     scale = np.abs(best[1]).max()
+    if best[1][2] <= 1e-3 * scale:
+        # the criterion is even in L22, so its gradient in L22 vanishes on the face L22 = 0:
+        # a run that lands there may have stopped short of an interior optimum. Restart off
+        # the face (a hypothesis example: rho = 1 where the optimum has rho = 0.955).
+        z0 = best[1] + [0.0, 0.0, 0.5 * scale]
+        best = min(best, run(z0), key=lambda c: c[0])
+        scale = np.abs(best[1]).max()
+    candidates = [best, (_criterion(m, (0.0, 0.0, 0.0), sigma2, reml)[0], np.zeros(3))]
     near = [face for face in _FACES if best[1][3 - sum(face)] <= 1e-3 * scale]
     for face in near:  # held at 0: the entry the face does not free
         candidates.append(run(best[1][list(face)], face))

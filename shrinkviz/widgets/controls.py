@@ -55,52 +55,72 @@ def _value_label(state, name: str, text=number) -> w.HTML:
     return label
 
 
-def tau2_grid(lo: float, hi: float, steps: int = 60) -> np.ndarray:
-    """Slider positions: 0 (complete pooling), ``steps - 1`` log-spaced values from lo to
-    hi, then inf (no pooling), so the two ends are the exact limits."""
+def pooling_grid(lo: float, hi: float, steps: int = 60) -> np.ndarray:
+    """Slider positions: 0, ``steps - 1`` log-spaced values from lo to hi, then inf, so that
+    the two ends are the exact limits (complete and no pooling, in either order)."""
     return np.r_[0.0, np.geomspace(lo, hi, steps - 1), np.inf]
 
 
-class Tau2Slider(w.VBox):
-    """tau2 on a log slider whose ends are exactly 0 ("complete pooling") and inf ("no
-    pooling"), with a Play button sweeping from no pooling to complete pooling; its Stop
-    button pauses the sweep where it is.
+class PoolingSlider(w.VBox):
+    """The input ``trait`` of ``state`` that sets how much the groups pool (tau2 by default)
+    on a log slider over ``grid`` (``pooling_grid``: its ends exactly 0 and inf), with Play
+    sweeping from no pooling to complete pooling; its Stop button pauses the sweep where it
+    is.
 
-    The slider moves over the positions of ``tau2_grid``; a tau2 set elsewhere (REML "fit")
-    keeps its exact value in the state, the slider shows the nearest position and the
-    number beside it the state's tau2.
+    ``no_pooling_at``: the end, ``inf`` (tau2, a variance between groups) or ``0`` (a prior
+    size), that is no pooling. ``symbol`` names the value at the ends and in Play's
+    description, ``description`` labels the slider and ``css`` is its class. A value set
+    elsewhere ("fit") keeps its exact value in the state; the slider shows the nearest
+    position and the number beside it the state's value (``number``, as the readout).
     """
 
-    def __init__(self, state, grid: np.ndarray, *, interval_ms: int = 150):
-        self.state, self.grid = state, np.asarray(grid, dtype=np.float64)
+    def __init__(
+        self,
+        state,
+        grid: np.ndarray,
+        *,
+        trait: str = "tau2",
+        description: str = "τ² (tau2)",
+        symbol: str = "τ²",
+        css: str = "shrinkviz-tau2",
+        no_pooling_at: float = np.inf,
+        interval_ms: int = 150,
+    ):
+        self.state, self.trait = state, trait
+        self.grid = np.asarray(grid, dtype=np.float64)
         self._log_inner = np.log(self.grid[1:-1])
-        top = len(self.grid) - 1
+        self._top = len(self.grid) - 1
+        self._flip = no_pooling_at == np.inf  # Play's start (no pooling) is the slider's end
         self.slider = w.SelectionSlider(
             options=[(number(x), float(x)) for x in self.grid],
             index=self._nearest(),
-            description="τ² (tau2)",
+            description=description,
             continuous_update=True,
             readout=False,
             layout=_wide(),
             style=_STYLE,
         )
-        self.slider.add_class("shrinkviz-tau2")
-        self.value = _value_label(state, "tau2")
+        self.slider.add_class(css)
+        self.value = _value_label(state, trait)
+        sweep = f"sweep {symbol} from no pooling to complete pooling"
         self.play = w.Play(
             min=0,
-            max=top,
+            max=self._top,
             step=1,
             interval=interval_ms,
-            value=top - self.slider.index,
+            value=self._other(self.slider.index),
             show_repeat=False,
-            description="sweep τ² from no pooling to complete pooling",
-            tooltip="sweep τ² from no pooling to complete pooling",
+            description=sweep,
+            tooltip=sweep,
         )
         self.play.add_class("shrinkviz-play")
+        zero, inf = ("complete", "no") if self._flip else ("no", "complete")
         ends = w.HBox(
             [
-                w.HTML("◀ <b>complete pooling</b><br>τ² = 0"),
-                w.HTML("<div style='text-align:right'><b>no pooling</b> ▶<br>τ² = ∞</div>"),
+                w.HTML(f"◀ <b>{zero} pooling</b><br>{symbol} = 0"),
+                w.HTML(
+                    f"<div style='text-align:right'><b>{inf} pooling</b> ▶<br>{symbol} = ∞</div>"
+                ),
             ],
             layout=w.Layout(
                 max_width="23em", margin="0 0 0 9.3em", justify_content="space-between"
@@ -120,20 +140,24 @@ class Tau2Slider(w.VBox):
         self.slider.observe(self._moved, "index")
         self.play.observe(self._played, "value")
         self.play.observe(self._pausing, "playing")
-        state.observe(lambda _: setattr(self.slider, "index", self._nearest()), "tau2")
+        state.observe(lambda _: setattr(self.slider, "index", self._nearest()), trait)
+
+    def _other(self, index: int) -> int:
+        """Play's value at a slider index, and the slider index at a Play value."""
+        return self._top - index if self._flip else index
 
     def _nearest(self) -> int:
-        tau2 = self.state.tau2
-        if tau2 == 0 or tau2 == np.inf:
-            return 0 if tau2 == 0 else len(self.grid) - 1
-        return 1 + int(np.argmin(np.abs(self._log_inner - math.log(tau2))))
+        value = getattr(self.state, self.trait)
+        if value == 0 or value == np.inf:
+            return 0 if value == 0 else self._top
+        return 1 + int(np.argmin(np.abs(self._log_inner - math.log(value))))
 
     def _moved(self, change) -> None:
-        if change["new"] != self._nearest():  # not the echo of a tau2 set elsewhere
-            self.state.tau2 = float(self.grid[change["new"]])
+        if change["new"] != self._nearest():  # not the echo of a value set elsewhere
+            setattr(self.state, self.trait, float(self.grid[change["new"]]))
         self._echo = True
         try:
-            self.play.value = len(self.grid) - 1 - change["new"]
+            self.play.value = self._other(change["new"])
         finally:
             self._echo = False
 
@@ -146,11 +170,11 @@ class Tau2Slider(w.VBox):
         if self._echo:
             return
         if stop:
-            # ipywidgets' Stop is a pause, then a rewind to the start (tau2 = inf): undo
+            # ipywidgets' Stop is a pause, then a rewind to the start (no pooling): undo
             # the rewind, so the sweep stays where it is
             self.play.value = change["old"]
             return
-        self.slider.index = len(self.grid) - 1 - change["new"]
+        self.slider.index = self._other(change["new"])
 
     def enable(self, enabled: bool, why: str = "") -> None:
         """Enable or disable the slider and Play, with a visible reason when disabled."""
@@ -344,7 +368,7 @@ class ShrinkageControls(_Controls):
 
     def __init__(self, state, grid: np.ndarray, *, n_max: int = 0, tau_panel: bool = False):
         self.state = state
-        self.tau2 = Tau2Slider(state, grid)
+        self.tau2 = PoolingSlider(state, grid)
         self.fit = fit_button(state)
         self.group = group_dropdown(state)
         self.readout = w.HTML()
@@ -384,14 +408,14 @@ class ShrinkageControls(_Controls):
             with_value(self.mu0, state, "mu0"),
         ]
         if tau_panel:
-            self.full_bayes = w.Checkbox(
-                value=state.full_bayes,
+            self.average_over_tau = w.Checkbox(
+                value=state.average_over_tau,
                 indent=False,
                 description="average over τ (full Bayes)",
                 layout=w.Layout(width="auto"),
             )
-            self.full_bayes.add_class("shrinkviz-full-bayes")
-            traitlets.link((self.full_bayes, "value"), (state, "full_bayes"))
+            self.average_over_tau.add_class("shrinkviz-full-bayes")
+            traitlets.link((self.average_over_tau, "value"), (state, "average_over_tau"))
             self.prior = w.Dropdown(
                 options=TAU_PRIORS,
                 value=state.tau_prior,
@@ -401,14 +425,14 @@ class ShrinkageControls(_Controls):
             )
             self.prior.add_class("shrinkviz-tau-prior")
             traitlets.link((self.prior, "value"), (state, "tau_prior"))
-            rows += [_row([self.full_bayes, self.prior])]
+            rows += [_row([self.average_over_tau, self.prior])]
         self.error = error_line(state)
         rows += [self.readout, self.error]
         super().__init__(rows)
         self._modes(None)
         self._read(None)
         state.observe(self._modes, ["mu0_estimated", "inactive", "inactive_hint"])
-        state.observe(self._read, ["frame", "selected"])
+        state.observe(self._read, ["snapshot", "selected"])
 
     def _mu0_mode(self, change) -> None:
         self.state.mu0_estimated = change["new"] == "estimated"
@@ -427,7 +451,7 @@ class ShrinkageControls(_Controls):
 
     def _read(self, _) -> None:
         s, j = self.state, self.state.selected
-        f = s.frame
+        f = s.snapshot
         if not f.has_data[j]:
             data = "n_j = 0: no data"
         else:
@@ -448,7 +472,7 @@ class ShrinkageControls(_Controls):
             model = (
                 f"full Bayes ({fb.tau_prior} prior on τ): E(B_j | y) = {f.B[j]:.3f}, "
                 f"μ_j = {number(f.mean[j])} ± {f.sd[j]:.2g}; μ = {number(f.mu0)} ± "
-                f"{fb.mu_sd:.2g}; E(τ | y) = {number(fb.tau_mean)}"
+                f"{fb.mu0_sd:.2g}; E(τ | y) = {number(fb.tau_mean)}"
             )
         self.readout.value = f"<b>{s.labels[j]}</b>: {data}; {model}"
 
@@ -459,7 +483,7 @@ class PoolingControls(_Controls):
 
     def __init__(self, state, grid: np.ndarray):
         self.state = state
-        self.tau2 = Tau2Slider(state, grid)
+        self.tau2 = PoolingSlider(state, grid)
         self.sigma2 = log_slider(state, "sigma2", "σ² (sigma2)", css="shrinkviz-sigma2")
         self.fit = fit_button(state)
         self.group = group_dropdown(state)
@@ -479,15 +503,15 @@ class PoolingControls(_Controls):
             layout=w.Layout(flex="1 1 30em", min_width="min(30em, 100%)"),
         )
         self._read(None)
-        state.observe(self._read, ["frame", "selected"])
+        state.observe(self._read, ["snapshot", "selected"])
 
     def _read(self, _) -> None:
         s, j = self.state, self.state.selected
-        fit = s.frame.fit
-        none = "no data" if fit.n[j] == 0 else number(fit.none.alpha[j])
+        fit = s.snapshot.fit
+        none = "no data" if fit.n[j] == 0 else number(fit.no_pooling.alpha[j])
         self.readout.value = (
             f"<b>{s.labels[j]}</b>: n_j = {int(fit.n[j])} of {int(s.n_max[j])}; intercept "
-            f"no pooling {none}, partial pooling {number(fit.partial.alpha[j])} "
-            f"(μ_α = {number(fit.partial.mu_alpha)}); σ² = {number(s.sigma2)}, "
+            f"no pooling {none}, partial pooling {number(fit.partial_pooling.alpha[j])} "
+            f"(μ_α = {number(fit.partial_pooling.mu_alpha)}); σ² = {number(s.sigma2)}, "
             f"{tau2_text(s.tau2)}"
         )

@@ -163,8 +163,8 @@ def test_prior_size_slider_moves_every_estimate_to_its_exact_end(counts_page):
     full = settled(page, sel, post)
     ys = [p[1] for p in full]
     assert max(ys) - min(ys) < 0.5
-    rule = _lab.kernel_eval(page, panel, f"{name}.state.frame.prior_mean")
-    pooled = _lab.kernel_eval(page, panel, f"{name}.state.frame.pooled")
+    rule = _lab.kernel_eval(page, panel, f"{name}.state.snapshot.prior_mean")
+    pooled = _lab.kernel_eval(page, panel, f"{name}.state.snapshot.pooled")
     assert rule == pooled  # the estimated prior mean at a + b = inf is the pooled rate
     page.locator(sel).screenshot(path=_lab.ARTIFACTS / "counts-rats-complete-pooling.png")
 

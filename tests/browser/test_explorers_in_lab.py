@@ -132,10 +132,10 @@ def test_keyboard_tau2_moves_each_mu_toward_mu0(explorers):
 
     press(page, handle, *["ArrowLeft"] * 24)
     y, mu1, mu0_1 = picture()
-    B1 = _lab.kernel_eval(page, panel, "schools.state.frame.B.tolist()")
+    B1 = _lab.kernel_eval(page, panel, "schools.state.snapshot.B.tolist()")
     press(page, handle, *["ArrowLeft"] * 10)
     _, mu2, mu0_2 = picture()
-    B2 = _lab.kernel_eval(page, panel, "schools.state.frame.B.tolist()")
+    B2 = _lab.kernel_eval(page, panel, "schools.state.snapshot.B.tolist()")
     assert all(b2 > b1 + 0.01 for b1, b2 in zip(B1, B2, strict=True)), (
         B1,
         B2,
@@ -238,7 +238,7 @@ def test_n_change_redraws_that_groups_lines(explorers):
     page.wait_for_function(
         f"() => document.querySelector('{fig}').textContent.includes('{county} (n = 3)')"
     )
-    used = f"int(radon.state.frame.fit.n[radon.state.labels.index('{county}')])"
+    used = f"int(radon.state.snapshot.fit.n[radon.state.labels.index('{county}')])"
     assert _lab.kernel_eval(page, panel, used) == 3
     after = {m: [path_ys(d) for d in settled(page, fig, m)] for m in (none, partial)}
     for m in (none, partial):
@@ -275,7 +275,9 @@ def test_clicks_on_either_marker_select_and_the_n_slider_follows(explorers):
             time.sleep(0.2)
     # a hollow marker of the radon overview that is not under another marker
     fig = ".shrinkviz-overview-figure"
-    none = _lab.kernel_eval(page, panel, "radon.overview.figure.marks.index(radon.overview.none)")
+    none = _lab.kernel_eval(
+        page, panel, "radon.overview.figure.marks.index(radon.overview.no_pooling)"
+    )
     n_max = _lab.kernel_eval(page, panel, "radon.state.n_max.tolist()")
     page.locator(fig).scroll_into_view_if_needed()
     j, x, y = page.evaluate(

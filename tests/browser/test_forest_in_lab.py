@@ -139,8 +139,8 @@ def test_click_leaves_a_study_out(forest_page):
     got = _lab.kernel_eval(
         page,
         panel,
-        f"[{ex}.state.frame.forest.fit.mu, sv.meta_analysis(np.delete({ex}.state.y, 3),"
-        f" np.delete({ex}.state.v, 3)).mu, {ex}.state.frame.reference.fit.mu]",
+        f"[{ex}.state.snapshot.forest.fit.mu, sv.meta_analysis(np.delete({ex}.state.y, 3),"
+        f" np.delete({ex}.state.v, 3)).mu, {ex}.state.snapshot.reference.fit.mu]",
     )
     assert got[0] == pytest.approx(got[1], rel=1e-12) and got[0] != got[2]
     readout = page.locator(f"{sel} .shrinkviz-readout").inner_text()
@@ -166,7 +166,7 @@ def test_estimator_dropdown_moves_the_diamond(forest_page):
     got = _lab.kernel_eval(
         page,
         panel,
-        f"[{ex}.state.frame.forest.fit.mu, sv.meta_analysis({ex}.state.y, {ex}.state.v,"
+        f"[{ex}.state.snapshot.forest.fit.mu, sv.meta_analysis({ex}.state.y, {ex}.state.v,"
         " method='DL').mu]",
     )
     assert got[0] == pytest.approx(got[1], rel=1e-12)

@@ -109,7 +109,10 @@ def test_renders_and_passes_the_layout_audit(lab, k):
         page.set_viewport_size({"width": 1280, "height": 800})
     J = _lab.kernel_eval(page, panel, f"len(e{k}.state.labels)")
     marks = _lab.kernel_eval(
-        page, panel, f"[e{k}.figure.marks.index(m) for m in (e{k}.pairs.none, e{k}.pairs.partial)]"
+        page,
+        panel,
+        f"[e{k}.figure.marks.index(m) for m in (e{k}.pairs.no_pooling, "
+        f"e{k}.pairs.partial_pooling)]",
     )
     assert [len(dots(page, k, m)) for m in marks] == [J, J]
     assert problems == [], "\n".join(problems)
@@ -120,7 +123,7 @@ def test_keyboard_pooling_moves_the_filled_markers_toward_mu(lab):
     reml(page, panel)
     output(page, panel, 0).scroll_into_view_if_needed()
     partial, mu = _lab.kernel_eval(
-        page, panel, "[e0.figure.marks.index(m) for m in (e0.pairs.partial, e0.pairs.mu)]"
+        page, panel, "[e0.figure.marks.index(m) for m in (e0.pairs.partial_pooling, e0.pairs.mu)]"
     )
     handle = page.locator(".slopes-0 .shrinkviz-scale .noUi-handle")
 
@@ -143,7 +146,7 @@ def test_keyboard_pooling_moves_the_filled_markers_toward_mu(lab):
     page.locator(".slopes-0").screenshot(path=_lab.ARTIFACTS / "slopes-complete-pooling.png")
     page.keyboard.press("End")  # no pooling: every pair is its own
     wait_for(page, panel, "e0.state.scale", float("inf"))
-    none = _lab.kernel_eval(page, panel, "e0.figure.marks.index(e0.pairs.none)")
+    none = _lab.kernel_eval(page, panel, "e0.figure.marks.index(e0.pairs.no_pooling)")
     flat = [v for p in settled(page, 0, partial) for v in p]
     assert flat == pytest.approx([v for p in settled(page, 0, none) for v in p], abs=0.5)
 
@@ -160,7 +163,9 @@ def test_clicking_a_marker_selects_its_group(lab):
     reml(page, panel)
     output(page, panel, 0).scroll_into_view_if_needed()
     marks = _lab.kernel_eval(
-        page, panel, "[e0.figure.marks.index(m) for m in (e0.pairs.none, e0.pairs.partial)]"
+        page,
+        panel,
+        "[e0.figure.marks.index(m) for m in (e0.pairs.no_pooling, e0.pairs.partial_pooling)]",
     )
     picked = []
     for mark in marks:

@@ -292,18 +292,16 @@ def test_lesson02_plug_in_and_full_bayes():
         L02, f"above {y.mean():.2f} ({', '.join(above)})", f"below {lo:.2f} ({', '.join(below)})"
     )
     fb = sv.full_bayes(y, v)
-    between = (np.minimum(y, lo) <= fb.theta_mean) & (fb.theta_mean <= np.maximum(y, lo))
+    between = (np.minimum(y, lo) <= fb.mean) & (fb.mean <= np.maximum(y, lo))
     assert between.all()
-    stated(L02, f"School A gets about {fb.theta_mean[0]:.0f} points")
+    stated(L02, f"School A gets about {fb.mean[0]:.0f} points")
     match = [
-        optimize.brentq(
-            lambda t2, j=j: sv.posterior(y, v, t2).mean[j] - fb.theta_mean[j], 1e-6, 1e5
-        )
+        optimize.brentq(lambda t2, j=j: sv.posterior(y, v, t2).mean[j] - fb.mean[j], 1e-6, 1e5)
         for j in range(len(y))
     ]
     stated(L02, f"runs from {min(match):.0f} to {max(match):.0f} depending on the school")
     bda3 = np.array([10, 8, 7, 8, 5, 6, 10, 8])  # BDA3 table 5.3, from 200 draws
-    assert np.abs(fb.theta_quantiles([0.5])[:, 0] - bda3).max() < 0.7
+    assert np.abs(fb.quantiles([0.5])[:, 0] - bda3).max() < 0.7
     stated(L02, "as 10, 8, 7, 8, 5, 6, 10 and 8 points")
 
 
@@ -450,15 +448,16 @@ def test_lesson03_fit_and_counties():
     radon = sv.data.radon()
     stated(L03, f"measured it in {len(radon)} houses in {radon['county'].nunique()} counties")
     fit = sv.pooling_fit_frame(radon, x="floor", y="log_radon", group="county")
+    p = fit.partial_pooling
     stated(
         L03,
-        f"$\\mu_\\alpha = {fit.partial.mu_alpha:.2f}$, $\\beta = {fit.partial.beta:.2f}$",
+        f"$\\mu_\\alpha = {p.mu_alpha:.2f}$, $\\beta = {p.beta:.2f}$",
         f"$\\sigma = {np.sqrt(fit.sigma2):.2f}$",
         f"$\\tau = {np.sqrt(fit.tau2):.2f}$",
-        f"$e^{{{fit.partial.beta:.2f}}} \\approx {np.exp(fit.partial.beta):.1f}$",
+        f"$e^{{{fit.partial_pooling.beta:.2f}}} \\approx {np.exp(fit.partial_pooling.beta):.1f}$",
     )
     n = pd.Series(np.asarray(fit.n), index=fit.groups)
-    none = pd.Series(np.asarray(fit.none.alpha), index=fit.groups)
+    none = pd.Series(np.asarray(fit.no_pooling.alpha), index=fit.groups)
     assert none[COUNTIES].idxmax() == "LACQUIPARLE"
     assert list(n[COUNTIES]) == sorted(n[COUNTIES])  # "from the smallest to the largest"
     stated(
@@ -477,8 +476,8 @@ def test_lesson03_spread_by_size():
     df = pd.DataFrame(
         {
             "n": np.asarray(fit.n),
-            "none": np.asarray(fit.none.alpha),
-            "partial": np.asarray(fit.partial.alpha),
+            "none": np.asarray(fit.no_pooling.alpha),
+            "partial": np.asarray(fit.partial_pooling.alpha),
         }
     )
     size = pd.cut(df["n"], [0, 3, 10, 30, 200])
@@ -535,14 +534,18 @@ def test_lesson05_centring():
     mean = survey["hours"].mean()
     # "every intercept moves by its slope times the mean hours; sigma2, tau2, slopes the same"
     np.testing.assert_allclose(
-        fit_c.partial.alpha, np.asarray(fit.partial.alpha) + fit.partial.beta * mean, rtol=1e-8
+        fit_c.partial_pooling.alpha,
+        np.asarray(fit.partial_pooling.alpha) + fit.partial_pooling.beta * mean,
+        rtol=1e-8,
     )
     np.testing.assert_allclose(
-        fit_c.none.alpha, np.asarray(fit.none.alpha) + fit.none.beta * mean, rtol=1e-8
+        fit_c.no_pooling.alpha,
+        np.asarray(fit.no_pooling.alpha) + fit.no_pooling.beta * mean,
+        rtol=1e-8,
     )
     np.testing.assert_allclose(
-        [fit_c.sigma2, fit_c.tau2, fit_c.partial.beta],
-        [fit.sigma2, fit.tau2, fit.partial.beta],
+        [fit_c.sigma2, fit_c.tau2, fit_c.partial_pooling.beta],
+        [fit.sigma2, fit.tau2, fit.partial_pooling.beta],
         rtol=1e-6,
     )
     stated(

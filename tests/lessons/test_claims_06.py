@@ -51,7 +51,7 @@ def test_data_and_own_slopes():
     assert sleep.shape[0] == 180 and len(fit.groups) == 18
     assert sorted(sleep.Days.unique()) == list(range(10))
     stated("18 subjects, days 0 to 9, 180 rows")
-    b = fit.none.beta
+    b = fit.no_pooling.beta
     lo, hi = fit.groups[b.argmin()], fit.groups[b.argmax()]
     stated(
         f"The slopes run from {minus(b.min(), '.1f')} ms per day (subject {lo}",
@@ -88,7 +88,7 @@ def test_balanced_reml_splits_the_own_slopes_variance_on_other_data(seed):
     f = sv.slopes_fit(x, y, g)
     assert f.rho**2 < 0.99 and min(f.tau_alpha, f.tau_beta) > 0
     sxx = ((x1 - x1.mean()) ** 2).sum()
-    assert f.none.beta.var(ddof=1) == pytest.approx(f.tau_beta**2 + f.sigma2 / sxx, rel=1e-5)
+    assert f.no_pooling.beta.var(ddof=1) == pytest.approx(f.tau_beta**2 + f.sigma2 / sxx, rel=1e-5)
 
 
 def test_the_study_design_as_lme4_documents_it():
@@ -125,18 +125,18 @@ def test_reml_fit_is_lme4s():
     ref = LME4["sleepstudy"]["REML"]
     S = np.array(ref["Sigma"])
     rho = S[0, 1] / np.sqrt(S[0, 0] * S[1, 1])
-    mu = np.array(ref["fixef"]) if "fixef" in ref else fit.partial.mu
+    mu = np.array(ref["fixef"]) if "fixef" in ref else fit.partial_pooling.mu
     for ours, theirs in (
         (fit.sigma2, ref["sigma2"]),
         (fit.tau_alpha, np.sqrt(S[0, 0])),
         (fit.tau_beta, np.sqrt(S[1, 1])),
         (fit.rho, rho),
-        (fit.partial.mu[0], mu[0]),
-        (fit.partial.mu[1], mu[1]),
+        (fit.partial_pooling.mu[0], mu[0]),
+        (fit.partial_pooling.mu[1], mu[1]),
     ):
         assert ours == pytest.approx(theirs, rel=1e-4)
     stated(
-        rf"$\hat\mu = ({fit.partial.mu[0]:.1f}, {fit.partial.mu[1]:.2f})$",
+        rf"$\hat\mu = ({fit.partial_pooling.mu[0]:.1f}, {fit.partial_pooling.mu[1]:.2f})$",
         rf"$\hat\sigma = {np.sqrt(fit.sigma2):.1f}$",
         rf"$\hat\tau_\alpha = {fit.tau_alpha:.1f}$",
         rf"$\hat\tau_\beta = {fit.tau_beta:.2f}$",
@@ -151,15 +151,17 @@ def test_shrinkage_formula_and_slopes_moving_away():
     x = np.arange(10.0)
     X = np.column_stack([np.ones(10), x])
     V = fit.sigma2 * np.linalg.inv(X.T @ X)
-    mu = fit.partial.mu
+    mu = fit.partial_pooling.mu
     for j in range(18):
-        own = np.r_[fit.none.alpha[j], fit.none.beta[j]]
+        own = np.r_[fit.no_pooling.alpha[j], fit.no_pooling.beta[j]]
         b = mu + fit.Sigma @ np.linalg.solve(fit.Sigma + V, own - mu)
-        np.testing.assert_allclose(b, [fit.partial.alpha[j], fit.partial.beta[j]], rtol=1e-9)
-    away = np.abs(fit.partial.beta - mu[1]) > np.abs(fit.none.beta - mu[1])
-    closer = np.abs(fit.partial.alpha - mu[0]) < np.abs(fit.none.alpha - mu[0])
+        np.testing.assert_allclose(
+            b, [fit.partial_pooling.alpha[j], fit.partial_pooling.beta[j]], rtol=1e-9
+        )
+    away = np.abs(fit.partial_pooling.beta - mu[1]) > np.abs(fit.no_pooling.beta - mu[1])
+    closer = np.abs(fit.partial_pooling.alpha - mu[0]) < np.abs(fit.no_pooling.alpha - mu[0])
     assert closer.all()  # "Here every intercept ends closer to mu_alpha"
-    crossed = np.sign(fit.partial.alpha - mu[0]) != np.sign(fit.none.alpha - mu[0])
+    crossed = np.sign(fit.partial_pooling.alpha - mu[0]) != np.sign(fit.no_pooling.alpha - mu[0])
     assert set(fit.groups[crossed]) == {"308", "335"}  # "(308 and 335 even cross over it)"
     stated(
         "Here every intercept ends closer to $\\hat\\mu_\\alpha$ (308 and 335 even cross over it)",
@@ -169,26 +171,26 @@ def test_shrinkage_formula_and_slopes_moving_away():
     c = sv.slopes_fit_frame(
         sleep.assign(Days=sleep.Days - 4.5), x="Days", y="Reaction", group="Subject"
     )
-    mc = c.partial.mu
-    away_c = np.abs(c.partial.alpha - mc[0]) > np.abs(c.none.alpha - mc[0])
+    mc = c.partial_pooling.mu
+    away_c = np.abs(c.partial_pooling.alpha - mc[0]) > np.abs(c.no_pooling.alpha - mc[0])
     stated(f"it is {away_c.sum()} of the levels that move away")
     # ... and the same 5 slopes move away ("the 5 that move away ... stay exactly the same")
-    away_beta_c = np.abs(c.partial.beta - mc[1]) > np.abs(c.none.beta - mc[1])
+    away_beta_c = np.abs(c.partial_pooling.beta - mc[1]) > np.abs(c.no_pooling.beta - mc[1])
     np.testing.assert_array_equal(away_beta_c, away)
     stated(f"and the {away.sum()} that move away from")
     j = list(fit.groups).index("309")
     assert away[j]
-    a0, a1 = fit.none.alpha[j], fit.partial.alpha[j]
-    b0, b1 = fit.none.beta[j], fit.partial.beta[j]
+    a0, a1 = fit.no_pooling.alpha[j], fit.partial_pooling.alpha[j]
+    b0, b1 = fit.no_pooling.beta[j], fit.partial_pooling.beta[j]
     stated(
         f"(own intercept {a0:.1f}); its intercept is pulled up to {a1:.1f}",
         f"its slope goes from {b0:.2f} down to {b1:.2f}",
         f"lifts its line by {a1 - a0:.1f} ms at day 0 but only by "
         f"{(a1 + 4.5 * b1) - (a0 + 4.5 * b0):.1f} ms at day 4.5",
     )
-    assert a0 <= np.sort(fit.none.alpha)[1]  # "starts very low": second lowest of 18
+    assert a0 <= np.sort(fit.no_pooling.alpha)[1]  # "starts very low": second lowest of 18
     # "rho-hat plays almost no part (at rho = 0 the slope would be 1.86)"
-    at0 = fit.update(Sigma=np.diag(np.diag(fit.Sigma))).partial.beta[j]
+    at0 = fit.update(Sigma=np.diag(np.diag(fit.Sigma))).partial_pooling.beta[j]
     stated(f"(at $\\rho = 0$ the slope would be {at0:.2f})")
     assert abs(at0 - b1) < 0.1 * abs(b1 - b0)
 
@@ -211,9 +213,9 @@ def test_every_pair_ends_on_a_smaller_ellipse():
             sleep.assign(Days=sleep.Days - 4.5), x="Days", y="Reaction", group="Subject"
         ),
     ):
-        own = np.c_[f.none.alpha, f.none.beta]
-        part = np.c_[f.partial.alpha, f.partial.beta]
-        mu = f.partial.mu
+        own = np.c_[f.no_pooling.alpha, f.no_pooling.beta]
+        part = np.c_[f.partial_pooling.alpha, f.partial_pooling.beta]
+        mu = f.partial_pooling.mu
         assert (_mahalanobis(part, mu, f.Sigma) < _mahalanobis(own, mu, f.Sigma)).all()
     rng = np.random.default_rng(5)
     for _ in range(200):
@@ -233,9 +235,13 @@ def test_diagonal_sigma_and_v_shrink_each_coordinate_alone():
     f = sv.slopes_fit_frame(c, x="Days", y="Reaction", group="Subject", sigma2=600.0, Sigma=S)
     v = 600.0 / np.array([10.0, 82.5])
     k = np.diag(S) / (np.diag(S) + v)
-    mu = f.partial.mu
-    np.testing.assert_allclose(f.partial.alpha - mu[0], k[0] * (f.none.alpha - mu[0]), rtol=1e-9)
-    np.testing.assert_allclose(f.partial.beta - mu[1], k[1] * (f.none.beta - mu[1]), rtol=1e-9)
+    mu = f.partial_pooling.mu
+    np.testing.assert_allclose(
+        f.partial_pooling.alpha - mu[0], k[0] * (f.no_pooling.alpha - mu[0]), rtol=1e-9
+    )
+    np.testing.assert_allclose(
+        f.partial_pooling.beta - mu[1], k[1] * (f.no_pooling.beta - mu[1]), rtol=1e-9
+    )
     stated(
         "its distance from the centre is multiplied by $1 - B_j = \\tau^2/(\\tau^2 + v_j)$",
         "$V_j$ is diagonal when $x$ is measured from the subject's mean",
@@ -273,9 +279,11 @@ def test_centring():
     S = T @ np.diag([ta**2, tb**2]) @ T.T
     assert S[0, 1] / np.sqrt(S[0, 0] * S[1, 1]) == pytest.approx(book, rel=1e-12)
     assert book < centred.rho < book + 0.05  # "almost all"
-    np.testing.assert_allclose(centred.partial.beta, fit.partial.beta, rtol=1e-7)
+    np.testing.assert_allclose(centred.partial_pooling.beta, fit.partial_pooling.beta, rtol=1e-7)
     np.testing.assert_allclose(
-        centred.partial.alpha - 4.5 * centred.partial.beta, fit.partial.alpha, rtol=1e-8
+        centred.partial_pooling.alpha - 4.5 * centred.partial_pooling.beta,
+        fit.partial_pooling.alpha,
+        rtol=1e-8,
     )
     assert centred.sigma2 == pytest.approx(fit.sigma2, rel=1e-8)
     assert centred.tau_beta == pytest.approx(fit.tau_beta, rel=1e-7)
@@ -294,9 +302,13 @@ def test_shifting_x_changes_tau_alpha_and_rho_not_the_lines_on_other_data(seed, 
     y = b[g, 0] + b[g, 1] * x + rng.normal(0, 1.0, J * n)
     f0 = sv.slopes_fit(x, y, g)
     f1 = sv.slopes_fit(x - shift, y, g)
-    np.testing.assert_allclose(f1.partial.beta, f0.partial.beta, rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(
-        f1.partial.alpha - shift * f1.partial.beta, f0.partial.alpha, rtol=1e-5
+        f1.partial_pooling.beta, f0.partial_pooling.beta, rtol=1e-5, atol=1e-7
+    )
+    np.testing.assert_allclose(
+        f1.partial_pooling.alpha - shift * f1.partial_pooling.beta,
+        f0.partial_pooling.alpha,
+        rtol=1e-5,
     )
     assert f1.deviance() == pytest.approx(f0.deviance(), rel=1e-9)
     T = np.array([[1.0, shift], [0.0, 1.0]])  # (alpha at x = 0) -> (alpha at x = shift)
@@ -346,21 +358,24 @@ def _two_days():
 
 def test_a_subject_with_two_days():
     fit, j, two = _two_days()
+    own, shrunk = two.no_pooling, two.partial_pooling
     stated(
-        f"started at {two.none.alpha[j]:.1f} ms and hardly changed on day 1, so its own slope "
-        f"is {two.none.beta[j]:.2f}",
+        f"started at {own.alpha[j]:.1f} ms and hardly changed on day 1, so its own slope "
+        f"is {own.beta[j]:.2f}",
         rf"$\sigma\sqrt{{2}} \approx {np.sqrt(2 * fit.sigma2):.1f}$ ms per day",
-        f"(from {two.none.alpha[j]:.1f} to {two.partial.alpha[j]:.1f}) and takes a slope of "
-        f"{two.partial.beta[j]:.2f}",
+        f"(from {own.alpha[j]:.1f} to {shrunk.alpha[j]:.1f}) and takes a slope of "
+        f"{shrunk.beta[j]:.2f}",
         f"5.78, below $\\hat\\tau_\\beta = {fit.tau_beta:.2f}$",
-        f"give this subject a slope of {fit.none.beta[j]:.2f}",
+        f"give this subject a slope of {fit.no_pooling.beta[j]:.2f}",
     )
-    assert f"{np.sqrt(two.partial.cov[j][1, 1]):.2f}" == "5.78"
+    assert f"{np.sqrt(shrunk.cov[j][1, 1]):.2f}" == "5.78"
     stated(
-        f"on the other side of $\\hat\\mu_\\beta$ (now {two.partial.mu[1]:.2f}) from its own "
-        f"{two.none.beta[j]:.2f}"
+        f"on the other side of $\\hat\\mu_\\beta$ (now {shrunk.mu[1]:.2f}) from its own "
+        f"{own.beta[j]:.2f}"
     )
-    assert (two.none.beta[j] - two.partial.mu[1]) * (two.partial.beta[j] - two.partial.mu[1]) < 0
+    assert (two.no_pooling.beta[j] - two.partial_pooling.mu[1]) * (
+        two.partial_pooling.beta[j] - two.partial_pooling.mu[1]
+    ) < 0
     # with mu's uncertainty: the prediction-error sd of mu_beta + u_j from the inverse of
     # Henderson's mixed-model equations (all 18 subjects, 337 cut to its first 2 rows)
     pev = _henderson_slope_sd(fit, two, j)
@@ -369,8 +384,8 @@ def test_a_subject_with_two_days():
     # a slope from two points 1 day apart: se = sigma sqrt(2) / 1
     sleep, _ = fits()
     rows = sleep[sleep.Subject == "337"].Reaction.to_numpy()[:2]
-    assert two.none.beta[j] == pytest.approx(rows[1] - rows[0], rel=1e-12)
-    assert two.none.alpha[j] == pytest.approx(rows[0], rel=1e-12)
+    assert two.no_pooling.beta[j] == pytest.approx(rows[1] - rows[0], rel=1e-12)
+    assert two.no_pooling.alpha[j] == pytest.approx(rows[0], rel=1e-12)
 
 
 def _henderson_slope_sd(fit, two, j):
@@ -391,7 +406,7 @@ def _henderson_slope_sd(fit, two, j):
     c[1] = c[2 + 2 * j + 1] = 1.0
     # a check on the set-up: the random-effect block alone is Var(b_j | y, mu), slopes_fit's cov
     u = 2 + 2 * j + 1
-    assert np.linalg.inv(M[2:, 2:])[u - 2, u - 2] == pytest.approx(two.partial.cov[j][1, 1])
+    assert np.linalg.inv(M[2:, 2:])[u - 2, u - 2] == pytest.approx(two.partial_pooling.cov[j][1, 1])
     return float(np.sqrt(c @ np.linalg.solve(M, c)))
 
 
@@ -404,7 +419,7 @@ def test_partial_pooling_sd_never_exceeds_the_populations():
         n[0] = 10
         L = rng.normal(size=(2, 2)) * [10.0, 3.0]
         up = fit.update(n=n, sigma2=rng.uniform(100, 2000), Sigma=L @ L.T)
-        for C in up.partial.cov:
+        for C in up.partial_pooling.cov:
             assert np.linalg.eigvalsh(up.Sigma - C).min() > -1e-9 * up.Sigma.max()
 
 
@@ -414,19 +429,19 @@ def test_rho_tilts_the_two_day_slope():
     slope = {}
     for rho in (-0.8, 0.0, 0.8):
         S = np.array([[ta**2, rho * ta * tb], [rho * ta * tb, tb**2]])
-        slope[rho] = two.update(Sigma=S).partial.beta[j]
+        slope[rho] = two.update(Sigma=S).partial_pooling.beta[j]
     stated(
         f"{slope[-0.8]:.2f} at $\\rho = -0.8$, {slope[0.0]:.2f} at $\\rho = 0$ and "
         f"{slope[0.8]:.2f} at $\\rho = 0.8$",
-        f"toward the {fit.none.beta[j]:.2f} that its ten days show",
+        f"toward the {fit.no_pooling.beta[j]:.2f} that its ten days show",
     )
     assert slope[-0.8] < slope[0.0] < slope[0.8]
     # at rho = 0 the slope still ends above the (re-estimated) mu_beta, although its own 2-day
     # slope is far below it: two points 0 and 1 give Corr(alpha-hat, beta-hat) = -1/sqrt(2)
     S0 = np.diag([ta**2, tb**2])
     at0 = two.update(Sigma=S0)
-    stated(f"({at0.partial.mu[1]:.2f} there)")
-    assert two.none.beta[j] < at0.partial.mu[1] < at0.partial.beta[j]
+    stated(f"({at0.partial_pooling.mu[1]:.2f} there)")
+    assert two.no_pooling.beta[j] < at0.partial_pooling.mu[1] < at0.partial_pooling.beta[j]
     X = np.array([[1.0, 0.0], [1.0, 1.0]])
     C = np.linalg.inv(X.T @ X)
     assert C[0, 1] / np.sqrt(C[0, 0] * C[1, 1]) == pytest.approx(-1 / np.sqrt(2), rel=1e-12)
@@ -437,11 +452,11 @@ def test_rho_tilts_the_two_day_slope():
     for rho in (-0.8, 0.0, fit.rho, 0.8):
         S = np.array([[ta**2, rho * ta * tb], [rho * ta * tb, tb**2]])
         at = two.update(Sigma=S)
-        m = at.partial.mu
-        line = m[1] + rho * tb / ta * (at.partial.alpha[j] - m[0])
-        assert abs(at.partial.beta[j] - line) < 1.0
+        m = at.partial_pooling.mu
+        line = m[1] + rho * tb / ta * (at.partial_pooling.alpha[j] - m[0])
+        assert abs(at.partial_pooling.beta[j] - line) < 1.0
     stated(r"The pair ends near the line $E(\beta_j \mid \alpha_j)$ through $\mu$")
-    assert two.none.alpha[j] > two.partial.mu[0]  # "Subject 337's intercept is high"
+    assert two.no_pooling.alpha[j] > two.partial_pooling.mu[0]  # "Subject 337's intercept is high"
     # E(beta | alpha) = mu_beta + rho tau_beta / tau_alpha (alpha - mu_alpha): the conditional
     # mean of a bivariate normal, checked by sampling
     rng = np.random.default_rng(1)
@@ -463,8 +478,8 @@ def _cut_to_two_rmse(fit, rho):
         n = fit.n.copy()
         n[k] = 2
         up = fit.update(n=n, Sigma=S)
-        part.append(up.partial.beta[k] - fit.none.beta[k])
-        own.append(up.none.beta[k] - fit.none.beta[k])
+        part.append(up.partial_pooling.beta[k] - fit.no_pooling.beta[k])
+        own.append(up.no_pooling.beta[k] - fit.no_pooling.beta[k])
     return np.sqrt(np.mean(np.square(part))), np.sqrt(np.mean(np.square(own)))
 
 

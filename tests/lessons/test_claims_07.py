@@ -232,7 +232,7 @@ def test_leaving_the_largest_trial_out():
     # the explorer's click gives the same fit
     ex = sv.ForestExplorer.bcg()
     ex.click(j)
-    assert ex.state.frame.forest.fit.mu == pytest.approx(l1o.mu[j], rel=1e-10)
+    assert ex.state.snapshot.forest.fit.mu == pytest.approx(l1o.mu[j], rel=1e-10)
 
 
 def test_funnel():
@@ -256,7 +256,7 @@ def test_funnel():
     ee = sv.meta_analysis(y, v, method="EE")
     assert (np.abs(y - ee.mu) > stats.norm.isf(0.025) * se).sum() == 6
     ex = sv.ForestExplorer.bcg()
-    f = ex.state.frame.forest
+    f = ex.state.snapshot.forest
     assert f.funnel_ub[1] - f.fit.mu == pytest.approx(stats.norm.isf(0.025) * se.max())
 
 

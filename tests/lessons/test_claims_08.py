@@ -46,8 +46,8 @@ def test_radon_gelman_hill_12_6():
     with_u, without_u = _radon()
     stated(
         f"falls from {np.sqrt(without_u.tau2):.2f} to {np.sqrt(with_u.tau2):.2f} once uranium",
-        f"coefficient of log uranium is {with_u.partial.gamma:.2f}",
-        f"floor coefficient is {minus(with_u.partial.beta, '.2f')}",
+        f"coefficient of log uranium is {with_u.partial_pooling.gamma:.2f}",
+        f"floor coefficient is {minus(with_u.partial_pooling.beta, '.2f')}",
     )
     # "the within-county sigma stays at 0.76 (0.756 without uranium, 0.758 with)"
     s = {f"{np.sqrt(f.sigma2):.2f}" for f in (with_u, without_u)}
@@ -85,7 +85,7 @@ def test_radon_pulls_toward_one_mean_miss_by_uranium():
     for data in (RADON, RADON.groupby("county").head(2)):
         with_u = sv.predictor_fit_frame(data, u="log_uranium", **COLUMNS)
         without_u = sv.predictor_fit_frame(data, u=None, **COLUMNS)
-        shift = without_u.partial.target - with_u.partial.target
+        shift = without_u.partial_pooling.target - with_u.partial_pooling.target
         high = with_u.u > np.median(with_u.u)
         assert shift[high].mean() < 0 < shift[~high].mean()
     stated(
@@ -96,14 +96,14 @@ def test_radon_pulls_toward_one_mean_miss_by_uranium():
 def test_radon_small_counties_shrink_to_the_line():
     with_u, without_u = _radon()
     small = with_u.n <= 2
-    b_with = with_u.partial.B[small].min()
-    b_without = without_u.partial.B[small].min()
+    b_with = with_u.partial_pooling.B[small].min()
+    b_without = without_u.partial_pooling.B[small].min()
     stated(f"of at least {b_with:.2f} ({b_without:.2f} without uranium")
     # "at least": the minimum is not rounded up past a smaller value
     assert np.floor(b_with * 100) / 100 <= b_with
     # the flat line is the common mean intercept, not the mean of log radon
-    mu = without_u.partial.mu_alpha
-    assert np.allclose(without_u.partial.target, mu)
+    mu = without_u.partial_pooling.mu_alpha
+    assert np.allclose(without_u.partial_pooling.target, mu)
     assert f"{mu:.2f}" != f"{RADON['log_radon'].mean():.2f}"
     stated(f"common mean intercept $\\hat\\mu_\\alpha$ = {mu:.2f}")
     stated(
@@ -111,19 +111,19 @@ def test_radon_small_counties_shrink_to_the_line():
         f" {np.sqrt(without_u.tau2):.2f} around one mean"
     )
     # tau2 = 0 puts every county on the line, tau2 = inf keeps each its own intercept
-    p0 = with_u.update(tau2=0.0).partial
+    p0 = with_u.update(tau2=0.0).partial_pooling
     assert np.array_equal(p0.alpha, p0.target)
     pinf = with_u.update(tau2=np.inf)
-    np.testing.assert_array_equal(pinf.partial.alpha, pinf.none.alpha)
+    np.testing.assert_array_equal(pinf.partial_pooling.alpha, pinf.no_pooling.alpha)
 
 
 def test_radon_hollow_marker_is_own_intercept_given_beta():
     with_u, _ = _radon()
-    p = with_u.partial
+    p = with_u.partial_pooling
     xbar = np.array([RADON.loc[RADON["county"] == g, "floor"].mean() for g in with_u.groups])
     ybar = np.array([RADON.loc[RADON["county"] == g, "log_radon"].mean() for g in with_u.groups])
     np.testing.assert_allclose(p.own, ybar - p.beta * xbar, atol=1e-12)
-    gap = np.nanmax(np.abs(p.own - with_u.none.alpha))
+    gap = np.nanmax(np.abs(p.own - with_u.no_pooling.alpha))
     assert 0 < gap <= 0.04
     stated("differs from lesson 3's no-pooling intercept, by at most 0.04 here")
 

@@ -105,7 +105,7 @@ def test_full_bayes_log_size():
     inside = (w >= np.log(lo)) & (w <= np.log(hi))
     assert np.sum(p[inside]) == pytest.approx(0.95, abs=0.02)
     # "the plug-in and the full-Bayes means nearly agree": within a tenth of the typical sd
-    assert np.abs(fb.theta_mean - eb.mean).max() < 0.1 * np.median(fb.theta_sd)
+    assert np.abs(fb.mean - eb.mean).max() < 0.1 * np.median(fb.sd)
     # ... and so does E[B_j | y] with the plug-in B_j, at every size in the data
     for nj in np.unique(n):
         assert np.sum(p * size / (size + nj)) == pytest.approx(

@@ -326,16 +326,16 @@ def test_full_bayes_matches_adaptive_quadrature(case):
     ref = FULL[case]
     assert ref["max_relative_difference"] < 1e-8  # the reference's two resolutions agree
     fit = full_bayes_binomial(ref["y"], ref["n"])
-    scale = np.median(ref["theta_sd"])
-    for key in ("theta_mean", "theta_sd"):
+    scale = np.median(ref["sd"])
+    for key in ("mean", "sd"):
         np.testing.assert_allclose(
             getattr(fit, key), ref[key], rtol=1e-6, atol=1e-6 * scale, err_msg=key
         )
-    for key in ("prior_mean_mean", "prior_mean_sd", "log_size_mean", "log_size_sd"):
+    for key in ("prior_mean", "prior_mean_sd", "log_size_mean", "log_size_sd"):
         assert getattr(fit, key) == pytest.approx(ref[key], rel=1e-6), key
     if ref["quantile_groups"]:  # (not for surgical: its quadrature is slow with n up to 810)
-        q = fit.theta_quantiles(ref["probs"])[ref["quantile_groups"]]
-        np.testing.assert_allclose(q, ref["theta_quantiles"], rtol=1e-6, atol=1e-9)
+        q = fit.quantiles(ref["probs"])[ref["quantile_groups"]]
+        np.testing.assert_allclose(q, ref["quantiles"], rtol=1e-6, atol=1e-9)
 
 
 def test_full_bayes_fixture_covers_the_cases():
@@ -406,34 +406,34 @@ def test_log_size_density_is_the_marginal_of_eq_5_8(rats_full):
 
 def test_full_bayes_group_without_trials_sits_at_the_prior_mean():
     fit = full_bayes_binomial([0, 3, 7, 0, 2], [12, 15, 9, 0, 2])
-    assert fit.theta_mean[3] == pytest.approx(fit.prior_mean_mean, rel=1e-13)
+    assert fit.mean[3] == pytest.approx(fit.prior_mean, rel=1e-13)
 
 
 def test_full_bayes_mirror_and_permutation(rats_full):
     y, n = rats()
     mirror = full_bayes_binomial(n - y, n)
-    np.testing.assert_allclose(mirror.theta_mean, 1 - rats_full.theta_mean, rtol=1e-8)
-    np.testing.assert_allclose(mirror.theta_sd, rats_full.theta_sd, rtol=1e-7)
-    assert mirror.prior_mean_mean == pytest.approx(1 - rats_full.prior_mean_mean, rel=1e-8)
+    np.testing.assert_allclose(mirror.mean, 1 - rats_full.mean, rtol=1e-8)
+    np.testing.assert_allclose(mirror.sd, rats_full.sd, rtol=1e-7)
+    assert mirror.prior_mean == pytest.approx(1 - rats_full.prior_mean, rel=1e-8)
     assert mirror.log_size_mean == pytest.approx(rats_full.log_size_mean, rel=1e-8)
-    q, qm = rats_full.theta_quantiles([0.1, 0.9]), mirror.theta_quantiles([0.1, 0.9])
+    q, qm = rats_full.quantiles([0.1, 0.9]), mirror.quantiles([0.1, 0.9])
     np.testing.assert_allclose(qm[:, ::-1], 1 - q, rtol=1e-7, atol=1e-9)
     order = np.random.default_rng(3).permutation(len(y))
     shuffled = full_bayes_binomial(y[order], n[order])
-    np.testing.assert_allclose(shuffled.theta_mean, rats_full.theta_mean[order], rtol=1e-12)
-    np.testing.assert_allclose(shuffled.theta_sd, rats_full.theta_sd[order], rtol=1e-12)
+    np.testing.assert_allclose(shuffled.mean, rats_full.mean[order], rtol=1e-12)
+    np.testing.assert_allclose(shuffled.sd, rats_full.sd[order], rtol=1e-12)
 
 
 def test_full_bayes_interval_and_frozen(rats_full):
     lower, upper = rats_full.interval(0.9)
     np.testing.assert_allclose(
-        np.column_stack([lower, upper]), rats_full.theta_quantiles([0.05, 0.95]), rtol=1e-12
+        np.column_stack([lower, upper]), rats_full.quantiles([0.05, 0.95]), rtol=1e-12
     )
-    assert np.all(lower < rats_full.theta_mean) and np.all(rats_full.theta_mean < upper)
-    for name in ("theta_mean", "theta_sd", "log_size", "log_size_density", "log_size_weights"):
+    assert np.all(lower < rats_full.mean) and np.all(rats_full.mean < upper)
+    for name in ("mean", "sd", "log_size", "log_size_density", "log_size_weights"):
         with pytest.raises(ValueError):
             getattr(rats_full, name)[0] = 1.0
-    assert repr(rats_full).startswith("FullBayesBinomial(theta_mean=[")
+    assert repr(rats_full).startswith("FullBayesBinomial(mean=[")
 
 
 def test_full_bayes_bad_input():
@@ -446,7 +446,7 @@ def test_full_bayes_bad_input():
     with pytest.raises(ValueError, match=r"y must be <= n \(got y = 9 > n = 6 at index 2\)"):
         full_bayes_binomial([0, 5, 9], [4, 5, 6])
     with pytest.raises(ValueError, match=r"probs must be in \(0, 1\)"):
-        full_bayes_binomial([1, 2], [4, 5]).theta_quantiles([0.5, 1.0])
+        full_bayes_binomial([1, 2], [4, 5]).quantiles([0.5, 1.0])
 
 
 def test_public_names():

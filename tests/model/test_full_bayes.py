@@ -31,14 +31,14 @@ def schools():
 def test_matches_adaptive_quadrature(name):
     ref = FIXTURE[name]
     fit = full_bayes(ref["y"], ref["v"], ref["tau_prior"], ref["tau_scale"])
-    for key in ("theta_mean", "theta_sd", "mu_mean", "mu_sd", "tau_mean", "tau_sd"):
+    for key in ("mean", "sd", "mu0", "mu0_sd", "tau_mean", "tau_sd"):
         expected = np.inf if ref[key] is None else ref[key]  # null: the moment diverges
         np.testing.assert_allclose(getattr(fit, key), expected, rtol=1e-6, err_msg=key)
     probs = ref["probs"]
     np.testing.assert_allclose(
-        fit.theta_quantiles(probs)[ref["quantile_groups"]], ref["theta_quantiles"], rtol=1e-5
+        fit.quantiles(probs)[ref["quantile_groups"]], ref["quantiles"], rtol=1e-5
     )
-    np.testing.assert_allclose(fit.mu_quantiles(probs), ref["mu_quantiles"], rtol=1e-5)
+    np.testing.assert_allclose(fit.mu0_quantiles(probs), ref["mu0_quantiles"], rtol=1e-5)
     np.testing.assert_allclose(fit.tau_quantiles(probs), ref["tau_quantiles"], rtol=1e-5)
 
 
@@ -54,7 +54,7 @@ def test_bda3_table_5_3_medians(schools):
     # BDA3 table 5.3 summarises 200 simulation draws, rounded to integers: allow the rounding
     # (0.5) plus about one Monte Carlo SE of a median of 200 draws (~0.55 here).
     table = [10, 8, 7, 8, 5, 6, 10, 8]
-    np.testing.assert_allclose(schools.theta_quantiles([0.5])[:, 0], table, atol=1.0)
+    np.testing.assert_allclose(schools.quantiles([0.5])[:, 0], table, atol=1.0)
 
 
 def test_density_is_eq_5_21_and_normalised(schools):
@@ -86,12 +86,12 @@ def test_conditional_moments_are_those_of_posterior(tau):
 def test_heavy_tails_give_infinite_moments():
     y, v = SCHOOLS.y.to_numpy(), SCHOOLS.v.to_numpy()
     three = full_bayes(y[:3], v[:3])  # p(tau | y) ~ tau^-2
-    assert three.tau_mean == np.inf and three.tau_sd == np.inf and three.mu_sd == np.inf
-    assert np.all(np.isfinite(three.theta_sd)) and np.isfinite(three.mu_mean)
+    assert three.tau_mean == np.inf and three.tau_sd == np.inf and three.mu0_sd == np.inf
+    assert np.all(np.isfinite(three.sd)) and np.isfinite(three.mu0)
     four = full_bayes(y[:4], v[:4])  # ~ tau^-3: a mean but no variance
-    assert np.isfinite(four.tau_mean) and four.tau_sd == np.inf and four.mu_sd == np.inf
+    assert np.isfinite(four.tau_mean) and four.tau_sd == np.inf and four.mu0_sd == np.inf
     five = full_bayes(y[:5], v[:5])
-    assert np.isfinite([five.tau_mean, five.tau_sd, five.mu_sd]).all()
+    assert np.isfinite([five.tau_mean, five.tau_sd, five.mu0_sd]).all()
     two = full_bayes(y[:2], v[:2], "half-cauchy", 25)  # ~ tau^-3
     assert np.isfinite(two.tau_mean) and two.tau_sd == np.inf
     assert np.isfinite(full_bayes(y[:2], v[:2], "half-normal", 10).tau_sd)
@@ -104,10 +104,10 @@ def test_small_half_normal_scale_is_complete_pooling():
     y, v = SCHOOLS.y.to_numpy(), SCHOOLS.v.to_numpy()
     pooled = posterior(y, v, 0.0)
     fit = full_bayes(y, v, "half-normal", 1e-6)
-    np.testing.assert_allclose(fit.theta_mean, pooled.mean, rtol=1e-9)
-    np.testing.assert_allclose(fit.theta_sd, np.sqrt(pooled.var), rtol=1e-9)
+    np.testing.assert_allclose(fit.mean, pooled.mean, rtol=1e-9)
+    np.testing.assert_allclose(fit.sd, np.sqrt(pooled.var), rtol=1e-9)
     np.testing.assert_allclose(
-        [fit.mu_mean, fit.mu_sd], [pooled.mu0, np.sqrt(pooled.mu0_var)], rtol=1e-9
+        [fit.mu0, fit.mu0_sd], [pooled.mu0, np.sqrt(pooled.mu0_var)], rtol=1e-9
     )
     # E[tau] of a half-normal(s) prior when the likelihood is flat near 0: s sqrt(2 / pi)
     assert fit.tau_mean == pytest.approx(1e-6 * np.sqrt(2 / np.pi), rel=1e-6)
@@ -116,7 +116,7 @@ def test_small_half_normal_scale_is_complete_pooling():
 @pytest.mark.parametrize("prior", ["half-normal", "half-cauchy"])
 def test_wide_priors_tend_to_the_uniform(schools, prior):
     fit = full_bayes(SCHOOLS.y, SCHOOLS.v, prior, 1e7)
-    for key in ("theta_mean", "theta_sd", "mu_mean", "mu_sd", "tau_mean", "tau_sd"):
+    for key in ("mean", "sd", "mu0", "mu0_sd", "tau_mean", "tau_sd"):
         np.testing.assert_allclose(getattr(fit, key), getattr(schools, key), rtol=1e-8)
 
 
@@ -125,8 +125,8 @@ def test_full_bayes_sits_between_complete_and_no_pooling(schools):
     y = SCHOOLS.y.to_numpy()
     pooled = posterior(y, SCHOOLS.v, 0.0).mu0
     lo, hi = np.minimum(y, pooled), np.maximum(y, pooled)
-    assert np.all((schools.theta_mean > lo) & (schools.theta_mean < hi))
-    assert np.all(schools.theta_sd < SCHOOLS.sigma)
+    assert np.all((schools.mean > lo) & (schools.mean < hi))
+    assert np.all(schools.sd < SCHOOLS.sigma)
 
 
 @st.composite
@@ -147,12 +147,12 @@ def test_shift_and_scale_equivariance(g, prior, shift, scale):
     a = full_bayes(y, v, name, s)
     b = full_bayes(shift + scale * y, scale**2 * v, name, None if s is None else scale * s)
     atol = 1e-8 * scale * (np.abs(y).max() + np.sqrt(v.max()))
-    np.testing.assert_allclose(b.theta_mean, shift + scale * a.theta_mean, rtol=1e-8, atol=atol)
-    np.testing.assert_allclose(b.theta_sd, scale * a.theta_sd, rtol=1e-8)
-    np.testing.assert_allclose(b.mu_mean, shift + scale * a.mu_mean, rtol=1e-8, atol=atol)
+    np.testing.assert_allclose(b.mean, shift + scale * a.mean, rtol=1e-8, atol=atol)
+    np.testing.assert_allclose(b.sd, scale * a.sd, rtol=1e-8)
+    np.testing.assert_allclose(b.mu0, shift + scale * a.mu0, rtol=1e-8, atol=atol)
     np.testing.assert_allclose(
-        [b.mu_sd, b.tau_mean, b.tau_sd],
-        scale * np.array([a.mu_sd, a.tau_mean, a.tau_sd]),
+        [b.mu0_sd, b.tau_mean, b.tau_sd],
+        scale * np.array([a.mu0_sd, a.tau_mean, a.tau_sd]),
         rtol=1e-8,
     )
     np.testing.assert_allclose(
@@ -166,11 +166,11 @@ def test_permutation_equivariance_and_ordered_quantiles(g, prior, rnd):
     (y, v), (name, s) = g, prior
     perm = np.array(rnd.sample(range(len(y)), len(y)))
     a, b = full_bayes(y, v, name, s), full_bayes(y[perm], v[perm], name, s)
-    np.testing.assert_allclose(b.theta_mean, a.theta_mean[perm], rtol=1e-8, atol=1e-8)
-    np.testing.assert_allclose(b.theta_sd, a.theta_sd[perm], rtol=1e-8)
-    q = a.theta_quantiles([0.05, 0.5, 0.95])
+    np.testing.assert_allclose(b.mean, a.mean[perm], rtol=1e-8, atol=1e-8)
+    np.testing.assert_allclose(b.sd, a.sd[perm], rtol=1e-8)
+    q = a.quantiles([0.05, 0.5, 0.95])
     assert q.shape == (len(y), 3) and np.all(np.diff(q, axis=1) > 0)
-    assert np.all(np.diff(a.mu_quantiles([0.05, 0.5, 0.95])) > 0)
+    assert np.all(np.diff(a.mu0_quantiles([0.05, 0.5, 0.95])) > 0)
 
 
 @pytest.mark.parametrize(
@@ -233,18 +233,18 @@ def test_a_group_without_data_drops_out(prior, scale):
     with_inf = full_bayes(y, np.where(np.isin(np.arange(8), gone), np.inf, v), prior, scale)
     alone = full_bayes(np.delete(y, gone), np.delete(v, gone), prior, scale)
     keep = np.setdiff1d(np.arange(8), gone)
-    for name in ("theta_mean", "theta_sd", "B_mean"):
+    for name in ("mean", "sd", "B"):
         np.testing.assert_array_equal(getattr(with_inf, name)[keep], getattr(alone, name))
-    for name in ("tau", "tau_density", "mu_mean", "mu_sd", "tau_mean", "tau_sd"):
+    for name in ("tau", "tau_density", "mu0", "mu0_sd", "tau_mean", "tau_sd"):
         np.testing.assert_array_equal(getattr(with_inf, name), getattr(alone, name))
-    assert np.all(with_inf.theta_mean[gone] == alone.mu_mean)
-    assert np.all(with_inf.B_mean[gone] == 1.0)
-    var = alone.tau_sd**2 + alone.tau_mean**2 + alone.mu_sd**2  # E[tau^2] + Var(mu | y)
-    np.testing.assert_allclose(with_inf.theta_sd[gone] ** 2, var, rtol=1e-10)
+    assert np.all(with_inf.mean[gone] == alone.mu0)
+    assert np.all(with_inf.B[gone] == 1.0)
+    var = alone.tau_sd**2 + alone.tau_mean**2 + alone.mu0_sd**2  # E[tau^2] + Var(mu | y)
+    np.testing.assert_allclose(with_inf.sd[gone] ** 2, var, rtol=1e-10)
     # its quantiles: those of the mixture of N(mu_hat, tau^2 + V_mu)
-    q = with_inf.theta_quantiles([0.5])
+    q = with_inf.quantiles([0.5])
     assert q[2, 0] == q[5, 0]
-    assert abs(q[2, 0] - alone.mu_quantiles([0.5])[0]) < 0.2 * alone.mu_sd
+    assert abs(q[2, 0] - alone.mu0_quantiles([0.5])[0]) < 0.2 * alone.mu0_sd
 
 
 def test_b_mean_is_the_average_shrinkage_factor(schools):
@@ -272,15 +272,15 @@ def test_b_mean_is_the_average_shrinkage_factor(schools):
             )[0]
             / norm
         )
-        assert schools.B_mean[j] == pytest.approx(ref, rel=1e-8)
-    assert np.all((schools.B_mean > 0) & (schools.B_mean < 1))
+        assert schools.B[j] == pytest.approx(ref, rel=1e-8)
+    assert np.all((schools.B > 0) & (schools.B < 1))
     # more precise groups shrink less on average
     order = np.argsort(v)
-    assert np.all(np.diff(schools.B_mean[order]) >= 0)
+    assert np.all(np.diff(schools.B[order]) >= 0)
 
 
 @pytest.mark.parametrize("probs", [[0.0, 0.5], [0.5, 1.0], [np.nan], [1.5]])
 def test_bad_probs(schools, probs):
-    for method in (schools.theta_quantiles, schools.mu_quantiles, schools.tau_quantiles):
+    for method in (schools.quantiles, schools.mu0_quantiles, schools.tau_quantiles):
         with pytest.raises(ValueError, match=r"probs must be in \(0, 1\)"):
             method(probs)

@@ -334,7 +334,7 @@ def radon_fit(data, method="REML", **kw):
 def test_predictor_fit_matches_lmer(name, data, method):
     ref = FIXTURES[name][method]
     fit = radon_fit(data, method)
-    p = fit.partial
+    p = fit.partial_pooling
     rtol = 5e-7  # lme4's optimizer stops within its tolerance of the optimum
     assert_close([p.mu_alpha, p.beta, p.gamma], ref["fixef"], rtol, "fixef")
     assert_close(fit.sigma2, ref["sigma2"], rtol, "sigma2")
@@ -349,11 +349,11 @@ def test_predictor_fit_matches_lmer(name, data, method):
 def test_closed_forms_match_dense_gls_and_lm(name, data):
     ref = FIXTURES[name]
     fit = radon_fit(data)
-    c = fit.complete
+    c = fit.complete_pooling
     assert_close([c.alpha, c.beta, c.gamma], ref["complete"], 1e-12, "lm(y ~ x + u)")
     for g in ref["gls"]:
         at = fit.update(sigma2=g["sigma2"], tau2=g["tau2"])
-        p = at.partial
+        p = at.partial_pooling
         assert_close([p.mu_alpha, p.beta, p.gamma], g["fixef"], 1e-12, "GLS fixef")
         assert_close(p.alpha, g["alpha"], 1e-12, "BLUP alpha")
     without = sv.pooling_fit_frame(data, x="floor", y="log_radon", group="county")
@@ -368,21 +368,23 @@ def test_gelman_hill_12_6():
         sv.pooling_fit_frame(RADON, x="floor", y="log_radon", group="county"),
     )
     assert round(np.sqrt(without.tau2), 2) == 0.33 and round(np.sqrt(fit.tau2), 2) == 0.16
-    assert round(fit.partial.gamma, 2) == 0.72 and round(fit.partial.beta, 2) == -0.67
+    assert (
+        round(fit.partial_pooling.gamma, 2) == 0.72 and round(fit.partial_pooling.beta, 2) == -0.67
+    )
 
 
 def test_predictor_limits_and_update():
     fit = radon_fit(RADON)
-    p0 = fit.update(tau2=0.0).partial  # every county on the group-level line
+    p0 = fit.update(tau2=0.0).partial_pooling  # every county on the group-level line
     assert np.array_equal(p0.alpha, p0.target)
     pinf = fit.update(tau2=np.inf)  # no pooling
-    np.testing.assert_array_equal(pinf.partial.alpha, pinf.none.alpha)
+    np.testing.assert_array_equal(pinf.partial_pooling.alpha, pinf.no_pooling.alpha)
     # update(n=) is a fit on those rows alone, in O(J)
     n = np.minimum(fit.n, 2)
     part = fit.update(n=n, estimate="REML")
     direct = radon_fit(RADON_FIRST2)
     np.testing.assert_allclose(part.tau2, direct.tau2, rtol=1e-9)
-    np.testing.assert_allclose(part.partial.alpha, direct.partial.alpha, rtol=1e-9)
+    np.testing.assert_allclose(part.partial_pooling.alpha, direct.partial_pooling.alpha, rtol=1e-9)
     assert part.used().sum() == len(RADON_FIRST2)
 
 
@@ -394,14 +396,16 @@ def test_predictor_is_equivariant_in_u(shift, scale):
     a = radon_fit(d)
     b = predictor_fit(d["floor"], d["log_radon"], d["county"], shift + scale * d["log_uranium"])
     np.testing.assert_allclose(b.tau2, a.tau2, rtol=1e-7)
-    np.testing.assert_allclose(b.partial.gamma * scale, a.partial.gamma, rtol=1e-7)
-    np.testing.assert_allclose(b.partial.alpha, a.partial.alpha, rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(b.partial_pooling.gamma * scale, a.partial_pooling.gamma, rtol=1e-7)
+    np.testing.assert_allclose(
+        b.partial_pooling.alpha, a.partial_pooling.alpha, rtol=1e-7, atol=1e-9
+    )
 
 
 def test_u_per_group_equals_u_per_row():
     fit = radon_fit(RADON)
     again = predictor_fit(RADON["floor"], RADON["log_radon"], RADON["county"], fit.u)
-    np.testing.assert_array_equal(again.partial.alpha, fit.partial.alpha)
+    np.testing.assert_array_equal(again.partial_pooling.alpha, fit.partial_pooling.alpha)
 
 
 def test_bad_u_is_named():
@@ -438,8 +442,8 @@ def test_predictor_results_frozen_readonly_and_readable():
     assert fit.x[0] != 5.0
     for part, cls in (
         (fit, PredictorFit),
-        (fit.complete, PredictorComplete),
-        (fit.partial, PredictorPartial),
+        (fit.complete_pooling, PredictorComplete),
+        (fit.partial_pooling, PredictorPartial),
     ):
         assert type(part) is cls
         for f in dataclasses.fields(part):
@@ -458,20 +462,26 @@ def test_without_u_is_pooling_fit():
     mine = predictor_fit_frame(RADON, x="floor", y="log_radon", group="county", u=None)
     ref = sv.pooling_fit_frame(RADON, x="floor", y="log_radon", group="county")
     np.testing.assert_allclose([mine.sigma2, mine.tau2], [ref.sigma2, ref.tau2], rtol=1e-12)
-    assert np.isnan(mine.partial.gamma) and np.all(mine.partial.target == mine.partial.mu_alpha)
+    assert np.isnan(mine.partial_pooling.gamma) and np.all(
+        mine.partial_pooling.target == mine.partial_pooling.mu_alpha
+    )
     for tau2 in (None, 0.0, 0.05, np.inf):
         a = mine if tau2 is None else mine.update(tau2=tau2)
         b = ref if tau2 is None else ref.update(tau2=tau2)
-        np.testing.assert_allclose(a.partial.alpha, b.partial.alpha, rtol=1e-12, atol=1e-14)
-        np.testing.assert_allclose(a.partial.mu_alpha, b.partial.mu_alpha, rtol=1e-12)
+        np.testing.assert_allclose(
+            a.partial_pooling.alpha, b.partial_pooling.alpha, rtol=1e-12, atol=1e-14
+        )
+        np.testing.assert_allclose(
+            a.partial_pooling.mu_alpha, b.partial_pooling.mu_alpha, rtol=1e-12
+        )
     np.testing.assert_allclose(mine.deviance(), ref.deviance(), rtol=1e-13)
 
 
 def test_blup_lies_between_own_intercept_and_target():
-    p = radon_fit(RADON).partial
+    p = radon_fit(RADON).partial_pooling
     np.testing.assert_allclose(p.alpha, (1 - p.B) * p.own + p.B * p.target, rtol=1e-13)
     inf = radon_fit(RADON).update(tau2=np.inf)
-    np.testing.assert_array_equal(inf.partial.own, inf.none.alpha)
+    np.testing.assert_array_equal(inf.partial_pooling.own, inf.no_pooling.alpha)
 
 
 def test_line_is_metafors_predict_at_the_estimate():
@@ -495,8 +505,8 @@ def test_unchecked_posterior_is_the_checked_one():
     fit = radon_fit(RADON_FIRST2)  # update(tau2=) reuses complete and none: same numbers
     moved = fit.update(tau2=0.07)
     fresh = radon_fit(RADON_FIRST2, sigma2=fit.sigma2, tau2=0.07)
-    np.testing.assert_array_equal(moved.partial.alpha, fresh.partial.alpha)
-    assert moved.complete.gamma == fresh.complete.gamma
+    np.testing.assert_array_equal(moved.partial_pooling.alpha, fresh.partial_pooling.alpha)
+    assert moved.complete_pooling.gamma == fresh.complete_pooling.gamma
 
 
 def test_the_entry_points_of_the_other_families_reach_these_models():
@@ -513,7 +523,7 @@ def test_the_entry_points_of_the_other_families_reach_these_models():
     radon = sv.data.radon()
     f = sv.pooling_fit_frame(radon, x="floor", y="log_radon", group="county", u="log_uranium")
     g = sv.predictor_fit_frame(radon, x="floor", y="log_radon", group="county", u="log_uranium")
-    assert f.tau2 == g.tau2 and np.array_equal(f.partial.alpha, g.partial.alpha)
+    assert f.tau2 == g.tau2 and np.array_equal(f.partial_pooling.alpha, g.partial_pooling.alpha)
     h = sv.pooling_fit(radon["floor"], radon["log_radon"], radon["county"], u=radon["log_uranium"])
     assert h.tau2 == g.tau2
     with pytest.raises(ValueError, match="tau2 cannot be given with mods"):

@@ -50,9 +50,9 @@ def rel(a, b):
 
 def test_radon_textbook_numbers(radon):
     fit = fit_radon(radon)
-    assert round(fit.complete.alpha, 2) == 1.33
-    assert round(fit.complete.beta, 2) == -0.61
-    assert round(fit.none.beta, 2) == -0.72
+    assert round(fit.complete_pooling.alpha, 2) == 1.33
+    assert round(fit.complete_pooling.beta, 2) == -0.61
+    assert round(fit.no_pooling.beta, 2) == -0.72
     assert list(fit.groups) == list(dict.fromkeys(radon.county))  # county names, file order
     assert fit.groups[0] == "AITKIN" and len(fit.groups) == 85
     assert fit.n.sum() == 919 and fit.n[1] == 52  # ANOKA
@@ -69,11 +69,11 @@ def test_equals_lme4(radon, case, k, method):
     fit = fit_radon(df, method=method)
     lme = ref[method]
     assert list(fit.groups) == lme["groups"] and list(fit.n) == ref["n"]
-    assert rel([fit.partial.mu_alpha, fit.partial.beta], lme["fixef"]) <= 1e-5
+    assert rel([fit.partial_pooling.mu_alpha, fit.partial_pooling.beta], lme["fixef"]) <= 1e-5
     assert rel(fit.sigma2, lme["sigma2"]) <= 1e-5
     assert rel(fit.tau2, lme["tau2"]) <= 1e-5
-    assert rel(fit.partial.alpha, lme["alpha"]) <= 1e-5
-    assert rel(fit.partial.alpha_var, lme["condVar"]) <= 1e-5
+    assert rel(fit.partial_pooling.alpha, lme["alpha"]) <= 1e-5
+    assert rel(fit.partial_pooling.alpha_var, lme["condVar"]) <= 1e-5
     assert rel(fit.deviance(), lme["criterion"]) <= 1e-10
     # our optimum is at least as good as lme4's (the criterion is minimized)
     assert fit.deviance() <= fit.update(sigma2=lme["sigma2"], tau2=lme["tau2"]).deviance()
@@ -85,14 +85,14 @@ def test_complete_and_no_pooling_equal_lm(radon, case, k):
     fit = fit_radon(radon if k is None else first_rows(radon, k))
     assert (
         rel(
-            [fit.complete.alpha, fit.complete.beta],
+            [fit.complete_pooling.alpha, fit.complete_pooling.beta],
             [ref["complete"]["alpha"], ref["complete"]["beta"]],
         )
         <= 1e-12
     )
-    assert rel(fit.none.beta, ref["none"]["beta"]) <= 1e-12
-    assert rel(fit.none.alpha, ref["none"]["alpha"]) <= 1e-12
-    assert not fit.none.missing.any()
+    assert rel(fit.no_pooling.beta, ref["none"]["beta"]) <= 1e-12
+    assert rel(fit.no_pooling.alpha, ref["none"]["alpha"]) <= 1e-12
+    assert not fit.no_pooling.missing.any()
 
 
 @pytest.mark.parametrize("case, k", CASES)
@@ -101,9 +101,9 @@ def test_blups_given_lme4_variances(radon, case, k, method):
     lme = FIXTURES[case][method]
     df = radon if k is None else first_rows(radon, k)
     fit = fit_radon(df, sigma2=lme["sigma2"], tau2=lme["tau2"])
-    assert rel(fit.partial.alpha, lme["alpha"]) <= 1e-8
-    assert rel([fit.partial.mu_alpha, fit.partial.beta], lme["fixef"]) <= 1e-8
-    assert rel(fit.partial.alpha_var, lme["condVar"]) <= 1e-8
+    assert rel(fit.partial_pooling.alpha, lme["alpha"]) <= 1e-8
+    assert rel([fit.partial_pooling.mu_alpha, fit.partial_pooling.beta], lme["fixef"]) <= 1e-8
+    assert rel(fit.partial_pooling.alpha_var, lme["condVar"]) <= 1e-8
 
 
 @pytest.mark.parametrize("case, k", CASES)
@@ -112,9 +112,9 @@ def test_blups_equal_dense_gls_in_r(radon, case, k, which):
     ref = FIXTURES[case]["gls"][which]
     df = radon if k is None else first_rows(radon, k)
     fit = fit_radon(df, sigma2=ref["sigma2"], tau2=ref["tau2"])
-    assert rel([fit.partial.mu_alpha, fit.partial.beta], ref["fixef"]) <= 1e-8
-    assert rel(fit.partial.alpha, ref["alpha"]) <= 1e-8
-    assert rel(fit.partial.alpha_var, ref["condVar"]) <= 1e-12
+    assert rel([fit.partial_pooling.mu_alpha, fit.partial_pooling.beta], ref["fixef"]) <= 1e-8
+    assert rel(fit.partial_pooling.alpha, ref["alpha"]) <= 1e-8
+    assert rel(fit.partial_pooling.alpha_var, ref["condVar"]) <= 1e-12
 
 
 @pytest.mark.parametrize("method", ["REML", "ML"])
@@ -152,7 +152,7 @@ def test_frame_is_duck_typed(radon):
 def test_frame_equals_arrays(radon):
     a = fit_radon(radon)
     b = pooling_fit_frame(radon, x="floor", y="log_radon", group="county")
-    assert np.array_equal(a.partial.alpha, b.partial.alpha) and a.tau2 == b.tau2
+    assert np.array_equal(a.partial_pooling.alpha, b.partial_pooling.alpha) and a.tau2 == b.tau2
     assert list(b.groups) == list(a.groups)
 
 
@@ -161,9 +161,9 @@ def test_frame_equals_arrays(radon):
 
 def assert_same_fit(a, b):
     for part, names in (
-        ("complete", ("alpha", "beta")),
-        ("none", ("alpha", "beta", "missing")),
-        ("partial", ("mu_alpha", "beta", "alpha", "alpha_var", "B")),
+        ("complete_pooling", ("alpha", "beta")),
+        ("no_pooling", ("alpha", "beta", "missing")),
+        ("partial_pooling", ("mu_alpha", "beta", "alpha", "alpha_var", "B")),
     ):
         for name in names:
             u, v = getattr(getattr(a, part), name), getattr(getattr(b, part), name)
@@ -201,7 +201,7 @@ def test_update_estimate_is_a_fresh_fit_on_the_rows_in_use(radon, method):
     assert up.method == method
     lme = FIXTURES["radon_first3"][method]
     assert rel(up.sigma2, lme["sigma2"]) <= 1e-5 and rel(up.tau2, lme["tau2"]) <= 1e-5
-    assert rel(up.partial.alpha, lme["alpha"]) <= 1e-5
+    assert rel(up.partial_pooling.alpha, lme["alpha"]) <= 1e-5
     assert rel(up.deviance(), lme["criterion"]) <= 1e-10
     # back to every row: the full fit again
     assert_same_fit(up.update(n=fit.n, estimate="REML"), fit)
@@ -219,33 +219,39 @@ def test_update_estimate_without_some_groups(radon):
     rest = fit_radon(radon[~radon.county.isin(fit.groups[[0, 5]])])
     assert (up.sigma2, up.tau2) == pytest.approx((rest.sigma2, rest.tau2), rel=1e-12)
     others = np.setdiff1d(np.arange(85), [0, 5])
-    np.testing.assert_allclose(up.partial.alpha[others], rest.partial.alpha, rtol=1e-12)
+    np.testing.assert_allclose(
+        up.partial_pooling.alpha[others], rest.partial_pooling.alpha, rtol=1e-12
+    )
 
 
 def test_standard_errors(radon):
     fit = fit_radon(radon)
-    np.testing.assert_array_equal(fit.none.alpha_se, np.sqrt(fit.sigma2 / fit.n))
-    np.testing.assert_array_equal(fit.partial.alpha_sd, np.sqrt(fit.partial.alpha_var))
+    np.testing.assert_array_equal(fit.no_pooling.alpha_se, np.sqrt(fit.sigma2 / fit.n))
+    np.testing.assert_array_equal(
+        fit.partial_pooling.alpha_sd, np.sqrt(fit.partial_pooling.alpha_var)
+    )
     n = fit.n.copy()
     n[4] = 0
     up = fit.update(sigma2=0.3, n=n)
-    assert np.isnan(up.none.alpha_se[4]) and up.partial.alpha_sd[4] == np.sqrt(fit.tau2)
+    assert np.isnan(up.no_pooling.alpha_se[4]) and up.partial_pooling.alpha_sd[4] == np.sqrt(
+        fit.tau2
+    )
     np.testing.assert_array_equal(
-        np.delete(up.none.alpha_se, 4), np.sqrt(0.3 / np.delete(fit.n, 4))
+        np.delete(up.no_pooling.alpha_se, 4), np.sqrt(0.3 / np.delete(fit.n, 4))
     )
     # a sigma2 move on the same rows: the same no-pooling intercepts, new standard errors
     again = up.update(sigma2=0.7)
-    assert again.none.alpha is up.none.alpha
+    assert again.no_pooling.alpha is up.no_pooling.alpha
     np.testing.assert_array_equal(
-        np.delete(again.none.alpha_se, 4), np.sqrt(0.7 / np.delete(fit.n, 4))
+        np.delete(again.no_pooling.alpha_se, 4), np.sqrt(0.7 / np.delete(fit.n, 4))
     )
 
 
 def test_tau2_move_reuses_the_group_sums_and_the_other_fits(radon):
     fit = fit_radon(radon).update(n=np.minimum(fit_radon(radon).n, 5))
     moved = fit.update(tau2=0.2)
-    assert moved._stats is fit._stats and moved.none is fit.none
-    assert moved.complete is fit.complete
+    assert moved._stats is fit._stats and moved.no_pooling is fit.no_pooling
+    assert moved.complete_pooling is fit.complete_pooling
     assert_same_fit(moved, fit_radon(first_rows(radon, 5), sigma2=fit.sigma2, tau2=0.2))
 
 
@@ -261,19 +267,19 @@ def test_update_with_empty_groups(radon):
     n = fit.n.copy()
     n[[0, 5]] = 0
     up = fit.update(n=n)
-    p = up.partial
+    p = up.partial_pooling
     assert p.alpha[0] == p.mu_alpha and p.alpha[5] == p.mu_alpha
     assert p.alpha_var[0] == fit.tau2 and p.B[0] == 1
-    assert np.isnan(up.none.alpha[[0, 5]]).all()
-    assert list(np.flatnonzero(up.none.missing)) == [0, 5]
+    assert np.isnan(up.no_pooling.alpha[[0, 5]]).all()
+    assert list(np.flatnonzero(up.no_pooling.missing)) == [0, 5]
     # the other groups: as a fit without the two counties
     gone = radon.county.isin(fit.groups[[0, 5]])
     rest = fit_radon(radon[~gone], sigma2=fit.sigma2, tau2=fit.tau2)
     others = np.setdiff1d(np.arange(85), [0, 5])
-    np.testing.assert_allclose(p.alpha[others], rest.partial.alpha, rtol=1e-12)
-    np.testing.assert_allclose(p.mu_alpha, rest.partial.mu_alpha, rtol=1e-12)
-    np.testing.assert_allclose(up.none.alpha[others], rest.none.alpha, rtol=1e-12)
-    np.testing.assert_allclose(up.complete.beta, rest.complete.beta, rtol=1e-12)
+    np.testing.assert_allclose(p.alpha[others], rest.partial_pooling.alpha, rtol=1e-12)
+    np.testing.assert_allclose(p.mu_alpha, rest.partial_pooling.mu_alpha, rtol=1e-12)
+    np.testing.assert_allclose(up.no_pooling.alpha[others], rest.no_pooling.alpha, rtol=1e-12)
+    np.testing.assert_allclose(up.complete_pooling.beta, rest.complete_pooling.beta, rtol=1e-12)
 
 
 # --- a dense reference for small data ---------------------------------------------------
@@ -319,8 +325,10 @@ def test_equals_dense_gls_and_likelihood(g, sigma2, tau2):
     x, y, code = g
     fit = pooling_fit(x, y, code, sigma2=sigma2, tau2=tau2)
     b, alpha, reml = dense(x, y, code, sigma2, tau2)
-    np.testing.assert_allclose([fit.partial.mu_alpha, fit.partial.beta], b, rtol=1e-8, atol=1e-8)
-    np.testing.assert_allclose(fit.partial.alpha, alpha[fit.groups], rtol=1e-8, atol=1e-8)
+    np.testing.assert_allclose(
+        [fit.partial_pooling.mu_alpha, fit.partial_pooling.beta], b, rtol=1e-8, atol=1e-8
+    )
+    np.testing.assert_allclose(fit.partial_pooling.alpha, alpha[fit.groups], rtol=1e-8, atol=1e-8)
     assert fit.deviance() == pytest.approx(reml, rel=1e-9, abs=1e-9)
 
 
@@ -347,33 +355,39 @@ def test_estimate_minimizes_the_dense_criterion(g, method):
 def test_limits_are_exact(g, sigma2):
     x, y, code = g
     zero = pooling_fit(x, y, code, sigma2=sigma2, tau2=0.0)
-    assert np.all(zero.partial.alpha == zero.partial.mu_alpha)
-    assert zero.partial.beta == zero.complete.beta
-    assert zero.partial.mu_alpha == zero.complete.alpha
-    assert np.all(zero.partial.alpha_var == 0)
+    assert np.all(zero.partial_pooling.alpha == zero.partial_pooling.mu_alpha)
+    assert zero.partial_pooling.beta == zero.complete_pooling.beta
+    assert zero.partial_pooling.mu_alpha == zero.complete_pooling.alpha
+    assert np.all(zero.partial_pooling.alpha_var == 0)
     for fit in (
         pooling_fit(x, y, code, sigma2=sigma2, tau2=np.inf),
         pooling_fit(x, y, code, sigma2=0.0, tau2=sigma2),
     ):
-        assert np.array_equal(fit.partial.alpha, fit.none.alpha, equal_nan=True)
-        assert np.array_equal(fit.partial.beta, fit.none.beta, equal_nan=True)
+        assert np.array_equal(fit.partial_pooling.alpha, fit.no_pooling.alpha, equal_nan=True)
+        assert np.array_equal(fit.partial_pooling.beta, fit.no_pooling.beta, equal_nan=True)
     inf = pooling_fit(x, y, code, sigma2=sigma2, tau2=np.inf)
-    np.testing.assert_array_equal(inf.partial.alpha_var, sigma2 / inf.n)
-    assert np.all(pooling_fit(x, y, code, sigma2=0.0, tau2=sigma2).partial.alpha_var == 0)
+    np.testing.assert_array_equal(inf.partial_pooling.alpha_var, sigma2 / inf.n)
+    assert np.all(pooling_fit(x, y, code, sigma2=0.0, tau2=sigma2).partial_pooling.alpha_var == 0)
 
 
 @settings(max_examples=40, deadline=None)
 @given(grouped(), variances)
 def test_limits_are_continuous(g, sigma2):
     x, y, code = g
-    assume_slope = np.isfinite(pooling_fit(x, y, code, sigma2=1, tau2=1).none.beta)
+    assume_slope = np.isfinite(pooling_fit(x, y, code, sigma2=1, tau2=1).no_pooling.beta)
     near0 = pooling_fit(x, y, code, sigma2=sigma2, tau2=1e-12 * sigma2)
     at0 = pooling_fit(x, y, code, sigma2=sigma2, tau2=0.0)
-    np.testing.assert_allclose(near0.partial.alpha, at0.partial.alpha, rtol=1e-8, atol=1e-8)
+    np.testing.assert_allclose(
+        near0.partial_pooling.alpha, at0.partial_pooling.alpha, rtol=1e-8, atol=1e-8
+    )
     if assume_slope:
         near = pooling_fit(x, y, code, sigma2=sigma2, tau2=1e12 * sigma2)
-        np.testing.assert_allclose(near.partial.alpha, near.none.alpha, rtol=1e-6, atol=1e-6)
-        np.testing.assert_allclose(near.partial.beta, near.none.beta, rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(
+            near.partial_pooling.alpha, near.no_pooling.alpha, rtol=1e-6, atol=1e-6
+        )
+        np.testing.assert_allclose(
+            near.partial_pooling.beta, near.no_pooling.beta, rtol=1e-6, atol=1e-6
+        )
 
 
 @settings(max_examples=40, deadline=None)
@@ -384,12 +398,16 @@ def test_relabelling_groups_permutes_the_results(g, rnd):
     perm = np.array(rnd.sample(range(J), int(J)))
     a = pooling_fit(x, y, code)
     b = pooling_fit(x, y, perm[code])  # other labels, same first-appearance order
-    np.testing.assert_allclose(b.partial.alpha, a.partial.alpha, rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(
+        b.partial_pooling.alpha, a.partial_pooling.alpha, rtol=1e-7, atol=1e-9
+    )
     np.testing.assert_array_equal(b.groups, perm[a.groups])
     rows = np.argsort(perm[code], kind="stable")  # rows sorted by label: another group order
     c = pooling_fit(x[rows], y[rows], perm[code][rows])
     order = [list(c.groups).index(lab) for lab in b.groups]
-    np.testing.assert_allclose(c.partial.alpha[order], a.partial.alpha, rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(
+        c.partial_pooling.alpha[order], a.partial_pooling.alpha, rtol=1e-7, atol=1e-9
+    )
     np.testing.assert_allclose(c.tau2, a.tau2, rtol=1e-7, atol=1e-12)
 
 
@@ -402,14 +420,16 @@ def test_group_with_one_row_and_group_with_constant_x():
     g = np.array(["a", "a", "a", "b", "b", "b", "single", "flat", "flat", "flat"])
     fit = pooling_fit(x, y, g)
     assert list(fit.groups) == ["a", "b", "single", "flat"]
-    assert np.isfinite(fit.partial.alpha).all() and fit.tau2 > 0
-    np.testing.assert_allclose(fit.none.alpha[2], 7.0 - 5.0 * fit.none.beta)
-    np.testing.assert_allclose(fit.none.alpha[3], 2.5 - 1.0 * fit.none.beta)
+    assert np.isfinite(fit.partial_pooling.alpha).all() and fit.tau2 > 0
+    np.testing.assert_allclose(fit.no_pooling.alpha[2], 7.0 - 5.0 * fit.no_pooling.beta)
+    np.testing.assert_allclose(fit.no_pooling.alpha[3], 2.5 - 1.0 * fit.no_pooling.beta)
     assert fit.update(n=[3, 3, 1, 1]).n.tolist() == [3, 3, 1, 1]
     b, alpha, _ = dense(x, y, np.unique(g, return_inverse=True)[1], fit.sigma2, fit.tau2)
     order = [list(np.unique(g)).index(lab) for lab in fit.groups]  # dense() codes a-z
-    np.testing.assert_allclose(fit.partial.alpha, alpha[order], rtol=1e-9)
-    np.testing.assert_allclose([fit.partial.mu_alpha, fit.partial.beta], b, rtol=1e-9)
+    np.testing.assert_allclose(fit.partial_pooling.alpha, alpha[order], rtol=1e-9)
+    np.testing.assert_allclose(
+        [fit.partial_pooling.mu_alpha, fit.partial_pooling.beta], b, rtol=1e-9
+    )
 
 
 def test_labels_of_any_kind_keep_their_order_of_first_appearance():
@@ -419,14 +439,14 @@ def test_labels_of_any_kind_keep_their_order_of_first_appearance():
     assert list(a.groups) == [3, "b", (1, 2)]
     b = pooling_fit(x, y, ["z", "a", "z", "a", "m", "m"], sigma2=1, tau2=1)
     assert list(b.groups) == ["z", "a", "m"]
-    assert np.array_equal(a.partial.alpha, b.partial.alpha)
+    assert np.array_equal(a.partial_pooling.alpha, b.partial_pooling.alpha)
 
 
 def test_no_group_with_varying_x_leaves_no_pooling_undefined():
     x, y, g = np.array([0, 0, 1, 1, 2.0]), np.array([1, 1.5, 2, 2.2, 3.0]), [1, 1, 2, 2, 3]
     fit = pooling_fit(x, y, g, sigma2=0.1, tau2=0.5)
-    assert np.isnan(fit.none.beta) and fit.none.missing.all()
-    assert np.isfinite(fit.partial.alpha).all() and np.isfinite(fit.partial.beta)
+    assert np.isnan(fit.no_pooling.beta) and fit.no_pooling.missing.all()
+    assert np.isfinite(fit.partial_pooling.alpha).all() and np.isfinite(fit.partial_pooling.beta)
 
 
 def test_singular_fit_has_tau2_exactly_zero():
@@ -436,18 +456,22 @@ def test_singular_fit_has_tau2_exactly_zero():
     for method in ("REML", "ML"):
         fit = pooling_fit(x, y, np.repeat(np.arange(5), 4), method=method)
         assert fit.tau2 == 0.0
-        assert np.all(fit.partial.alpha == fit.partial.mu_alpha)
+        assert np.all(fit.partial_pooling.alpha == fit.partial_pooling.mu_alpha)
         dof = 20 - 2 if method == "REML" else 20
-        resid = y - fit.complete.alpha - fit.complete.beta * x
+        resid = y - fit.complete_pooling.alpha - fit.complete_pooling.beta * x
         assert fit.sigma2 == pytest.approx(resid @ resid / dof, rel=1e-12)
 
 
 def test_variance_given_at_a_limit_estimates_the_other(radon):
     a = fit_radon(radon, tau2=0.0)
-    resid = radon.log_radon - a.complete.alpha - a.complete.beta * radon.floor
+    resid = radon.log_radon - a.complete_pooling.alpha - a.complete_pooling.beta * radon.floor
     assert a.sigma2 == pytest.approx(resid @ resid / (919 - 2), rel=1e-12)
     b = fit_radon(radon, tau2=np.inf)
-    resid = radon.log_radon - b.none.alpha[group_index(b, radon)] - b.none.beta * radon.floor
+    resid = (
+        radon.log_radon
+        - b.no_pooling.alpha[group_index(b, radon)]
+        - b.no_pooling.beta * radon.floor
+    )
     assert b.sigma2 == pytest.approx(resid @ resid / (919 - 85 - 1), rel=1e-10)
 
 
@@ -612,7 +636,9 @@ def test_group_index_and_row_rank_say_which_rows_update_uses():
     n = np.array([2, 1, 1])
     used = fit.row_rank < n[fit.group_index]
     by_hand = pooling_fit(x[used], y[used], group[used], sigma2=fit.sigma2, tau2=fit.tau2)
-    np.testing.assert_array_equal(fit.update(n=n).partial.alpha, by_hand.partial.alpha)
+    np.testing.assert_array_equal(
+        fit.update(n=n).partial_pooling.alpha, by_hand.partial_pooling.alpha
+    )
     np.testing.assert_array_equal(fit.update(n=n).used(), used)
     np.testing.assert_array_equal(fit.update(n=n).used([5, 0]), used[[5, 0]])
     assert fit.used().all()

@@ -70,13 +70,13 @@ def test_equals_lme4(frames, case, method):
     lme = ref[method]
     fit = slopes_fit(*frames[case], method=method)
     assert [str(g) for g in fit.groups] == lme["groups"] and list(fit.n) == ref["n"]
-    assert rel(fit.partial.mu, lme["fixef"]) <= 1e-5
+    assert rel(fit.partial_pooling.mu, lme["fixef"]) <= 1e-5
     assert rel(fit.sigma2, lme["sigma2"]) <= 1e-5
     assert rel(fit.Sigma, lme["Sigma"]) <= 1e-5
-    assert rel(fit.partial.alpha, lme["alpha"]) <= 1e-5
-    assert rel(fit.partial.beta, lme["beta"]) <= 1e-5
+    assert rel(fit.partial_pooling.alpha, lme["alpha"]) <= 1e-5
+    assert rel(fit.partial_pooling.beta, lme["beta"]) <= 1e-5
     for j in range(len(fit.groups)):
-        assert rel(fit.partial.cov[j], lme["condVar"][j]) <= 1e-5
+        assert rel(fit.partial_pooling.cov[j], lme["condVar"][j]) <= 1e-5
     # REMLcrit / deviance: ours at lme4's estimate is lme4's number (the criterion itself),
     # and our optimum is at least as low
     at_lme4 = fit.update(sigma2=lme["sigma2"], Sigma=lme["Sigma"]).deviance()
@@ -119,14 +119,17 @@ def test_radon_textbook_numbers(frames):
 def test_complete_and_no_pooling_equal_lm(frames, case):
     ref = FIXTURES[case]
     fit = slopes_fit(*frames[case], sigma2=1.0, Sigma=np.eye(2))
-    assert rel([fit.complete.alpha, fit.complete.beta], list(ref["complete"].values())) <= 1e-12
+    assert (
+        rel([fit.complete_pooling.alpha, fit.complete_pooling.beta], list(ref["complete"].values()))
+        <= 1e-12
+    )
     r_alpha = np.array(ref["none"]["alpha"], dtype=float)  # null (NA) -> nan
     r_beta = np.array(ref["none"]["beta"], dtype=float)
-    np.testing.assert_array_equal(fit.none.missing, np.isnan(r_beta))
-    ok = ~fit.none.missing
-    assert np.isnan(fit.none.alpha[~ok]).all() and np.isnan(fit.none.beta[~ok]).all()
-    np.testing.assert_allclose(fit.none.alpha[ok], r_alpha[ok], rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(fit.none.beta[ok], r_beta[ok], rtol=1e-9, atol=1e-12)
+    np.testing.assert_array_equal(fit.no_pooling.missing, np.isnan(r_beta))
+    ok = ~fit.no_pooling.missing
+    assert np.isnan(fit.no_pooling.alpha[~ok]).all() and np.isnan(fit.no_pooling.beta[~ok]).all()
+    np.testing.assert_allclose(fit.no_pooling.alpha[ok], r_alpha[ok], rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(fit.no_pooling.beta[ok], r_beta[ok], rtol=1e-9, atol=1e-12)
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -134,10 +137,10 @@ def test_complete_and_no_pooling_equal_lm(frames, case):
 def test_blups_given_lme4_variances(frames, case, method):
     lme = FIXTURES[case][method]
     fit = slopes_fit(*frames[case], sigma2=lme["sigma2"], Sigma=lme["Sigma"])
-    assert rel(fit.partial.mu, lme["fixef"]) <= 1e-8
-    assert rel(fit.partial.alpha, lme["alpha"]) <= 1e-8
-    assert rel(fit.partial.beta, lme["beta"]) <= 1e-8
-    assert rel(fit.partial.cov, lme["condVar"]) <= 1e-8
+    assert rel(fit.partial_pooling.mu, lme["fixef"]) <= 1e-8
+    assert rel(fit.partial_pooling.alpha, lme["alpha"]) <= 1e-8
+    assert rel(fit.partial_pooling.beta, lme["beta"]) <= 1e-8
+    assert rel(fit.partial_pooling.cov, lme["condVar"]) <= 1e-8
 
 
 @pytest.mark.parametrize("method", ["REML", "ML"])
@@ -152,7 +155,9 @@ def test_frame_equals_arrays(frames):
     d = sv.data.sleepstudy()
     a = slopes_fit_frame(d, x="Days", y="Reaction", group="Subject")
     b = slopes_fit(*frames["sleepstudy"])
-    assert np.array_equal(a.partial.alpha, b.partial.alpha) and np.array_equal(a.Sigma, b.Sigma)
+    assert np.array_equal(a.partial_pooling.alpha, b.partial_pooling.alpha) and np.array_equal(
+        a.Sigma, b.Sigma
+    )
     with pytest.raises(ValueError, match="nope"):
         slopes_fit_frame(d, x="nope", y="Reaction", group="Subject")
 
@@ -260,9 +265,9 @@ def test_x_far_from_zero_equals_exact_arithmetic(offset):
     sigma2, Sigma = 0.015625, np.array([[1.0, 0.5], [0.5, 25.0]])
     fit = slopes_fit(x, y, code, sigma2=sigma2, Sigma=Sigma)
     b, coef = exact_gls(x, y, code, sigma2, Sigma)
-    np.testing.assert_allclose(fit.partial.mu, b, rtol=1e-10)
-    np.testing.assert_allclose(fit.partial.alpha, coef[:, 0], rtol=1e-10)
-    np.testing.assert_allclose(fit.partial.beta, coef[:, 1], rtol=1e-10)
+    np.testing.assert_allclose(fit.partial_pooling.mu, b, rtol=1e-10)
+    np.testing.assert_allclose(fit.partial_pooling.alpha, coef[:, 0], rtol=1e-10)
+    np.testing.assert_allclose(fit.partial_pooling.beta, coef[:, 1], rtol=1e-10)
 
 
 @st.composite
@@ -297,11 +302,11 @@ def test_equals_henderson_equations(g, sigma2, Sigma):
     fit = slopes_fit(x, y, code, sigma2=sigma2, Sigma=Sigma)
     b, coef, cov = henderson(x, y, code, sigma2, Sigma)
     order = fit.groups  # the codes in order of first appearance
-    np.testing.assert_allclose(fit.partial.mu, b, rtol=1e-8, atol=1e-8)
-    np.testing.assert_allclose(fit.partial.alpha, coef[order, 0], rtol=1e-8, atol=1e-8)
-    np.testing.assert_allclose(fit.partial.beta, coef[order, 1], rtol=1e-8, atol=1e-8)
+    np.testing.assert_allclose(fit.partial_pooling.mu, b, rtol=1e-8, atol=1e-8)
+    np.testing.assert_allclose(fit.partial_pooling.alpha, coef[order, 0], rtol=1e-8, atol=1e-8)
+    np.testing.assert_allclose(fit.partial_pooling.beta, coef[order, 1], rtol=1e-8, atol=1e-8)
     scale = np.abs(cov).max()
-    np.testing.assert_allclose(fit.partial.cov, cov[order], rtol=1e-8, atol=1e-8 * scale)
+    np.testing.assert_allclose(fit.partial_pooling.cov, cov[order], rtol=1e-8, atol=1e-8 * scale)
     crit = dense(x, y, code, sigma2, Sigma)[2]
     assert fit.deviance() == pytest.approx(crit, rel=1e-9, abs=1e-9)
 
@@ -312,9 +317,9 @@ def test_singular_sigma_equals_dense_gls(g, sigma2, Sigma):
     x, y, code = g
     fit = slopes_fit(x, y, code, sigma2=sigma2, Sigma=Sigma, method="ML")
     b, coef, crit = dense(x, y, code, sigma2, Sigma, "ML")
-    np.testing.assert_allclose(fit.partial.mu, b, rtol=1e-8, atol=1e-8)
-    np.testing.assert_allclose(fit.partial.alpha, coef[fit.groups, 0], rtol=1e-7, atol=1e-7)
-    np.testing.assert_allclose(fit.partial.beta, coef[fit.groups, 1], rtol=1e-7, atol=1e-7)
+    np.testing.assert_allclose(fit.partial_pooling.mu, b, rtol=1e-8, atol=1e-8)
+    np.testing.assert_allclose(fit.partial_pooling.alpha, coef[fit.groups, 0], rtol=1e-7, atol=1e-7)
+    np.testing.assert_allclose(fit.partial_pooling.beta, coef[fit.groups, 1], rtol=1e-7, atol=1e-7)
     assert fit.deviance() == pytest.approx(crit, rel=1e-8)
 
 
@@ -385,9 +390,9 @@ def test_gradient_of_the_criterion():
 
 def assert_same_fit(a, b):
     for part, names in (
-        ("complete", ("alpha", "beta")),
-        ("none", ("alpha", "beta", "missing")),
-        ("partial", ("mu", "alpha", "beta", "cov")),
+        ("complete_pooling", ("alpha", "beta")),
+        ("no_pooling", ("alpha", "beta", "missing")),
+        ("partial_pooling", ("mu", "alpha", "beta", "cov")),
     ):
         for name in names:
             u, v = getattr(getattr(a, part), name), getattr(getattr(b, part), name)
@@ -421,10 +426,10 @@ def test_update_estimate_is_a_fresh_fit_on_the_rows_in_use(frames, method):
     assert up.method == method and np.array_equal(up.n, n)
     assert up.sigma2 == pytest.approx(fresh.sigma2, rel=1e-7)
     assert rel(up.Sigma, fresh.Sigma) < 1e-6
-    assert rel(up.partial.alpha, fresh.partial.alpha) < 1e-9
+    assert rel(up.partial_pooling.alpha, fresh.partial_pooling.alpha) < 1e-9
     assert up.deviance() == pytest.approx(fresh.deviance(), rel=1e-12)
     same = fit.update(estimate="REML")  # all rows: the fit itself
-    assert same.sigma2 == pytest.approx(fit.sigma2, rel=1e-9) and same.none is fit.none
+    assert same.sigma2 == pytest.approx(fit.sigma2, rel=1e-9) and same.no_pooling is fit.no_pooling
     held = fit.update(n=n, sigma2=700.0, estimate=method)  # sigma2 given: Sigma estimated
     assert held.sigma2 == 700.0
     ref = slopes_fit(x[keep], y[keep], g[keep], sigma2=700.0, method=method)
@@ -459,20 +464,43 @@ def test_update_with_empty_groups(frames):
     n = fit.n.copy()
     n[[0, 5]] = 0
     up = fit.update(n=n)
-    p = up.partial
+    p = up.partial_pooling
     assert p.alpha[0] == pytest.approx(p.mu[0], rel=1e-14) and p.beta[5] == pytest.approx(
         p.mu[1], rel=1e-14
     )
-    assert np.array_equal(p.cov[0], fit.Sigma) and up.none.missing[[0, 5]].all()
+    assert np.array_equal(p.cov[0], fit.Sigma) and up.no_pooling.missing[[0, 5]].all()
     others = np.setdiff1d(np.arange(18), [0, 5])
     gone = np.isin(g, fit.groups[[0, 5]])
     rest = slopes_fit(x[~gone], y[~gone], g[~gone], sigma2=fit.sigma2, Sigma=fit.Sigma)
-    np.testing.assert_allclose(p.alpha[others], rest.partial.alpha, rtol=1e-12)
-    np.testing.assert_allclose(p.beta[others], rest.partial.beta, rtol=1e-12)
-    np.testing.assert_allclose(p.cov[others], rest.partial.cov, rtol=1e-12)
+    np.testing.assert_allclose(p.alpha[others], rest.partial_pooling.alpha, rtol=1e-12)
+    np.testing.assert_allclose(p.beta[others], rest.partial_pooling.beta, rtol=1e-12)
+    np.testing.assert_allclose(p.cov[others], rest.partial_pooling.cov, rtol=1e-12)
 
 
 # --- invariants and limits --------------------------------------------------------------
+
+
+def test_a_run_stopped_on_the_rank_one_face_is_restarted():
+    # Found by the test below: the criterion is even in L22, so a run from the moment start
+    # stopped on L22 = 0 (rho = 1, deviance 121.1231), though the optimum is inside (rho =
+    # 0.955, deviance 121.1010); the same data in another row order found it.
+    x = np.array([-8, 5, 26, 5, -9, 26, -9, 12, 5, 5, -2, -16, 26, 5, 12])
+    x = np.concatenate([x, [26, -16, 19, -9, 5, -9, -9, 19, 12, -2, 19, -9, -2, 12]]) * 1.0
+    y = np.array(
+        [-0.84368585, 6.12662799, 15.9679932, 7.8128482, -0.57729202, 13.5396804, -5.56898666]
+        + [17.14374357, 8.80235183, 8.73576314, 2.59077426, -7.27398923, 30.06163326]
+        + [7.09388044, 9.65603741, 10.61728747, -7.30657421, 10.64987655, -6.21625603]
+        + [4.06283428, -5.98195068, -1.12121117, 20.70709976, 8.25741544, 1.27827827]
+        + [12.32648692, -4.02302196, -1.49532412, 7.99716766]
+    )
+    g = np.array([0, 3, 1, 2, 0, 0, 1, 2, 4, 4, 0, 3, 2, 4, 1, 0, 0, 0, 4, 1, 2, 3, 4, 1, 1, 3])
+    g = np.concatenate([g, [3, 1, 3]])
+    fit = slopes_fit(x, y, g)
+    rows = np.random.default_rng(0).permutation(len(y))
+    other = slopes_fit(x[rows], y[rows], g[rows])
+    assert fit.rho < 0.99
+    assert fit.deviance() == pytest.approx(other.deviance(), abs=1e-9)
+    assert fit.deviance() < 121.11
 
 
 @settings(max_examples=25, deadline=None)
@@ -485,11 +513,16 @@ def test_permuting_groups_and_shifting_y(g, rnd, shift):
     perm = np.array(rnd.sample(range(J), J))
     b = slopes_fit(x[rows], y[rows] + shift, perm[code][rows])
     order = [list(b.groups).index(perm[lab]) for lab in a.groups]
-    scale = max(1.0, np.abs(a.partial.alpha).max())
+    scale = max(1.0, np.abs(a.partial_pooling.alpha).max())
     np.testing.assert_allclose(
-        b.partial.alpha[order], a.partial.alpha + shift, rtol=1e-6, atol=1e-6 * scale
+        b.partial_pooling.alpha[order],
+        a.partial_pooling.alpha + shift,
+        rtol=1e-6,
+        atol=1e-6 * scale,
     )
-    np.testing.assert_allclose(b.partial.beta[order], a.partial.beta, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(
+        b.partial_pooling.beta[order], a.partial_pooling.beta, rtol=1e-6, atol=1e-6
+    )
     np.testing.assert_allclose(b.Sigma, a.Sigma, rtol=1e-5, atol=1e-6 * a.sigma2)
     assert b.sigma2 == pytest.approx(a.sigma2, rel=1e-6)
     assert b.deviance() == pytest.approx(a.deviance(), rel=1e-9)
@@ -500,17 +533,17 @@ def test_permuting_groups_and_shifting_y(g, rnd, shift):
 def test_limits_are_exact(g, sigma2, Sigma):
     x, y, code = g
     zero = slopes_fit(x, y, code, sigma2=sigma2, Sigma=np.zeros((2, 2)))
-    p = zero.partial
+    p = zero.partial_pooling
     assert np.all(p.alpha == p.mu[0] - 0.0) and np.all(p.beta == p.mu[1])
     np.testing.assert_allclose(
-        p.mu, [zero.complete.alpha, zero.complete.beta], rtol=1e-12, atol=1e-12
+        p.mu, [zero.complete_pooling.alpha, zero.complete_pooling.beta], rtol=1e-12, atol=1e-12
     )
     assert not p.cov.any()
     inf = slopes_fit(x, y, code, sigma2=0.0, Sigma=Sigma)  # Sigma / sigma2 = inf
-    ok = ~inf.none.missing
-    assert np.array_equal(inf.partial.alpha[ok], inf.none.alpha[ok])
-    assert np.array_equal(inf.partial.beta[ok], inf.none.beta[ok])
-    assert not inf.partial.cov[ok].any() and np.isfinite(inf.partial.alpha).all()
+    ok = ~inf.no_pooling.missing
+    assert np.array_equal(inf.partial_pooling.alpha[ok], inf.no_pooling.alpha[ok])
+    assert np.array_equal(inf.partial_pooling.beta[ok], inf.no_pooling.beta[ok])
+    assert not inf.partial_pooling.cov[ok].any() and np.isfinite(inf.partial_pooling.alpha).all()
 
 
 @settings(max_examples=40, deadline=None)
@@ -518,16 +551,18 @@ def test_limits_are_exact(g, sigma2, Sigma):
 def test_limits_are_continuous(g, sigma2, Sigma):
     x, y, code = g
     small = slopes_fit(x, y, code, sigma2=sigma2, Sigma=1e-16 * Sigma)
-    complete = [small.complete.alpha, small.complete.beta]
-    np.testing.assert_allclose(small.partial.mu, complete, rtol=1e-7, atol=1e-7)
-    np.testing.assert_allclose(small.partial.alpha, complete[0], rtol=1e-7, atol=1e-7)
+    complete = [small.complete_pooling.alpha, small.complete_pooling.beta]
+    np.testing.assert_allclose(small.partial_pooling.mu, complete, rtol=1e-7, atol=1e-7)
+    np.testing.assert_allclose(small.partial_pooling.alpha, complete[0], rtol=1e-7, atol=1e-7)
     big = slopes_fit(x, y, code, sigma2=sigma2, Sigma=1e16 * Sigma)
     at_inf = slopes_fit(x, y, code, sigma2=0.0, Sigma=Sigma)
-    scale = 1.0 + np.abs(at_inf.partial.alpha).max()
+    scale = 1.0 + np.abs(at_inf.partial_pooling.alpha).max()
     np.testing.assert_allclose(
-        big.partial.alpha, at_inf.partial.alpha, rtol=1e-5, atol=1e-5 * scale
+        big.partial_pooling.alpha, at_inf.partial_pooling.alpha, rtol=1e-5, atol=1e-5 * scale
     )
-    np.testing.assert_allclose(big.partial.beta, at_inf.partial.beta, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        big.partial_pooling.beta, at_inf.partial_pooling.beta, rtol=1e-5, atol=1e-5
+    )
 
 
 # --- bad input --------------------------------------------------------------------------
@@ -609,12 +644,12 @@ def test_result_is_frozen_readable_and_inputs_untouched(frames):
     assert all(np.array_equal(a, b) for a, b in zip((x, y, g, Sigma), copies, strict=True))
     est = slopes_fit(x, y, g)
     for arr in (
-        est.partial.alpha,
-        est.partial.beta,
-        est.partial.cov,
-        est.partial.mu,
-        est.none.alpha,
-        est.none.missing,
+        est.partial_pooling.alpha,
+        est.partial_pooling.beta,
+        est.partial_pooling.cov,
+        est.partial_pooling.mu,
+        est.no_pooling.alpha,
+        est.no_pooling.missing,
         est.Sigma,
         est.n,
         est.groups,
@@ -628,8 +663,8 @@ def test_result_is_frozen_readable_and_inputs_untouched(frames):
         "SlopesFit(sigma2=654.941, tau_alpha=24.7405, tau_beta=5.92213, "
         "rho=0.0655513, groups=['308'"
     )
-    assert "complete=CompletePooling(alpha=251.405, beta=10.4673)" in text
-    assert "partial=SlopesPartialPooling(mu=[251.4051,  10.4673]" in text
+    assert "complete_pooling=CompletePooling(alpha=251.405, beta=10.4673)" in text
+    assert "partial_pooling=SlopesPartialPooling(mu=[251.4051,  10.4673]" in text
 
 
 # --- the family behind pooling_fit(slopes=True) -----------------------------------------

@@ -68,7 +68,7 @@ def test_live_region_waits_for_the_end_of_a_sweep(schools, monkeypatch):
 
     loop = Loop()
     monkeypatch.setattr(_base, "_running_loop", lambda: loop)
-    start = schools.state.frame
+    start = schools.state.snapshot
     said = schools.live.value
     for tau2 in (50.0, 80.0, 112.0, 150.0, 200.0):  # a sweep: one pending timer, no word
         schools.state.tau2 = tau2
@@ -89,9 +89,9 @@ def test_full_bayes_and_a_group_without_data_are_said(sent):
     ex.state.selected = 1
     assert "group b has no data, its estimate is" in ex.live.value
     ex.state.selected = 0
-    ex.state.full_bayes = True
+    ex.state.average_over_tau = True
     assert ex.state.error == ""
-    f = ex.state.frame
+    f = ex.state.snapshot
     assert ex.live.value.startswith(
         f"averaged over tau (full Bayes), the grand mean is {number(f.mu0)}: group a moves "
         f"from 1 to {number(f.mean[0])}, shrunk by {100 * f.B[0]:.0f} percent on average"
@@ -147,17 +147,17 @@ def test_describe_shows_the_table_of_the_current_estimates(schools):
 def test_pooling_live_region_and_table(radon):
     s = radon.state
     s.tau2 = 0.05
-    fit = s.frame.fit
+    fit = s.snapshot.fit
     j = s.selected
     assert radon.live.value.startswith(
         f"tau squared 0.05, sigma squared {number(s.sigma2)}: the intercept of county "
-        f"{s.labels[j]} moves from {number(fit.none.alpha[j])} (no pooling) to "
-        f"{number(fit.partial.alpha[j])} (partial pooling)"
+        f"{s.labels[j]} moves from {number(fit.no_pooling.alpha[j])} (no pooling) to "
+        f"{number(fit.partial_pooling.alpha[j])} (partial pooling)"
     )
     radon.describe.value = True
     head, *rows = Table(radon.table.value).rows
     assert head[0] == "county" and len(rows) == len(s.labels) == 85
-    assert [r[4] for r in rows] == [number(a) for a in fit.partial.alpha]
+    assert [r[4] for r in rows] == [number(a) for a in fit.partial_pooling.alpha]
 
 
 def controls(box):

@@ -82,7 +82,7 @@ def test_exact_ends(rats):
     y, n = RATS["y"].to_numpy(float), RATS["n"].to_numpy(float)
     rats.controls.size.slider.index = 0
     np.testing.assert_array_equal(rats.view.posterior.y, y / n)  # no pooling
-    assert rats.state.frame.prior_mean == pytest.approx(np.mean(y / n), rel=1e-14)
+    assert rats.state.snapshot.prior_mean == pytest.approx(np.mean(y / n), rel=1e-14)
     rats.controls.size.slider.index = len(rats.controls.size.grid) - 1
     assert np.all(rats.view.posterior.y == y.sum() / n.sum())  # complete pooling
 
@@ -102,7 +102,7 @@ def test_fit_is_empirical_bayes_and_fixed_mean(rats):
     assert rats.controls.mean_mode.value == "fixed" and not rats.controls.mean.disabled
     rats.controls.mean_mode.value = "estimated"
     assert rats.controls.mean.disabled
-    assert s.frame.prior_mean == eb.weighted_prior_mean(eb.prior_size)
+    assert s.snapshot.prior_mean == eb.weighted_prior_mean(eb.prior_size)
 
 
 def test_selecting_shows_that_groups_interval(surgical):
@@ -111,7 +111,7 @@ def test_selecting_shows_that_groups_interval(surgical):
     eb = sv.beta_binomial(df["deaths"], df["operations"])
     post = eb.with_prior(mean=eb.weighted_prior_mean())
     lo, hi = post.interval(0.95)
-    assert surgical.state.frame.lower == lo[9] and surgical.state.frame.upper == hi[9]
+    assert surgical.state.snapshot.lower == lo[9] and surgical.state.snapshot.upper == hi[9]
     assert surgical.controls.readout.value.startswith(f"<b>{df['hospital'][9]}</b>")
     assert list(surgical.view.own.selected) == [9]
 
@@ -129,16 +129,16 @@ def test_full_bayes_mode_and_the_size_panel(rats):
     rats.controls.size.slider.index = 0  # a + b = 0: log = -inf, drawn at the axis' left end
     assert panel.rule.x[0] == panel._xs.min and np.isfinite(panel.rule.x[0])
     rats.state.selected = 4
-    rats.controls.full_bayes.value = True
-    f = rats.state.frame
+    rats.controls.average_over_prior.value = True
+    f = rats.state.snapshot
     assert f.averaged and f.B is None
-    np.testing.assert_array_equal(rats.view.posterior.y, fb.theta_mean)
+    np.testing.assert_array_equal(rats.view.posterior.y, fb.mean)
     lo, hi = fb.interval(0.95, groups=4)
     assert (f.lower, f.upper) == (lo[0], hi[0])
     assert rats.controls.size.slider.disabled and rats.controls.fit.disabled
     assert "integrated out" in rats.controls.size.hint.value
     assert f"E(log(a + b) | y) = {number(fb.log_size_mean)}" in rats.controls.readout.value
-    rats.controls.full_bayes.value = False
+    rats.controls.average_over_prior.value = False
     assert not rats.controls.size.slider.disabled
 
 
@@ -146,7 +146,7 @@ def test_rates_have_no_full_bayes_panel(sent):
     y = np.array([3, 0, 12, 5, 9, 1])
     E = np.array([10.0, 4.0, 30.0, 9.0, 41.0, 2.5])
     ex = sv.CountsExplorer.from_rates(y, E)
-    assert "size" not in ex.figures and not hasattr(ex.controls, "full_bayes")
+    assert "size" not in ex.figures and not hasattr(ex.controls, "average_over_prior")
     gp = sv.gamma_poisson(y, E)
     np.testing.assert_array_equal(
         ex.view.posterior.y, gp.with_prior(mean=gp.weighted_prior_mean()).mean
@@ -157,10 +157,10 @@ def test_rates_have_no_full_bayes_panel(sent):
 def test_refused_change_keeps_the_last_picture(rats):
     rats.controls.fit.click()
     before = rats.view.posterior.y.copy()
-    frame = rats.state.frame
+    frame = rats.state.snapshot
     rats.state.prior_mean = 1.5  # not a proportion
     assert "mean must be in (0, 1) (got 1.5)" in rats.state.error
-    assert rats.state.frame is frame
+    assert rats.state.snapshot is frame
     np.testing.assert_array_equal(rats.view.posterior.y, before)
     assert "1.5" in rats.controls.error.value and "last valid setting" in rats.controls.error.value
     rats.state.prior_mean = 0.2
@@ -252,7 +252,7 @@ def test_state_alone_and_its_selected_check():
     s = CountsState(RATS["y"], n=RATS["n"])
     with pytest.raises(Exception, match=r"selected must be a group index in \[0, 70\]"):
         s.selected = 71
-    assert s.frame.eb_size == sv.beta_binomial(RATS["y"], RATS["n"]).prior_size
+    assert s.snapshot.eb_size == sv.beta_binomial(RATS["y"], RATS["n"]).prior_size
 
 
 def _artist(fig, gid):
@@ -264,7 +264,7 @@ def _artist(fig, gid):
 def test_static_picture_shows_the_frame(rats, tmp_path):
     rats.state.selected = 4
     rats.controls.size.slider.index = 20
-    f = rats.state.frame
+    f = rats.state.snapshot
     fig = rats.static_figure()
     np.testing.assert_array_equal(_artist(fig, "posterior").get_offsets()[:, 1], f.mean)
     np.testing.assert_array_equal(_artist(fig, "posterior").get_offsets()[:, 0], f.trials)
@@ -281,11 +281,11 @@ def test_static_picture_shows_the_frame(rats, tmp_path):
     assert f"posterior mean {number(f.mean[4])}" in caption
     assert f"a + b = {number(f.prior_size)}" in caption
     assert rats.savefig(tmp_path / "rats.svg").stat().st_size > 10_000
-    frames = rats.sweep_frames()  # Play's sweep: no pooling to complete pooling
+    frames = rats.sweep_snapshots()  # Play's sweep: no pooling to complete pooling
     assert frames[0].prior_size == 0 and frames[-1].prior_size == np.inf
     np.testing.assert_array_equal(frames[0].mean, RATS["y"] / RATS["n"])
     assert rats.state.prior_size == rats.controls.size.grid[20]  # the sweep moved nothing
-    np.testing.assert_array_equal(rats.state.frame.mean, f.mean)
+    np.testing.assert_array_equal(rats.state.snapshot.mean, f.mean)
 
 
 def test_play_sweeps_from_no_pooling_and_stop_pauses(rats):
@@ -316,14 +316,14 @@ def test_text_alternative_and_table(rats):
     rats.controls.size.slider.index = len(rats.controls.size.grid) - 1
     assert rats.live.value.startswith("prior size a plus b infinity")
     rats.describe.value = True
-    f = rats.state.frame
+    f = rats.state.snapshot
     assert rats.table.value.count("<tr>") == 1 + len(RATS)
     columns, rows = rats._table(f)
     assert columns[:4] == ["experiment", "y_j", "n_j", "raw rate"]
     assert [r[5] for r in rows] == [number(m) for m in f.mean]
-    rats.controls.full_bayes.value = True
+    rats.controls.average_over_prior.value = True
     assert rats.live.value.startswith("full Bayes, averaged over a and b")
-    assert "B_j" not in rats._table(rats.state.frame)[0]
+    assert "B_j" not in rats._table(rats.state.snapshot)[0]
 
 
 def test_size_panel_for_rates_is_refused(sent):

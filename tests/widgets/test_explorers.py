@@ -149,12 +149,12 @@ def test_invalid_controls_show_a_message_and_keep_the_picture(sent, updates):
 
 def test_full_bayes_toggle_moves_to_the_full_bayes_means(schools):
     c = schools.controls
-    c.full_bayes.value = True
+    c.average_over_tau.value = True
     ref = sv.full_bayes(SCHOOLS.y, SCHOOLS.v)
-    np.testing.assert_array_equal(schools.view.pooled.y, ref.theta_mean)
+    np.testing.assert_array_equal(schools.view.pooled.y, ref.mean)
     np.testing.assert_array_equal(
         schools.view.interval.y,
-        np.column_stack([ref.theta_mean - ref.theta_sd, ref.theta_mean + ref.theta_sd]),
+        np.column_stack([ref.mean - ref.sd, ref.mean + ref.sd]),
     )
     assert schools.view.interval.visible
     tau = schools.tau_view
@@ -167,8 +167,8 @@ def test_full_bayes_toggle_moves_to_the_full_bayes_means(schools):
     ref = sv.full_bayes(
         SCHOOLS.y, SCHOOLS.v, tau_prior="half-normal", tau_scale=schools.state.tau_scale
     )
-    np.testing.assert_array_equal(schools.view.pooled.y, ref.theta_mean)
-    c.full_bayes.value = False
+    np.testing.assert_array_equal(schools.view.pooled.y, ref.mean)
+    c.average_over_tau.value = False
     assert not schools.view.interval.visible
 
 
@@ -176,16 +176,16 @@ def test_tau_panel_hides_and_full_bayes_refuses_when_p_tau_is_undefined(schools,
     s, tau = schools.state, schools.tau_view
     with s.hold():
         s.tau_prior, s.tau_scale = "half-cauchy", 0.0  # full_bayes refuses a scale of 0
-    assert s.error == "" and s.frame.full_bayes is None
+    assert s.error == "" and s.snapshot.full_bayes is None
     assert not tau.curve.visible and "not available" in tau.figure.title
     pooled = schools.view.pooled.y.copy()
-    schools.controls.full_bayes.value = True
+    schools.controls.average_over_tau.value = True
     assert "full Bayes" in s.error and "tau_scale" in s.error
     np.testing.assert_array_equal(schools.view.pooled.y, pooled)
     s.tau_scale = 5.0
     ref = sv.full_bayes(SCHOOLS.y, SCHOOLS.v, tau_prior="half-cauchy", tau_scale=5.0)
     assert s.error == "" and tau.curve.visible and tau.figure.title == "p(τ | y)"
-    np.testing.assert_array_equal(schools.view.pooled.y, ref.theta_mean)
+    np.testing.assert_array_equal(schools.view.pooled.y, ref.mean)
 
 
 def test_save_sends_bqplot_save_messages_for_every_figure(schools, radon, sent):
@@ -220,18 +220,20 @@ def test_pooling_sliders_draw_the_fit(radon, sent, updates):
     c.tau2.slider.index = 30
     tau2 = c.tau2.grid[30]
     ref = sv.pooling_fit(RADON.floor, RADON.log_radon, RADON.county, sigma2=s.sigma2, tau2=tau2)
-    np.testing.assert_allclose(radon.overview.partial.y, ref.partial.alpha, rtol=1e-12)
+    np.testing.assert_allclose(
+        radon.overview.partial_pooling.y, ref.partial_pooling.alpha, rtol=1e-12
+    )
     panels = radon.panels_view
     g = panels.panels
     np.testing.assert_allclose(
         panels.lines["partial"].y - panels._yoff[:, None],
-        ref.partial.alpha[g][:, None] + ref.partial.beta * panels._xends,
+        ref.partial_pooling.alpha[g][:, None] + ref.partial_pooling.beta * panels._xends,
         rtol=1e-12,
     )
     # tau2 moves the partial lines, bars, markers and mu_alpha; not complete or no pooling
     for mark in (
         panels.lines["partial"],
-        radon.overview.partial,
+        radon.overview.partial_pooling,
         radon.overview.partial_bars,
         radon.overview.rule,
     ):
@@ -240,7 +242,7 @@ def test_pooling_sliders_draw_the_fit(radon, sent, updates):
         panels.lines["complete"],
         panels.lines["none"],
         panels.points,
-        radon.overview.none,
+        radon.overview.no_pooling,
         radon.overview.none_bars,
     ):
         assert updates(mark) == []
@@ -254,7 +256,7 @@ def test_pooling_n_slider_drops_rows(radon):
     sub = RADON[keep]
     ref = sv.pooling_fit(sub.floor, sub.log_radon, sub.county, sigma2=s.sigma2, tau2=s.tau2)
     order = [list(ref.groups).index(g) for g in s.labels]
-    np.testing.assert_allclose(radon.overview.none.y, ref.none.alpha[order], rtol=1e-10)
+    np.testing.assert_allclose(radon.overview.no_pooling.y, ref.no_pooling.alpha[order], rtol=1e-10)
     k = list(radon.panels_view.panels).index(s.labels.index("STLOUIS"))
     assert "STLOUIS (n = 2)" == radon.panels_view.titles.text[k]
     used = radon.panels_view.points.color[radon.panels_view._panel_of_row == k]
@@ -266,18 +268,18 @@ def test_pooling_group_without_rows_hides_its_no_pooling_marker(radon):
     j = s.labels.index("AITKIN")
     c.group.value = j
     c.n.value = 0
-    assert np.isnan(s.frame.fit.none.alpha[j]) and np.isfinite(o.none.y).all()
-    assert o.none.opacities[j] == 0 and sum(o.none.opacities) == len(s.labels) - 1
-    assert o.partial.y[j] == s.frame.fit.partial.mu_alpha  # n_j = 0: at mu_alpha
+    assert np.isnan(s.snapshot.fit.no_pooling.alpha[j]) and np.isfinite(o.no_pooling.y).all()
+    assert o.no_pooling.opacities[j] == 0 and sum(o.no_pooling.opacities) == len(s.labels) - 1
+    assert o.partial_pooling.y[j] == s.snapshot.fit.partial_pooling.mu_alpha  # n_j = 0: at mu_alpha
     assert np.isfinite(o.none_bars.y).all() and o.none_bars.opacities[j] == 0
     k = list(radon.panels_view.panels).index(j)
     none = radon.panels_view.lines["none"]
     assert np.isfinite(none.y).all() and none.opacities[k] == 0 and sum(none.opacities) == 7
     c.tau2.slider.index = len(c.tau2.grid) - 1  # tau2 = inf: the sd of alpha_j is inf
-    assert s.frame.partial_sd[j] == np.inf
+    assert s.snapshot.partial_sd[j] == np.inf
     assert np.isfinite(o.partial_bars.y).all() and o.partial_bars.opacities[j] == 0
     c.n.value = 4
-    np.testing.assert_array_equal(o.none.opacities, [1.0])
+    np.testing.assert_array_equal(o.no_pooling.opacities, [1.0])
 
 
 def test_pooling_tick_labels_show_unshifted_values(radon):
@@ -371,7 +373,7 @@ def click(mark, j):
 def test_clicking_either_marker_selects_the_group(schools, radon):
     for view, n_marks in (
         (schools.view, (schools.view.own, schools.view.pooled)),
-        (radon.overview, (radon.overview.none, radon.overview.partial)),
+        (radon.overview, (radon.overview.no_pooling, radon.overview.partial_pooling)),
     ):
         for j, mark in zip((3, 5), n_marks, strict=True):
             click(mark, j)
@@ -380,19 +382,19 @@ def test_clicking_either_marker_selects_the_group(schools, radon):
             np.testing.assert_array_equal(n_marks[1].selected, [j])
     assert schools.controls.group.value == 5 and radon.controls.group.value == 5
     # the hollow marker is filled (white), so the browser hits it all over, not on its ring
-    assert schools.view.own.fill and radon.overview.none.fill
+    assert schools.view.own.fill and radon.overview.no_pooling.fill
 
 
 def test_n_slider_range_follows_the_selected_group(radon):
     s, c = radon.state, radon.controls
     for county in ("LACQUIPARLE", "CLAY", "STLOUIS", "AITKIN"):
-        click(radon.overview.partial, s.labels.index(county))
+        click(radon.overview.partial_pooling, s.labels.index(county))
         rows = int((RADON.county == county).sum())
         assert (c.n.max, c.n.value) == (rows, rows), county
     c.n.value = 1
-    click(radon.overview.none, s.labels.index("CLAY"))
+    click(radon.overview.no_pooling, s.labels.index("CLAY"))
     assert (c.n.max, c.n.value) == (14, 14)
-    click(radon.overview.none, s.labels.index("AITKIN"))
+    click(radon.overview.no_pooling, s.labels.index("AITKIN"))
     assert (c.n.max, c.n.value) == (4, 1)  # AITKIN keeps the rows it was given
 
 
@@ -474,8 +476,8 @@ def test_controls_follow_the_state(schools, radon, sent):
     assert c.n_scale.value == 2.0
     s.tau_prior = "half-normal"
     assert c.prior.value == "half-normal"
-    s.full_bayes = True
-    assert c.full_bayes.value is True
+    s.average_over_tau = True
+    assert c.average_over_tau.value is True
     s.selected = 4
     assert c.group.value == 4
     s.tau2 = 0.0
@@ -489,7 +491,7 @@ def test_controls_follow_the_state(schools, radon, sent):
 
 def test_full_bayes_disables_what_it_does_not_use(schools):
     s, c = schools.state, schools.controls
-    c.full_bayes.value = True
+    c.average_over_tau.value = True
     assert c.tau2.slider.disabled and c.tau2.play.disabled and c.fit.disabled
     assert c.mu0_mode.disabled and c.mu0.disabled
     assert s.inactive_hint and s.inactive_hint in c.tau2.hint.value
@@ -498,10 +500,10 @@ def test_full_bayes_disables_what_it_does_not_use(schools):
     j = s.selected
     text = c.readout.value
     assert "full Bayes" in text and "τ² =" not in text and "μ0 =" not in text
-    assert f"E(B_j | y) = {ref.B_mean[j]:.3f}" in text
-    assert f"μ_j = {ref.theta_mean[j]:.3g} ± {ref.theta_sd[j]:.2g}" in text
-    assert f"μ = {ref.mu_mean:.3g}" in text and f"E(τ | y) = {ref.tau_mean:.3g}" in text
-    c.full_bayes.value = False
+    assert f"E(B_j | y) = {ref.B[j]:.3f}" in text
+    assert f"μ_j = {ref.mean[j]:.3g} ± {ref.sd[j]:.2g}" in text
+    assert f"μ = {ref.mu0:.3g}" in text and f"E(τ | y) = {ref.tau_mean:.3g}" in text
+    c.average_over_tau.value = False
     assert not (c.tau2.slider.disabled or c.fit.disabled or c.mu0_mode.disabled)
     assert c.mu0.disabled  # mu0 is still estimated
     assert c.tau2.hint.value == "" and "B_j" in c.readout.value
@@ -512,7 +514,7 @@ def test_tau_axes_follow_the_curve_not_the_slider(schools):
     x, y = tau.curve.scales["x"], tau.curve.scales["y"]
 
     def fits():
-        fb = s.frame.full_bayes
+        fb = s.snapshot.full_bayes
         peak = fb.tau_density.max()
         end = fb.tau[np.flatnonzero(fb.tau_density >= 0.01 * peak)[-1]]
         assert peak < y.max < 1.2 * peak
@@ -581,7 +583,7 @@ def test_a_group_without_data_drops_its_own_marker_and_says_no_data(sent):
     np.testing.assert_array_equal(v.own.opacities, [1, 1, 1, 0])
     assert v.segments.opacities == [1, 1, 1, 0]
     assert "no data" in c.readout.value and "nan" not in c.readout.value
-    c.full_bayes.value = True  # group d drops out of p(tau | y) and full Bayes
+    c.average_over_tau.value = True  # group d drops out of p(tau | y) and full Bayes
     assert e.state.error == "" and v.interval.visible
     assert "no data" in c.readout.value and "nan" not in c.readout.value
     assert e.tau_view.curve.visible

@@ -54,10 +54,10 @@ def test_estimator_switch_is_meta_analysis(teacher, method):
     s = teacher.state
     teacher.controls.method.value = method
     ref = sv.meta_analysis(s.y, s.v, method=method)
-    same_fit(s.frame.forest.fit, ref)
+    same_fit(s.snapshot.forest.fit, ref)
     assert s.tau2 == ref.tau2  # the slider follows the estimate
-    np.testing.assert_allclose(s.frame.forest.pred, ref.blup().pred, rtol=1e-12)
-    assert s.frame.estimates[method] == ref.tau2
+    np.testing.assert_allclose(s.snapshot.forest.pred, ref.blup().pred, rtol=1e-12)
+    assert s.snapshot.estimates[method] == ref.tau2
     assert teacher.controls.method.label == f"{method} (τ² = {number(ref.tau2)})"
 
 
@@ -66,7 +66,7 @@ def test_every_estimators_tick_is_its_tau2(teacher):
     for m, x in zip(ESTIMATOR_NAMES, view.ticks.x, strict=True):
         assert x == sv.meta_analysis(s.y, s.v, method=m).tau2
     view._clicked(view.ticks, {"data": {"index": ESTIMATOR_NAMES.index("PM")}})
-    assert s.method == "PM" and view.chosen.x[0] == s.frame.estimates["PM"]
+    assert s.method == "PM" and view.chosen.x[0] == s.snapshot.estimates["PM"]
 
 
 def test_leaving_out_is_meta_analysis_on_the_rest(bcg):
@@ -75,7 +75,7 @@ def test_leaving_out_is_meta_analysis_on_the_rest(bcg):
     for i in range(len(s.y)):
         bcg.click(i)
         assert s.left_out == (i,) and s.selected == i
-        fit = s.frame.forest.fit
+        fit = s.snapshot.forest.fit
         for name in ("mu", "se", "tau2", "ci_lb", "ci_ub", "I2", "Q"):
             assert getattr(fit, name) == pytest.approx(getattr(l1o, name)[i], rel=1e-7)
         bcg.click(i)
@@ -86,9 +86,9 @@ def test_leaving_out_is_meta_analysis_on_the_rest(bcg):
             s.left_out = out
             keep = np.setdiff1d(np.arange(13), out)
             ref = sv.meta_analysis(s.y[keep], s.v[keep], method=method)
-            same_fit(s.frame.forest.fit, ref)
-            assert s.frame.estimates["DL"] == sv.meta_analysis(s.y[keep], s.v[keep], "DL").tau2
-            same_fit(s.frame.reference.fit, sv.meta_analysis(s.y, s.v, method=method))
+            same_fit(s.snapshot.forest.fit, ref)
+            assert s.snapshot.estimates["DL"] == sv.meta_analysis(s.y[keep], s.v[keep], "DL").tau2
+            same_fit(s.snapshot.reference.fit, sv.meta_analysis(s.y, s.v, method=method))
             s.put_back()
 
 
@@ -99,10 +99,10 @@ def test_a_left_out_study_greys_and_the_diamond_moves(bcg):
     assert s.left_out == (3,)
     assert view.own.opacities[3] < 0.5 and view.pooled.opacities[3] == 0
     assert view.before.visible and np.array_equal(view.before.x, diamond)
-    fit = s.frame.forest.fit
+    fit = s.snapshot.forest.fit
     assert view.diamond.x[1] == fit.mu and view.diamond.x[0] == fit.ci_lb
     assert np.isfinite(view.pooled.x).all()  # no NaN sent for the left-out study
-    moved = fit.mu - s.frame.reference.fit.mu
+    moved = fit.mu - s.snapshot.reference.fit.mu
     assert f"μ moved by {moved:+.3g}" in bcg.controls.readout.value
     assert "(left out)" in bcg.controls.readout.value
     assert bcg.funnel_view.studies.opacities[3] < 0.5
@@ -114,13 +114,13 @@ def test_slider_fixes_tau2(bcg):
     bcg.controls.tau2.slider.index = 10
     tau2 = bcg.controls.tau2.grid[10]
     assert s.method == "fixed" and s.tau2 == tau2
-    same_fit(s.frame.forest.fit, sv.meta_analysis(s.y, s.v, tau2=tau2))
+    same_fit(s.snapshot.forest.fit, sv.meta_analysis(s.y, s.v, tau2=tau2))
     assert bcg.controls.method.value == "fixed"
     bcg.controls.tau2.slider.index = len(bcg.controls.tau2.grid) - 1  # no pooling
-    np.testing.assert_allclose(s.frame.forest.pred, s.y, atol=1e-9)
+    np.testing.assert_allclose(s.snapshot.forest.pred, s.y, atol=1e-9)
     assert "τ² = ∞" in bcg.controls.readout.value
     bcg.controls.tau2.slider.index = 0  # complete pooling
-    np.testing.assert_allclose(s.frame.forest.pred, s.frame.forest.fit.mu, rtol=1e-12)
+    np.testing.assert_allclose(s.snapshot.forest.pred, s.snapshot.forest.fit.mu, rtol=1e-12)
     bcg.controls.method.value = "REML"
     assert s.tau2 == sv.meta_analysis(s.y, s.v).tau2
 
@@ -129,14 +129,14 @@ def test_knapp_hartung_toggle_redraws_the_diamond(bcg, updates):
     s, view = bcg.state, bcg.view
     bcg.controls.test.value = "knha"
     ref = sv.meta_analysis(s.y, s.v, test="knha")
-    same_fit(s.frame.forest.fit, ref)
+    same_fit(s.snapshot.forest.fit, ref)
     assert view.diamond.x[0] == ref.ci_lb and view.diamond.x[2] == ref.ci_ub
     assert "Knapp-Hartung" in bcg.controls.readout.value
 
 
 def test_one_recompute_and_one_message_per_mark_per_change(bcg, sent, updates, monkeypatch):
     frames = []
-    bcg.state.observe(lambda c: frames.append(c["new"]), "frame")
+    bcg.state.observe(lambda c: frames.append(c["new"]), "snapshot")
     calls = []
     real = state_module.forest
     monkeypatch.setattr(state_module, "forest", lambda *a, **k: calls.append(1) or real(*a, **k))
@@ -162,12 +162,12 @@ def test_one_recompute_and_one_message_per_mark_per_change(bcg, sent, updates, m
 def test_sort_orders_the_rows(bcg):
     s, view = bcg.state, bcg.view
     s.sort = "precision"
-    rows = view.positions(s.frame)
+    rows = view.positions(s.snapshot)
     assert np.argmax(rows) == np.argmin(s.v)  # the most precise study on top
     s.sort = "effect"
-    assert np.array_equal(np.argsort(-view.positions(s.frame)), np.argsort(s.y, kind="stable"))
+    assert np.array_equal(np.argsort(-view.positions(s.snapshot)), np.argsort(s.y, kind="stable"))
     s.sort = "label"
-    top = np.argmax(view.positions(s.frame))
+    top = np.argmax(view.positions(s.snapshot))
     assert s.labels[top] == sorted(s.labels, key=str.lower)[0]
 
 
@@ -275,7 +275,7 @@ def test_static_picture_and_sweep(bcg, tmp_path):
     assert set(axes) == {"BCG vaccine trials", "", "τ² by estimator"}
     forest_ax = axes["BCG vaccine trials"]
     diamond = next(p for p in forest_ax.patches if p.get_gid() == "diamond")
-    fit = s.frame.forest.fit
+    fit = s.snapshot.forest.fit
     xs = diamond.get_xy()[:, 0]
     assert min(xs) == pytest.approx(fit.ci_lb) and max(xs) == pytest.approx(fit.ci_ub)
     assert any(line.get_gid() == "before" for line in forest_ax.lines)  # all-studies outline
@@ -284,9 +284,9 @@ def test_static_picture_and_sweep(bcg, tmp_path):
     assert "Without Hart & Sutherland 1977" in caption.get_text().replace("\n", " ")
     for name in ("f.png", "f.svg"):
         assert bcg.savefig(tmp_path / name).stat().st_size > 1000
-    before = (s.method, s.tau2, s.left_out, s.frame)
-    frames = bcg.sweep_frames()
-    assert (s.method, s.tau2, s.left_out, s.frame) == before
+    before = (s.method, s.tau2, s.left_out, s.snapshot)
+    frames = bcg.sweep_snapshots()
+    assert (s.method, s.tau2, s.left_out, s.snapshot) == before
     assert len(frames) == len(bcg.controls.tau2.grid)
     assert frames[0].forest.fit.tau2 > 1e6 and frames[-1].forest.fit.tau2 == 0
     assert all(f.method == "fixed" for f in frames)
@@ -295,7 +295,7 @@ def test_static_picture_and_sweep(bcg, tmp_path):
 def test_live_region_and_table_say_what_the_forest_shows(bcg):
     s = bcg.state
     bcg.click(3)
-    fit, ref = s.frame.forest.fit, s.frame.reference.fit
+    fit, ref = s.snapshot.forest.fit, s.snapshot.reference.fit
     said = bcg.live.value
     assert said.startswith(
         f"Hart &amp; Sutherland 1977 left out: the pooled effect moved from {number(ref.mu)} "
@@ -306,8 +306,8 @@ def test_live_region_and_table_say_what_the_forest_shows(bcg):
     assert bcg.live.value.startswith("Hart &amp; Sutherland 1977 put back")
     s.tau2 = float("inf")
     assert "tau squared fixed, tau squared infinity" in bcg.live.value
-    columns, rows = bcg._table(s.frame)
+    columns, rows = bcg._table(s.snapshot)
     assert columns[0] == "trial" and len(rows) == 13
-    assert rows[0][1] == number(s.y[0]) and rows[0][-1] == f"{s.frame.forest.weight[0]:.3g}"
+    assert rows[0][1] == number(s.y[0]) and rows[0][-1] == f"{s.snapshot.forest.weight[0]:.3g}"
     bcg.click(0)
-    assert bcg._table(s.frame)[1][0][4] == "left out"
+    assert bcg._table(s.snapshot)[1][0][4] == "left out"

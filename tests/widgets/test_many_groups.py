@@ -147,14 +147,14 @@ def test_pooling_overview_at_many_groups_is_webgl(sent, updates):
     df = rows(J)
     e = sv.PoolingLinesExplorer.from_frame(df, x="x", y="y", group="g")
     ov = e.overview
-    assert ov.gl and type(ov.none) is ScatterGL and type(ov.partial_bars) is Lines
+    assert ov.gl and type(ov.no_pooling) is ScatterGL and type(ov.partial_bars) is Lines
     n = e.state.n_max
-    np.testing.assert_allclose(ov.partial.x, np.log10(n), atol=1e-12)
-    np.testing.assert_allclose(ov.none.x, np.log10(1.06 * n), atol=1e-12)
+    np.testing.assert_allclose(ov.partial_pooling.x, np.log10(n), atol=1e-12)
+    np.testing.assert_allclose(ov.no_pooling.x, np.log10(1.06 * n), atol=1e-12)
     assert all(type(m) in (Scatter, Lines, Label) for m in e.figure.marks)
     assert isinstance(e.controls.group, Combobox)
 
-    fit_class = type(e.state.frame.fit)
+    fit_class = type(e.state.snapshot.fit)
     calls = []
     real = fit_class.update
     fit_class.update = lambda self, *a, **k: calls.append(1) or real(self, *a, **k)
@@ -166,20 +166,23 @@ def test_pooling_overview_at_many_groups_is_webgl(sent, updates):
     finally:
         fit_class.update = real
     assert len(calls) == 1
-    fit = e.state.frame.fit
+    fit = e.state.snapshot.fit
     assert fit.tau2 == e.controls.tau2.grid[31]
-    np.testing.assert_array_equal(ov.partial.y, fit.partial.alpha)
+    np.testing.assert_array_equal(ov.partial_pooling.y, fit.partial_pooling.alpha)
     bars = ov.partial_bars.y.reshape(J, 3)
-    sd = fit.partial.alpha_sd
+    sd = fit.partial_pooling.alpha_sd
     np.testing.assert_allclose(
-        bars[:, :2], np.column_stack([fit.partial.alpha - sd, fit.partial.alpha + sd])
+        bars[:, :2],
+        np.column_stack([fit.partial_pooling.alpha - sd, fit.partial_pooling.alpha + sd]),
     )
     for mark in all_marks(e):
         assert len(updates(mark)) <= 1, mark
     j = int(np.argmin(n))
-    click(ov.clicks.mark, float(ov.partial.x[j]), float(ov.partial.y[j]))
+    click(ov.clicks.mark, float(ov.partial_pooling.x[j]), float(ov.partial_pooling.y[j]))
     assert e.state.selected == j
-    np.testing.assert_array_equal(ov.highlight.y, [fit.none.alpha[j], fit.partial.alpha[j]])
+    np.testing.assert_array_equal(
+        ov.highlight.y, [fit.no_pooling.alpha[j], fit.partial_pooling.alpha[j]]
+    )
 
 
 def test_few_groups_keep_the_svg_marks_and_layout(sent):
@@ -192,7 +195,7 @@ def test_few_groups_keep_the_svg_marks_and_layout(sent):
     assert isinstance(e.controls.group, Dropdown)
     radon = sv.PoolingLinesExplorer.radon()
     assert not radon.overview.gl
-    assert type(radon.overview.none) is Scatter and type(radon.overview.none_bars) is Lines
+    assert type(radon.overview.no_pooling) is Scatter and type(radon.overview.none_bars) is Lines
     assert radon.overview.figure.axes[0].scale.__class__.__name__ == "LogScale"
     assert isinstance(radon.controls.group, Dropdown)  # 85 counties
     forced = sv.ShrinkageExplorer.eight_schools(marks="gl")
@@ -217,14 +220,14 @@ def test_full_bayes_intervals_on_webgl_marks(sent):
     e = sv.ShrinkageExplorer.from_meta(y, v)
     view = e.view
     assert not view.interval.visible
-    e.state.full_bayes = True
+    e.state.average_over_tau = True
     assert view.interval.visible
-    f = e.state.frame
+    f = e.state.snapshot
     fb = sv.full_bayes(y, v)
-    np.testing.assert_allclose(f.mean, fb.theta_mean, rtol=1e-12)
+    np.testing.assert_allclose(f.mean, fb.mean, rtol=1e-12)
     bars = view.interval.y.reshape(len(y), 3)
     np.testing.assert_array_equal(bars[:, :2], np.column_stack([f.mean - f.sd, f.mean + f.sd]))
     assert np.isnan(bars[:, 2]).all()
     np.testing.assert_array_equal(view.interval.x.reshape(len(y), 3)[:, 0], view.own.x)
-    e.state.full_bayes = False
+    e.state.average_over_tau = False
     assert not view.interval.visible

@@ -29,7 +29,7 @@ def test_starts_at_the_reml_fit_with_the_predictor(bcg):
     assert bcg.state.tau2 == fit.tau2 and bcg.state.with_predictor
     blup = fit.blup()
     np.testing.assert_allclose(bcg.view.pooled.y, blup.pred, rtol=1e-13)
-    np.testing.assert_allclose(bcg.state.frame.target, blup.fitted, rtol=1e-13)
+    np.testing.assert_allclose(bcg.state.snapshot.target, blup.fitted, rtol=1e-13)
     np.testing.assert_array_equal(bcg.view.own.y, BCG.yi)
     np.testing.assert_array_equal(bcg.view.own.x, BCG.ablat)
     assert bcg.state.R2 == fit.R2
@@ -40,7 +40,7 @@ def test_starts_at_the_reml_fit_with_the_predictor(bcg):
 def test_slider_moves_every_study_toward_its_own_fitted_value(bcg):
     grid = bcg.tau2.grid
     bcg.tau2.slider.index = 0  # tau2 = 0: every study on the line
-    f = bcg.state.frame
+    f = bcg.state.snapshot
     assert f.tau2 == 0 and np.array_equal(bcg.view.pooled.y, f.target)
     bcg.tau2.slider.index = len(grid) - 1  # tau2 = inf: no pooling
     np.testing.assert_array_equal(bcg.view.pooled.y, BCG.yi)
@@ -78,13 +78,13 @@ def test_one_message_per_changed_mark(bcg, sent, updates):
 
 def test_radon_county_intercepts(radon):
     fit = sv.predictor_fit_frame(RADON, x="floor", y="log_radon", group="county", u="log_uranium")
-    p = fit.partial
+    p = fit.partial_pooling
     np.testing.assert_allclose(radon.view.pooled.y, p.alpha, rtol=1e-13)
     np.testing.assert_allclose(radon.view.line.y, p.mu_alpha + p.gamma * radon.state.line_u)
     assert radon.state.labels[0] == "AITKIN" and radon.state.tau2 == fit.tau2
     radon.toggle.value = False
     without = sv.pooling_fit_frame(RADON, x="floor", y="log_radon", group="county")
-    np.testing.assert_allclose(radon.view.pooled.y, without.partial.alpha, rtol=1e-12)
+    np.testing.assert_allclose(radon.view.pooled.y, without.partial_pooling.alpha, rtol=1e-12)
     assert radon.state.tau2 == without.tau2
     assert not radon.view.band.visible  # the group model gives no band
 
@@ -118,7 +118,7 @@ def test_bad_input_is_named(sent):
 
 def test_state_alone_and_named_axes(sent):
     s = PredictorState.from_meta([0.1, 0.5, 0.3, 0.9], [0.1, 0.2, 0.1, 0.3], [1.0, 2.0, 3.0, 4.0])
-    assert s.labels == ("1", "2", "3", "4") and s.frame.slope > 0
+    assert s.labels == ("1", "2", "3", "4") and s.snapshot.slope > 0
     e = sv.PredictorExplorer.from_meta(
         pd.Series(BCG.yi.to_numpy(), name="logRR"), BCG.vi, BCG.ablat, font_scale=1.6
     )
@@ -134,7 +134,7 @@ def _artist(fig, gid):
 def test_static_picture_draws_the_frame(bcg, tmp_path):
     bcg.tau2.slider.index = 25
     fig = bcg.static_figure()
-    f = bcg.state.frame
+    f = bcg.state.snapshot
     np.testing.assert_array_equal(_artist(fig, "pooled").get_offsets(), np.c_[f.u, f.mean])
     np.testing.assert_array_equal(_artist(fig, "own").get_offsets(), np.c_[f.u, f.own])
     np.testing.assert_array_equal(_artist(fig, "line").get_ydata(), f.line)
@@ -148,7 +148,7 @@ def test_static_picture_draws_the_frame(bcg, tmp_path):
     bcg.toggle.value = False  # without the predictor: a flat line, the band of one mean
     fig = bcg.static_figure()
     assert np.ptp(_artist(fig, "line").get_ydata()) == 0
-    assert np.ptp(bcg.state.frame.band_lo) == 0 and _artist(fig, "band") is not None
+    assert np.ptp(bcg.state.snapshot.band_lo) == 0 and _artist(fig, "band") is not None
     radon = sv.PredictorExplorer.radon()  # the group model draws no band
     assert not radon.static_figure().findobj(lambda a: a.get_gid() == "band")
     path = bcg.savefig(tmp_path / "bcg.png")

@@ -103,14 +103,14 @@ def test_shrinkage_picture_draws_the_posterior(schools, tau2):
 
 
 def test_full_bayes_picture_draws_the_full_bayes_means(schools):
-    schools.state.full_bayes = True
+    schools.state.average_over_tau = True
     fig = schools.static_figure()
     fb = sv.full_bayes(SCHOOLS.y, SCHOOLS.v)
-    np.testing.assert_allclose(offsets(fig, "pooled")[:, 1], fb.theta_mean, rtol=1e-12)
+    np.testing.assert_allclose(offsets(fig, "pooled")[:, 1], fb.mean, rtol=1e-12)
     segs = np.array(artist(fig, "intervals").get_segments())
     np.testing.assert_allclose(
         segs[:, :, 1],
-        np.column_stack([fb.theta_mean - fb.theta_sd, fb.theta_mean + fb.theta_sd]),
+        np.column_stack([fb.mean - fb.sd, fb.mean + fb.sd]),
         rtol=1e-12,
     )
     assert "full Bayes" in artist(fig, "caption").get_text()
@@ -136,7 +136,7 @@ def test_group_without_data_has_no_own_marker(sent):
     ex = sv.ShrinkageExplorer.from_groups([1.0, 2.0, 4.0], [5, 3, 8], 2.0, tau2=1.0)
     ex.state.set_n(1, 0)
     fig = ex.static_figure()
-    f = ex.state.frame
+    f = ex.state.snapshot
     np.testing.assert_array_equal(offsets(fig, "own")[:, 0], [0.0, 2.0])
     np.testing.assert_array_equal(offsets(fig, "pooled")[:, 1], f.mean)
     assert f.mean[1] == f.mu0  # n_j = 0: mu_j = mu0
@@ -149,16 +149,16 @@ def test_pooling_picture_draws_the_three_lines(radon):
     s.tau2 = 0.05
     s.set_n(int(radon.panels_view.panels[3]), 4)  # DOUGLAS: 4 of its 9 rows
     fig = radon.static_figure()
-    fit = s.frame.fit
+    fit = s.snapshot.fit
     ref = sv.pooling_fit(s.x, s.y, s.group).update(sigma2=s.sigma2, tau2=0.05, n=fit.n)
     x0, x1 = float(s.x.min()), float(s.x.max())
     for g in radon.panels_view.panels:
         ends = artist(fig, f"partial-{g}").get_xdata()
         assert ends[0] < x0 and ends[1] > x1
         for kind, a, b in (
-            ("complete", ref.complete.alpha, ref.complete.beta),
-            ("none", ref.none.alpha[g], ref.none.beta),
-            ("partial", ref.partial.alpha[g], ref.partial.beta),
+            ("complete", ref.complete_pooling.alpha, ref.complete_pooling.beta),
+            ("none", ref.no_pooling.alpha[g], ref.no_pooling.beta),
+            ("partial", ref.partial_pooling.alpha[g], ref.partial_pooling.beta),
         ):
             line = artist(fig, f"{kind}-{g}")
             np.testing.assert_allclose(line.get_ydata(), a + b * ends, rtol=1e-12, atol=1e-12)
@@ -172,24 +172,27 @@ def test_pooling_picture_draws_the_three_lines(radon):
         assert colours == ["#4d4d4d" if u else theme.LIGHT.lower() for u in used]
     n = np.maximum(fit.n.astype(float), 0.8)
     np.testing.assert_allclose(
-        offsets(fig, "partial"), np.column_stack([n, ref.partial.alpha]), rtol=1e-12
+        offsets(fig, "partial"), np.column_stack([n, ref.partial_pooling.alpha]), rtol=1e-12
     )
-    np.testing.assert_allclose(offsets(fig, "partial")[:, 1], radon.overview.partial.y)
+    np.testing.assert_allclose(offsets(fig, "partial")[:, 1], radon.overview.partial_pooling.y)
     has = fit.n > 0
-    np.testing.assert_allclose(offsets(fig, "none")[:, 1], ref.none.alpha[has], rtol=1e-12)
-    assert artist(fig, "mu-alpha").get_ydata()[0] == pytest.approx(ref.partial.mu_alpha)
+    np.testing.assert_allclose(offsets(fig, "none")[:, 1], ref.no_pooling.alpha[has], rtol=1e-12)
+    assert artist(fig, "mu-alpha").get_ydata()[0] == pytest.approx(ref.partial_pooling.mu_alpha)
     bars = artist(fig, "partial-bars")
     assert isinstance(bars, LineCollection)
     segs = np.array(bars.get_segments())
     np.testing.assert_allclose(
         segs[:, :, 1],
         np.column_stack(
-            [ref.partial.alpha - ref.partial.alpha_sd, ref.partial.alpha + ref.partial.alpha_sd]
+            [
+                ref.partial_pooling.alpha - ref.partial_pooling.alpha_sd,
+                ref.partial_pooling.alpha + ref.partial_pooling.alpha_sd,
+            ]
         ),
         rtol=1e-12,
     )
     caption = artist(fig, "caption").get_text().replace("\n", " ")
-    assert f"μ_α = {number(ref.partial.mu_alpha)}" in caption
+    assert f"μ_α = {number(ref.partial_pooling.mu_alpha)}" in caption
 
 
 def test_line_styles_follow_the_explorer(sent):
@@ -202,10 +205,10 @@ def test_line_styles_follow_the_explorer(sent):
 
 def test_sweep_frames_do_not_move_the_explorer(schools, sent):
     schools.state.tau2 = 50.0
-    before = schools.state.frame
+    before = schools.state.snapshot
     index = schools.controls.tau2.slider.index
     sent.clear()
-    frames = schools.sweep_frames()
+    frames = schools.sweep_snapshots()
     grid = schools.controls.tau2.grid
     assert len(frames) == len(grid)
     for f, tau2 in zip(frames, grid[::-1], strict=True):  # Play: from no to complete pooling
@@ -214,13 +217,13 @@ def test_sweep_frames_do_not_move_the_explorer(schools, sent):
     np.testing.assert_array_equal(frames[0].mean, SCHOOLS.y)
     assert np.all(frames[-1].mean == frames[-1].mu0)
     assert schools.state.tau2 == 50.0 and schools.controls.tau2.slider.index == index
-    np.testing.assert_array_equal(schools.state.frame.mean, before.mean)
+    np.testing.assert_array_equal(schools.state.snapshot.mean, before.mean)
     updates = [d for _, d, _ in sent if d.get("method") == "update"]
     assert updates == [], "the sweep moved widgets in the browser"
 
 
 def test_save_animation_writes_a_gif_of_the_sweep(schools, radon, tmp_path, monkeypatch):
-    # four positions of Play's sweep keep the test short; the whole sweep is sweep_frames'
+    # four positions of Play's sweep keep the test short; the whole sweep is sweep_snapshots'
     for ex, name in ((schools, "schools"), (radon, "radon")):
         values = ex.controls.tau2.grid[::-1][[0, 20, 40, -1]]
         monkeypatch.setattr(ex, "_sweep", lambda values=values: ("tau2", values))

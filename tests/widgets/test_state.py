@@ -21,7 +21,7 @@ def groups_state(**kw):
 
 def count_frames(state):
     frames = []
-    state.observe(lambda c: frames.append(c["new"]), "frame")
+    state.observe(lambda c: frames.append(c["new"]), "snapshot")
     return frames
 
 
@@ -34,10 +34,10 @@ def test_shrinkage_frame_is_the_posterior(tau2, mu0):
         s.mu0_estimated, s.mu0 = mu0 is None, 0.0 if mu0 is None else mu0
     s.tau2 = tau2
     ref = sv.posterior(SCHOOLS.y, SCHOOLS.v, tau2, mu0)
-    np.testing.assert_array_equal(s.frame.mean, ref.mean)
-    np.testing.assert_array_equal(s.frame.sd, np.sqrt(ref.var))
-    np.testing.assert_array_equal(s.frame.B, ref.B)
-    assert s.frame.mu0 == ref.mu0
+    np.testing.assert_array_equal(s.snapshot.mean, ref.mean)
+    np.testing.assert_array_equal(s.snapshot.sd, np.sqrt(ref.var))
+    np.testing.assert_array_equal(s.snapshot.B, ref.B)
+    assert s.snapshot.mu0 == ref.mu0
     assert len(frames) == 2  # one per accepted input change (hold() batches)
 
 
@@ -48,15 +48,15 @@ def test_group_data_use_sigma2_over_n_times_scale():
     s.n_scale = 0.5
     n = np.array([3, 40, 1, 25]) * 0.5
     ref = sv.posterior([1.0, 4.0, -2.0, 0.5], 9.0 / n, 2.0)
-    np.testing.assert_array_equal(s.frame.mean, ref.mean)
-    np.testing.assert_array_equal(s.frame.n, n)
+    np.testing.assert_array_equal(s.snapshot.mean, ref.mean)
+    np.testing.assert_array_equal(s.snapshot.n, n)
 
 
 def test_n_zero_sits_at_mu0_with_variance_tau2():
     s = groups_state(tau2=2.0, mu0_estimated=False, mu0=1.5)
     s.set_n(2, 0)
-    assert s.frame.mean[2] == 1.5 and s.frame.sd[2] == np.sqrt(2.0)
-    assert s.frame.precision[2] == 0
+    assert s.snapshot.mean[2] == 1.5 and s.snapshot.sd[2] == np.sqrt(2.0)
+    assert s.snapshot.precision[2] == 0
 
 
 def test_same_value_recomputes_nothing():
@@ -69,12 +69,12 @@ def test_same_value_recomputes_nothing():
 
 def test_refused_change_sets_error_and_keeps_the_last_frame():
     s = groups_state(tau2=1.0)
-    good = s.frame
+    good = s.snapshot
     with s.hold():
         s.sigma2, s.tau2 = 0.0, 0.0  # v = 0 and tau2 = 0: no posterior
-    assert "tau2" in s.error and s.frame is good
+    assert "tau2" in s.error and s.snapshot is good
     s.tau2 = 1.0
-    assert s.error == "" and s.frame is not good
+    assert s.error == "" and s.snapshot is not good
 
 
 def test_fit_is_reml():
@@ -91,18 +91,18 @@ def test_full_bayes_toggle_and_cache():
     pytest.importorskip("shrinkviz.model.full_bayes")
     s = ShrinkageState(SCHOOLS.y, v=SCHOOLS.v, tau_posterior=True)
     ref = sv.full_bayes(SCHOOLS.y, SCHOOLS.v)
-    fb = s.frame.full_bayes
+    fb = s.snapshot.full_bayes
     np.testing.assert_array_equal(fb.tau_density, ref.tau_density)
-    assert s.frame.reml_tau2 == sv.meta_analysis(SCHOOLS.y, SCHOOLS.v, method="REML").tau2
+    assert s.snapshot.reml_tau2 == sv.meta_analysis(SCHOOLS.y, SCHOOLS.v, method="REML").tau2
     s.tau2 = 17.0
-    assert s.frame.full_bayes is fb  # tau2 does not change p(tau | y): not recomputed
-    s.full_bayes = True
-    np.testing.assert_array_equal(s.frame.mean, ref.theta_mean)
-    np.testing.assert_array_equal(s.frame.sd, ref.theta_sd)
-    assert s.frame.mu0 == ref.mu_mean
+    assert s.snapshot.full_bayes is fb  # tau2 does not change p(tau | y): not recomputed
+    s.average_over_tau = True
+    np.testing.assert_array_equal(s.snapshot.mean, ref.mean)
+    np.testing.assert_array_equal(s.snapshot.sd, ref.sd)
+    assert s.snapshot.mu0 == ref.mu0
     s.tau_prior = "half-cauchy"
     ref = sv.full_bayes(SCHOOLS.y, SCHOOLS.v, tau_prior="half-cauchy", tau_scale=s.tau_scale)
-    np.testing.assert_array_equal(s.frame.mean, ref.theta_mean)
+    np.testing.assert_array_equal(s.snapshot.mean, ref.mean)
 
 
 @pytest.mark.parametrize(
@@ -131,9 +131,13 @@ def test_pooling_frame_is_the_fit():
     assert (s.sigma2, s.tau2) == (ref.sigma2, ref.tau2)
     s.tau2 = 0.5
     ref = sv.pooling_fit(RADON.floor, RADON.log_radon, RADON.county, sigma2=ref.sigma2, tau2=0.5)
-    np.testing.assert_allclose(s.frame.fit.partial.alpha, ref.partial.alpha, rtol=1e-12)
-    np.testing.assert_allclose(s.frame.partial_sd, np.sqrt(ref.partial.alpha_var), rtol=1e-12)
-    np.testing.assert_allclose(s.frame.none_se, np.sqrt(ref.sigma2 / ref.n), rtol=1e-12)
+    np.testing.assert_allclose(
+        s.snapshot.fit.partial_pooling.alpha, ref.partial_pooling.alpha, rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        s.snapshot.partial_sd, np.sqrt(ref.partial_pooling.alpha_var), rtol=1e-12
+    )
+    np.testing.assert_allclose(s.snapshot.none_se, np.sqrt(ref.sigma2 / ref.n), rtol=1e-12)
 
 
 def test_pooling_n_uses_the_first_rows():
@@ -144,9 +148,13 @@ def test_pooling_n_uses_the_first_rows():
     sub = RADON[keep]
     ref = sv.pooling_fit(sub.floor, sub.log_radon, sub.county, sigma2=0.6, tau2=0.1)
     order = [list(ref.groups).index(g) for g in s.labels]
-    np.testing.assert_allclose(s.frame.fit.partial.alpha, ref.partial.alpha[order], rtol=1e-10)
-    np.testing.assert_allclose(s.frame.fit.none.alpha, ref.none.alpha[order], rtol=1e-10)
-    assert s.frame.fit.n[j] == 3
+    np.testing.assert_allclose(
+        s.snapshot.fit.partial_pooling.alpha, ref.partial_pooling.alpha[order], rtol=1e-10
+    )
+    np.testing.assert_allclose(
+        s.snapshot.fit.no_pooling.alpha, ref.no_pooling.alpha[order], rtol=1e-10
+    )
+    assert s.snapshot.fit.n[j] == 3
     s.fit()  # REML on the rows in use
     ref = sv.pooling_fit(sub.floor, sub.log_radon, sub.county)
     assert (s.sigma2, s.tau2) == pytest.approx((ref.sigma2, ref.tau2), rel=1e-12)
@@ -155,11 +163,11 @@ def test_pooling_n_uses_the_first_rows():
 def test_pooling_refused_change_keeps_frame():
     x = np.array([0.0, 1.0, 0.0, 1.0, 0.0])
     s = PoolingState(x, x * 2 + [0.1, 0.0, 0.3, 0.2, 0.1], ["a", "a", "b", "b", "b"])
-    good = s.frame
+    good = s.snapshot
     with s.hold():
         s.set_n(0, 0)
         s.set_n(1, 1)  # one row left: x is constant
-    assert "x constant" in s.error and s.frame is good
+    assert "x constant" in s.error and s.snapshot is good
 
 
 # --- a group without data, full-Bayes mode as one model -------------------------------------
@@ -171,36 +179,36 @@ def test_group_without_data_drops_out_of_full_bayes_and_the_tau_panel():
         y, n=np.full(8, 20.0), sigma2=20.0 * 100.0, labels=list(SCHOOLS.school), tau_posterior=True
     )  # v_j = 100
     s.set_n(2, 0)
-    assert s.error == "" and not s.frame.has_data[2] and s.frame.has_data.sum() == 7
+    assert s.error == "" and not s.snapshot.has_data[2] and s.snapshot.has_data.sum() == 7
     keep = np.arange(8) != 2
     alone = sv.full_bayes(y[keep], np.full(7, 100.0))
-    np.testing.assert_array_equal(s.frame.full_bayes.tau_density, alone.tau_density)
-    assert s.frame.reml_tau2 == sv.meta_analysis(y[keep], np.full(7, 100.0), "REML").tau2
-    s.full_bayes = True  # no "v must be > 0 and finite": the group drops out
-    assert s.error == "" and s.frame.averaged
-    np.testing.assert_array_equal(s.frame.mean[keep], alone.theta_mean)
-    assert s.frame.mean[2] == alone.mu_mean and s.frame.B[2] == 1.0
-    assert np.isfinite(s.frame.sd).all()
+    np.testing.assert_array_equal(s.snapshot.full_bayes.tau_density, alone.tau_density)
+    assert s.snapshot.reml_tau2 == sv.meta_analysis(y[keep], np.full(7, 100.0), "REML").tau2
+    s.average_over_tau = True  # no "v must be > 0 and finite": the group drops out
+    assert s.error == "" and s.snapshot.averaged
+    np.testing.assert_array_equal(s.snapshot.mean[keep], alone.mean)
+    assert s.snapshot.mean[2] == alone.mu0 and s.snapshot.B[2] == 1.0
+    assert np.isfinite(s.snapshot.sd).all()
 
 
 def test_full_bayes_mode_shows_full_bayes_numbers_only():
     s = ShrinkageState(SCHOOLS.y, v=SCHOOLS.v, tau_posterior=True)
     assert s.inactive == () and s.inactive_hint == ""
-    s.full_bayes = True
+    s.average_over_tau = True
     ref = sv.full_bayes(SCHOOLS.y, SCHOOLS.v)
-    f = s.frame
-    np.testing.assert_array_equal(f.B, ref.B_mean)  # E[B_j | y], not the slider's B_j
-    np.testing.assert_array_equal(f.mean, ref.theta_mean)
-    assert f.mu0 == ref.mu_mean
+    f = s.snapshot
+    np.testing.assert_array_equal(f.B, ref.B)  # E[B_j | y], not the slider's B_j
+    np.testing.assert_array_equal(f.mean, ref.mean)
+    assert f.mu0 == ref.mu0
     assert s.inactive == ("tau2", "mu0", "mu0_estimated") and "integrated out" in s.inactive_hint
     for name, value in (("tau2", 3.0), ("mu0_estimated", False), ("mu0", 20.0)):
         setattr(s, name, value)  # the inactive inputs change nothing shown
         for field in ("mean", "sd", "B"):
-            np.testing.assert_array_equal(getattr(s.frame, field), getattr(f, field))
-        assert s.frame.mu0 == f.mu0
-    s.full_bayes = False
-    assert s.inactive == () and not s.frame.averaged
-    np.testing.assert_array_equal(s.frame.B, sv.posterior(SCHOOLS.y, SCHOOLS.v, 3.0).B)
+            np.testing.assert_array_equal(getattr(s.snapshot, field), getattr(f, field))
+        assert s.snapshot.mu0 == f.mu0
+    s.average_over_tau = False
+    assert s.inactive == () and not s.snapshot.averaged
+    np.testing.assert_array_equal(s.snapshot.B, sv.posterior(SCHOOLS.y, SCHOOLS.v, 3.0).B)
 
 
 def test_tau_prior_is_an_enum():
@@ -249,15 +257,18 @@ def gathers(monkeypatch):
 def test_pooling_tau2_move_takes_the_fast_path(gathers):
     s = PoolingState(RADON.floor, RADON.log_radon, RADON.county)
     s.set_n(3, 1)
-    before = s.frame.fit
+    before = s.snapshot.fit
     gathers.clear()
     s.tau2 = 0.3
     s.sigma2 = 0.5
     assert gathers == []  # neither move rebuilt the group statistics
-    assert s.frame.fit.none.alpha is before.none.alpha and s.frame.fit.complete is before.complete
+    assert (
+        s.snapshot.fit.no_pooling.alpha is before.no_pooling.alpha
+        and s.snapshot.fit.complete_pooling is before.complete_pooling
+    )
     ref = before.update(n=s.n, sigma2=0.5, tau2=0.3)
-    np.testing.assert_array_equal(s.frame.fit.partial.alpha, ref.partial.alpha)
-    np.testing.assert_array_equal(s.frame.none_se, np.sqrt(0.5 / s.n))
+    np.testing.assert_array_equal(s.snapshot.fit.partial_pooling.alpha, ref.partial_pooling.alpha)
+    np.testing.assert_array_equal(s.snapshot.none_se, np.sqrt(0.5 / s.n))
     gathers.clear()
     s.set_n(3, 2)
     assert gathers == [1]  # an n move: one gather
@@ -286,9 +297,11 @@ def test_pooling_state_keeps_no_copies_and_says_which_groups_have_data():
     s = PoolingState(RADON.floor, RADON.log_radon, RADON.county)
     assert s.x is s.base.x and s.y is s.base.y and s.rank is s.base.row_rank
     s.set_n(4, 0)
-    assert not s.frame.has_data[4] and s.frame.has_data.sum() == 84
-    assert s.frame.none_se is s.frame.fit.none.alpha_se and np.isnan(s.frame.none_se[4])
-    assert s.frame.partial_sd is s.frame.fit.partial.alpha_sd
+    assert not s.snapshot.has_data[4] and s.snapshot.has_data.sum() == 84
+    assert s.snapshot.none_se is s.snapshot.fit.no_pooling.alpha_se and np.isnan(
+        s.snapshot.none_se[4]
+    )
+    assert s.snapshot.partial_sd is s.snapshot.fit.partial_pooling.alpha_sd
     s.n = np.full(85, 1000)  # set by hand, not by set_n: checked by the model
     assert s.error.startswith("n must be integers in [0, rows of the group] (got 1000 at index 0")
 
@@ -305,10 +318,10 @@ def test_the_callers_arrays_are_copied_once_and_never_written():
     y, n = np.array([1.0, 4.0, -2.0]), np.array([3.0, 10.0, 1.0])
     s = ShrinkageState(y, n=n, sigma2=4.0, tau2=1.0)
     y[0], n[0] = 100.0, 100.0  # the caller's arrays change; the state's do not
-    assert s.y[0] == 1.0 and s.n[0] == 3.0 and s.frame.y[0] == 1.0
+    assert s.y[0] == 1.0 and s.n[0] == 3.0 and s.snapshot.y[0] == 1.0
     mine = np.array([5.0, 5.0, 5.0])
     s.n = mine
     mine[0] = 0.0
     assert s.n[0] == 5.0
     with pytest.raises(ValueError):
-        s.frame.v[0] = 1.0
+        s.snapshot.v[0] = 1.0

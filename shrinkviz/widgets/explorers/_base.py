@@ -18,19 +18,19 @@ from ..controls import number
 
 
 class _Explorer(w.VBox):
-    """The base of every explorer: a state (``self.state``, whose ``frame`` is the numbers
+    """The base of every explorer: a state (``self.state``, whose ``snapshot`` is the numbers
     shown), its bqplot figures (``self.figures``) and its controls (``self.controls``).
 
     Hooks an explorer family implements (the others have working defaults):
 
-    ``_draw_static(fig, frame)``
-        draw ``frame`` into the matplotlib Figure ``fig`` as the explorer shows it now:
+    ``_draw_static(fig, snapshot)``
+        draw ``snapshot`` into the matplotlib Figure ``fig`` as the explorer shows it now:
         every figure with its legend, the selected group, the axes' names and pinned ranges
-        of the bqplot views, and ``self._caption(frame)`` under it. Implemented by calling
+        of the bqplot views, and ``self._caption(snapshot)`` under it. Implemented by calling
         the family's ``draw`` in ``shrinkviz.widgets.static`` (one module per family, in the
         picture language of ``views._theme``). ``savefig`` and ``save_animation`` use
         it.
-    ``_caption(frame)``
+    ``_caption(snapshot)``
         the current values in words, for the caption (default: none).
     ``_static_size``
         the picture's (width, height) in inches.
@@ -86,22 +86,22 @@ class _Explorer(w.VBox):
 
     # -- pictures drawn in the kernel (matplotlib), no browser needed --------------------
 
-    def _draw_static(self, fig, frame) -> None:
+    def _draw_static(self, fig, snapshot) -> None:
         raise NotImplementedError(f"{type(self).__name__} has no static picture yet")
 
-    def _caption(self, frame) -> str:
+    def _caption(self, snapshot) -> str:
         return ""
 
     def _sweep(self) -> tuple[str, np.ndarray]:
         return "tau2", self.controls.tau2.grid[::-1]
 
-    def static_figure(self, frame=None):
-        """The explorer as it looks now (or at ``frame``, a state's frame) as a matplotlib
+    def static_figure(self, snapshot=None):
+        """The explorer as it looks now (or at ``snapshot``, a state's snapshot) as a matplotlib
         Figure (``matplotlib.figure.Figure``, no pyplot): every figure, legend and caption."""
         from ..static import _common
 
         fig = _common.figure(*self._static_size)
-        self._draw_static(fig, self.state.frame if frame is None else frame)
+        self._draw_static(fig, self.state.snapshot if snapshot is None else snapshot)
         return fig
 
     def savefig(self, path, *, dpi: float = 150) -> Path:
@@ -114,12 +114,12 @@ class _Explorer(w.VBox):
         _common.file_format(path)  # a bad suffix is refused before anything is drawn
         return _common.save(self.static_figure(), path, dpi)
 
-    def sweep_frames(self) -> list:
-        """The state's frames along Play's sweep (``_sweep``), computed without moving the
+    def sweep_snapshots(self) -> list:
+        """The state's snapshots along Play's sweep (``_sweep``), computed without moving the
         explorer: its input is set back, and its widgets do not follow (one recompute at the
-        end restores the frame shown). A value the model refuses is left out."""
+        end restores the snapshot shown). A value the model refuses is left out."""
         name, values = self._sweep()
-        state, frames = self.state, []
+        state, snapshots = self.state, []
         old = getattr(state, name)
         self._quiet = True  # the restoring recompute is no move to speak of
         try:
@@ -128,12 +128,12 @@ class _Explorer(w.VBox):
                     for value in values:
                         setattr(state, name, value)
                         with contextlib.suppress(ValueError):
-                            frames.append(state._compute())
+                            snapshots.append(state._compute())
                 finally:
                     setattr(state, name, old)
         finally:
             self._quiet = False
-        return frames
+        return snapshots
 
     def save_animation(self, path, *, fps: float | None = None, dpi: float = 80) -> Path:
         """Write Play's sweep (tau2 from no pooling to complete pooling) as an animation:
@@ -156,14 +156,14 @@ class _Explorer(w.VBox):
                 f"{str(path)!r}: writing .mp4 needs ffmpeg, which is not on the PATH "
                 "(install it, or write a .gif)"
             )
-        frames = self.sweep_frames()
+        snapshots = self.sweep_snapshots()
         from ..static import _common
 
         fig = _common.figure(*self._static_size)
         with writer.saving(fig, str(path), dpi):
-            for k, frame in enumerate(frames):
+            for k, snapshot in enumerate(snapshots):
                 fig.clear()
-                self._draw_static(fig, frame)
+                self._draw_static(fig, snapshot)
                 if k == 0:  # lay out the first frame, then keep its places: no jitter
                     places = _common.freeze_layout(fig)
                 else:
@@ -177,12 +177,12 @@ class _Explorer(w.VBox):
     describe_delay = 0.6
 
     def _describe_change(self, old, new) -> str:
-        """Hook: what the picture shows after a move from frame ``old`` (None: nothing
-        before) to frame ``new``, in words a screen reader speaks (no symbols it cannot
+        """Hook: what the picture shows after a move from snapshot ``old`` (None: nothing
+        before) to snapshot ``new``, in words a screen reader speaks (no symbols it cannot
         say). Default: the caption."""
         return self._caption(new)
 
-    def _table(self, frame) -> tuple[list[str], list[list[str]]]:
+    def _table(self, snapshot) -> tuple[list[str], list[list[str]]]:
         """Hook: the current estimates as a table (column names, rows of text), shown by
         the "describe" button. Default: none (the button shows the caption)."""
         return [], []
@@ -208,14 +208,14 @@ class _Explorer(w.VBox):
         )
         self._before, self._timer = None, None
         self.describe.observe(lambda _: self._show_table(), "value")
-        self.state.observe(self._moved, "frame")
+        self.state.observe(self._moved, "snapshot")
         self.state.observe(self._moved, "selected")
 
     def _moved(self, change) -> None:
         if self._quiet:
             return
         if self._before is None:  # the first change of a burst: say what moved since it
-            self._before = change["old"] if change["name"] == "frame" else self.state.frame
+            self._before = change["old"] if change["name"] == "snapshot" else self.state.snapshot
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
@@ -229,15 +229,15 @@ class _Explorer(w.VBox):
 
     def _speak(self) -> None:
         before, self._before, self._timer = self._before, None, None
-        self.live.value = html.escape(self._describe_change(before, self.state.frame))
+        self.live.value = html.escape(self._describe_change(before, self.state.snapshot))
 
     def _show_table(self) -> None:
         if not self.describe.value:
             self.table.value = ""
             return
-        frame = self.state.frame
-        columns, rows = self._table(frame)
-        caption = html.escape(self._caption(frame))
+        snapshot = self.state.snapshot
+        columns, rows = self._table(snapshot)
+        caption = html.escape(self._caption(snapshot))
         if not columns:
             self.table.value = f"<p>{caption}</p>"
             return
@@ -285,7 +285,7 @@ class _Explorer(w.VBox):
         fig.savefig(buf, format="png", dpi=self._PICTURE_DPI, facecolor="white")
         png = base64.b64encode(buf.getvalue()).decode("ascii")
         width = round(fig.get_figwidth() * self._PICTURE_DPI)
-        alt = html.escape(self._caption(self.state.frame) or type(self).__name__, quote=True)
+        alt = html.escape(self._caption(self.state.snapshot) or type(self).__name__, quote=True)
         return {
             "text/html": (
                 f'<img class="shrinkviz-static" data-shrinkviz-model="{self.model_id}" '

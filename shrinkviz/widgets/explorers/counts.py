@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import math
-
 import ipywidgets as w
 import numpy as np
 import traitlets
@@ -12,13 +10,13 @@ import traitlets
 from ... import data
 from ..controls import (
     _STYLE,
-    _beside,
+    PoolingSlider,
     _row,
-    _value_label,
     _wide,
     error_line,
     group_dropdown,
     number,
+    pooling_grid,
     with_value,
 )
 from ..state.counts import CountsState
@@ -35,116 +33,24 @@ from ._base import (
 )
 
 
-def size_grid(lo: float, hi: float, steps: int = 60) -> np.ndarray:
-    """Slider positions: 0 (no pooling), ``steps - 1`` log-spaced sizes from lo to hi, then
-    inf (complete pooling), so that both ends are the exact limits."""
-    return np.r_[0.0, np.geomspace(lo, hi, steps - 1), np.inf]
-
-
-class PriorSizeSlider(w.VBox):
-    """The prior size on a log slider whose ends are exactly 0 ("no pooling") and inf
-    ("complete pooling"), with Play sweeping from no pooling to complete pooling; Stop pauses
-    the sweep where it is. A size set elsewhere ("fit") keeps its exact value in the state;
-    the slider shows the nearest position and the number beside it the state's value
-    (``number``, as the readout). The counterpart of ``controls.Tau2Slider``, whose ends are
-    the other way round (a strong prior is a small tau2)."""
-
-    def __init__(self, state, grid: np.ndarray, *, name: str, interval_ms: int = 150):
-        self.state, self.grid = state, np.asarray(grid, dtype=np.float64)
-        self._log_inner = np.log(self.grid[1:-1])
-        self.slider = w.SelectionSlider(
-            options=[(number(x), float(x)) for x in self.grid],
-            index=self._nearest(),
-            description=f"prior size {name}",
-            continuous_update=True,
-            readout=False,
-            layout=_wide(),
-            style=_STYLE,
-        )
-        self.slider.add_class("shrinkviz-prior-size")
-        self.value = _value_label(state, "prior_size")
-        sweep = "sweep the prior size from no pooling to complete pooling"
-        self.play = w.Play(
-            min=0,
-            max=len(self.grid) - 1,
-            step=1,
-            interval=interval_ms,
-            value=self.slider.index,
-            show_repeat=False,
-            description=sweep,
-            tooltip=sweep,
-        )
-        self.play.add_class("shrinkviz-play")
-        ends = w.HBox(
-            [
-                w.HTML(f"◀ <b>no pooling</b><br>{name} = 0"),
-                w.HTML(
-                    f"<div style='text-align:right'><b>complete pooling</b> ▶<br>{name} = ∞</div>"
-                ),
-            ],
-            layout=w.Layout(
-                max_width="23em", margin="0 0 0 9.3em", justify_content="space-between"
-            ),
-        )
-        self.hint = w.HTML()
-        self.hint.add_class("shrinkviz-hint")
-        super().__init__(
-            [
-                _beside(self.slider, self.value),
-                ends,
-                _row([w.Label("play", layout=w.Layout(width="9em")), self.play, self.hint]),
-            ]
-        )
-        self._echo = False  # True while Play is moved to follow the slider
-        self._paused = False  # Play was just paused: a jump to its start next is its Stop
-        self.slider.observe(self._moved, "index")
-        self.play.observe(self._played, "value")
-        self.play.observe(self._pausing, "playing")
-        state.observe(lambda _: setattr(self.slider, "index", self._nearest()), "prior_size")
-
-    def _nearest(self) -> int:
-        size = self.state.prior_size
-        if size == 0 or size == np.inf:
-            return 0 if size == 0 else len(self.grid) - 1
-        return 1 + int(np.argmin(np.abs(self._log_inner - math.log(size))))
-
-    def _moved(self, change) -> None:
-        if change["new"] != self._nearest():  # not the echo of a size set elsewhere
-            self.state.prior_size = float(self.grid[change["new"]])
-        self._echo = True
-        try:
-            self.play.value = change["new"]
-        finally:
-            self._echo = False
-
-    def _pausing(self, change) -> None:
-        self._paused = change["old"] and not change["new"]
-
-    def _played(self, change) -> None:
-        stop = self._paused and change["new"] == self.play.min
-        self._paused = False
-        if self._echo:
-            return
-        if stop:  # ipywidgets' Stop is a pause, then a rewind: undo the rewind
-            self.play.value = change["old"]
-            return
-        self.slider.index = change["new"]
-
-    def enable(self, enabled: bool, why: str = "") -> None:
-        self.slider.disabled = self.play.disabled = not enabled
-        self.hint.value = "" if enabled else f"<i>{why}</i>"
-
-
 class CountsControls(w.VBox):
     """Controls of a ``CountsState``: the prior size and Play, "fit (EB)", the selected group,
     the prior mean estimated or fixed, full Bayes (with the p(log(a + b) | y) panel), a
     readout and the error line."""
 
-    def __init__(self, state, grid: np.ndarray, *, full_bayes: bool):
+    def __init__(self, state, grid: np.ndarray, *, averaging: bool):
         self.state = state
         binomial = state.family == "binomial"
         size_name = "a + b" if binomial else "b"
-        self.size = PriorSizeSlider(state, grid, name=size_name)
+        self.size = PoolingSlider(
+            state,
+            grid,
+            trait="prior_size",
+            description=f"prior size {size_name}",
+            symbol=size_name,
+            css="shrinkviz-prior-size",
+            no_pooling_at=0.0,
+        )
         self.fit = w.Button(
             description=f"fit {size_name} (EB)",
             icon="crosshairs",
@@ -195,23 +101,23 @@ class CountsControls(w.VBox):
             ),
             with_value(self.mean, state, "prior_mean"),
         ]
-        if full_bayes:
-            self.full_bayes = w.Checkbox(
-                value=state.full_bayes,
+        if averaging:
+            self.average_over_prior = w.Checkbox(
+                value=state.average_over_prior,
                 indent=False,
                 description="average over (a, b) (full Bayes)",
                 layout=w.Layout(width="auto"),
             )
-            self.full_bayes.add_class("shrinkviz-full-bayes")
-            traitlets.link((self.full_bayes, "value"), (state, "full_bayes"))
-            rows.append(self.full_bayes)
+            self.average_over_prior.add_class("shrinkviz-full-bayes")
+            traitlets.link((self.average_over_prior, "value"), (state, "average_over_prior"))
+            rows.append(self.average_over_prior)
         self.error = error_line(state)
         rows += [self.readout, self.error]
         super().__init__(rows)
         self._modes(None)
         self._read(None)
         state.observe(self._modes, ["prior_mean_estimated", "inactive", "inactive_hint"])
-        state.observe(self._read, ["frame"])
+        state.observe(self._read, ["snapshot"])
 
     def _mean_mode(self, change) -> None:
         self.state.prior_mean_estimated = change["new"] == "estimated"
@@ -228,11 +134,11 @@ class CountsControls(w.VBox):
 
     def _read(self, _) -> None:
         s = self.state
-        self.readout.value = f"<b>{s.labels[s.selected]}</b>: {describe(s, s.frame)}"
+        self.readout.value = f"<b>{s.labels[s.selected]}</b>: {describe(s, s.snapshot)}"
 
 
 def describe(state, f) -> str:
-    """The selected group's numbers and the prior's in ``f`` (a frame of ``state``), as the
+    """The selected group's numbers and the prior's in ``f`` (a snapshot of ``state``), as the
     readout and the static picture's caption show them (``number``: one rounding)."""
     j = state.selected
     binomial = state.family == "binomial"
@@ -325,7 +231,7 @@ class CountsExplorer(_Explorer):
             level=level,
             size_posterior=bool(size_panel),
         )
-        if size_panel and self.state.frame.full_bayes is None:  # full Bayes refused
+        if size_panel and self.state.snapshot.full_bayes is None:  # full Bayes refused
             self.state.size_posterior = size_panel = False
         s = self.state
         self.group_name = group_name
@@ -333,7 +239,7 @@ class CountsExplorer(_Explorer):
         ends = [float(trials.min()), float(trials.max())]
         if np.isfinite(s.prior_size) and s.prior_size > 0:
             ends += [s.prior_size]
-        grid = size_grid(min(ends) / 30, max(ends) * 30)
+        grid = pooling_grid(min(ends) / 30, max(ends) * 30)
         kw = dict(font_scale=font_scale, animation_duration=animation_duration)
         self.view = CountsView(
             s,
@@ -346,7 +252,7 @@ class CountsExplorer(_Explorer):
         self.figure.add_class("shrinkviz-figure")
         self.figure.add_class("shrinkviz-counts-figure")
         self.figures = {"main": self.figure}
-        self.controls = CountsControls(s, grid, full_bayes=bool(size_panel))
+        self.controls = CountsControls(s, grid, averaging=bool(size_panel))
         height = self.view.height if layout == "default" else min(self.view.height, 380)
         columns = [_column(self.figure, self.view.legend, "3 1 420px", height)]
         if size_panel:
@@ -367,19 +273,19 @@ class CountsExplorer(_Explorer):
 
     # -- the static picture (savefig, save_animation, the picture beside the explorer) ------
 
-    def _draw_static(self, fig, frame) -> None:
+    def _draw_static(self, fig, snapshot) -> None:
         from ..static import counts
 
         x_axis, y_axis = self.figure.axes
         xs, ys = x_axis.scale, y_axis.scale
         panel = hasattr(self, "size_view")
         size_lim = None
-        if panel and frame.full_bayes is not None:
+        if panel and snapshot.full_bayes is not None:
             with np.errstate(divide="ignore"):
-                size_lim = self.size_view._ends(float(np.log(frame.prior_size)))
+                size_lim = self.size_view._ends(float(np.log(snapshot.prior_size)))
         counts.draw(
             fig,
-            frame,
+            snapshot,
             family=self.state.family,
             selected=self.state.selected,
             log_x=self.view.log,
@@ -390,12 +296,12 @@ class CountsExplorer(_Explorer):
             title=self.figure.title,
             size_panel=panel,
             size_lim=size_lim,
-            caption=self._caption(frame),
+            caption=self._caption(snapshot),
             font_scale=self.font_scale,
         )
 
-    def _caption(self, frame) -> str:
-        return f"{self.state.labels[self.state.selected]}: {describe(self.state, frame)}"
+    def _caption(self, snapshot) -> str:
+        return f"{self.state.labels[self.state.selected]}: {describe(self.state, snapshot)}"
 
     def _table(self, f):
         binomial = self.state.family == "binomial"
@@ -499,13 +405,13 @@ class CountsExplorer(_Explorer):
                     f"{param} must be a column of the data frame (got {col!r}; "
                     f"columns: {', '.join(map(str, df.columns))})"
                 )
-        frame = df.set_index(group) if group is not None else df
+        table = df.set_index(group) if group is not None else df
         kw = {"group_name": group if group is not None else "group", **kw}
-        labels = _list(frame.index)
+        labels = _list(table.index)
         try:
             if n is not None:
-                return cls(frame[y], n=frame[n], labels=labels, **kw)
-            return cls(frame[y], exposure=frame[exposure], labels=labels, **kw)
+                return cls(table[y], n=table[n], labels=labels, **kw)
+            return cls(table[y], exposure=table[exposure], labels=labels, **kw)
         except ValueError as e:
             msg = str(e)
             for param, col in columns.items():

@@ -13,7 +13,7 @@ from ... import data
 from ...model.effect_sizes import effect_sizes_frame
 from ...model.forest import ESTIMATOR_NAMES, TRANSFORMS
 from ...model.frames import _row, read_columns
-from ..controls import Tau2Slider, error_line, group_dropdown, number, tau2_grid, tau2_text
+from ..controls import PoolingSlider, error_line, group_dropdown, number, pooling_grid, tau2_text
 from ..controls import _row as _controls_row
 from ..state.forest import GIVEN, SORTS, ForestState
 from ..views import _theme as t
@@ -131,7 +131,7 @@ class ForestExplorer(_Explorer):
             fig.add_class("shrinkviz-figure")
             fig.add_class(f"shrinkviz-{'forest' if name == 'main' else name}-figure")
         v0 = self.state.v
-        self.controls = ForestControls(self, tau2_grid(v0.min() / 100, v0.max() * 100))
+        self.controls = ForestControls(self, pooling_grid(v0.min() / 100, v0.max() * 100))
         height = self.view.height
         side = f"{300 * max(font_scale, 1) ** 0.5:.0f}px"
         right = w.VBox(
@@ -177,7 +177,7 @@ class ForestExplorer(_Explorer):
         fs = max(self.font_scale, 1.0)
         return 12.0 * fs**0.5, float(np.clip((0.28 * len(self.state.y) + 3.2) * fs, 6.0, 24.0))
 
-    def _draw_static(self, fig, frame) -> None:
+    def _draw_static(self, fig, snapshot) -> None:
         from ..static import forest
 
         fv = self.view
@@ -188,9 +188,9 @@ class ForestExplorer(_Explorer):
 
         forest.draw(
             fig,
-            frame,
+            snapshot,
             labels=fv._names,
-            positions=fv.positions(frame),
+            positions=fv.positions(snapshot),
             selected=self.state.selected,
             study_name=fv._paxis.label,
             value_name=fv._vaxis.label,
@@ -200,14 +200,14 @@ class ForestExplorer(_Explorer):
             funnel_lim=(self.funnel_view._xs.min, self.funnel_view._xs.max),
             funnel_ticks=ticks(self.funnel_view._xaxis),
             tau2_end=self.estimators_view._xs.max,
-            caption=self._caption(frame),
+            caption=self._caption(snapshot),
             font_scale=self.font_scale,
         )
 
-    def _caption(self, frame) -> str:
-        return " ".join(self._summary(frame))
+    def _caption(self, snapshot) -> str:
+        return " ".join(self._summary(snapshot))
 
-    def sweep_frames(self) -> list:
+    def sweep_snapshots(self) -> list:
         """Play's sweep of tau2 with tau2 fixed at each position (method "fixed"), the
         state left as it was."""
         s = self.state
@@ -215,7 +215,7 @@ class ForestExplorer(_Explorer):
             method = s.method
             s.method = GIVEN
             try:
-                return super().sweep_frames()
+                return super().sweep_snapshots()
             finally:
                 s.method = method
 
@@ -244,9 +244,9 @@ class ForestExplorer(_Explorer):
             text += f"; with every study in it is {number(ref.mu)}"
         return text
 
-    def _table(self, frame):
+    def _table(self, snapshot):
         """Each study's numbers as the forest shows them (the "describe" table)."""
-        fo = frame.forest
+        fo = snapshot.forest
         columns = [
             self.view._paxis.label,
             "y_i (no pooling)",
@@ -258,8 +258,8 @@ class ForestExplorer(_Explorer):
         ]
         rows = []
         for j, name in enumerate(self.state.labels):
-            own = [name, number(frame.y[j]), f"{number(fo.ci_lb[j])} to {number(fo.ci_ub[j])}"]
-            own.append(number(frame.v[j]))
+            own = [name, number(snapshot.y[j]), f"{number(fo.ci_lb[j])} to {number(fo.ci_ub[j])}"]
+            own.append(number(snapshot.v[j]))
             if fo.kept[j]:
                 rows.append(
                     own
@@ -273,10 +273,10 @@ class ForestExplorer(_Explorer):
                 rows.append(own + ["left out", "", ""])
         return columns, rows
 
-    def _summary(self, frame) -> list[str]:
+    def _summary(self, snapshot) -> list[str]:
         """The numbers shown, in words (plain text): the fit, what leaving studies out
         changed, the selected study. The readout and the picture's caption."""
-        s, f = self.state, frame
+        s, f = self.state, snapshot
         fo, fit = f.forest, f.forest.fit
         test = "Knapp-Hartung" if fit.test == "knha" else "z"
         how = "τ² fixed" if f.method == GIVEN else f.method
@@ -426,7 +426,7 @@ class ForestControls(w.VBox):
     def __init__(self, explorer: ForestExplorer, grid: np.ndarray):
         self.explorer = explorer
         state = self.state = explorer.state
-        self.tau2 = Tau2Slider(state, grid)
+        self.tau2 = PoolingSlider(state, grid)
         self.method = w.Dropdown(
             description="τ² from",
             options=self._method_options(),
@@ -480,10 +480,10 @@ class ForestControls(w.VBox):
             ]
         )
         self._read(None)
-        state.observe(self._read, ["frame", "selected"])
+        state.observe(self._read, ["snapshot", "selected"])
 
     def _method_options(self) -> list:
-        est = self.state.frame.estimates if self.state.frame else {}
+        est = self.state.snapshot.estimates if self.state.snapshot else {}
         options = [(f"{m} (τ² = {number(est[m])})", m) for m in ESTIMATOR_NAMES]
         return [*options, ("the slider's τ² (fixed)", GIVEN)]
 
@@ -504,7 +504,7 @@ class ForestControls(w.VBox):
 
     def _read(self, _) -> None:
         s = self.state
-        f = s.frame
+        f = s.snapshot
         self._show_method()
         j = s.selected
         out = bool(not f.forest.kept[j])

@@ -7,7 +7,7 @@ import numpy as np
 
 from ... import data
 from ...model.frames import read_columns
-from ..controls import PoolingControls, number, tau2_grid, tau2_text
+from ..controls import PoolingControls, number, pooling_grid, tau2_text
 from ..state import PoolingState
 from ..views import OverviewView, PanelsView
 from ._base import (
@@ -102,7 +102,7 @@ class PoolingLinesExplorer(_Explorer):
             fig.add_class("shrinkviz-figure")
             fig.add_class(css)
         v = s.sigma2 / s.n_max
-        self.controls = PoolingControls(s, tau2_grid(v.min() / 100, max(s.sigma2, s.tau2) * 100))
+        self.controls = PoolingControls(s, pooling_grid(v.min() / 100, max(s.sigma2, s.tau2) * 100))
         rows = int(np.ceil(len(panels) / ncols))
         compact = layout == "compact"
         # compact: panels less tall, and the controls right below them, the overview beside
@@ -154,14 +154,14 @@ class PoolingLinesExplorer(_Explorer):
         rows = int(np.ceil(len(self.panels_view.panels) / self._ncols))
         return 11.0, 2.2 * rows + 4.6
 
-    def _draw_static(self, fig, frame) -> None:
+    def _draw_static(self, fig, snapshot) -> None:
         from ..static import pooling
 
         s, pv = self.state, self.panels_view
         x_axis, y_axis = self.figure.axes
         pooling.draw(
             fig,
-            frame,
+            snapshot,
             x=s.x,
             y=s.y,
             group=s.group,
@@ -176,36 +176,36 @@ class PoolingLinesExplorer(_Explorer):
             group_name=self._group_name,
             intercept_name=self.overview.figure.axes[1].label,
             title=self.figure.title,
-            caption=self._caption(frame),
+            caption=self._caption(snapshot),
             font_scale=self.font_scale,
         )
 
     def _caption(self, f) -> str:
         fit, j = f.fit, self.state.selected
-        none = "no data" if fit.n[j] == 0 else number(fit.none.alpha[j])
+        none = "no data" if fit.n[j] == 0 else number(fit.no_pooling.alpha[j])
         return (
             f"σ² = {number(fit.sigma2)}, {tau2_text(fit.tau2)}; partial pooling: μ_α = "
-            f"{number(fit.partial.mu_alpha)}, β = {number(fit.partial.beta)}; "
+            f"{number(fit.partial_pooling.mu_alpha)}, β = {number(fit.partial_pooling.beta)}; "
             f"{self.state.labels[j]}: n_j = {int(fit.n[j])} of {int(self.state.n_max[j])}, "
-            f"intercept no pooling {none}, partial pooling {number(fit.partial.alpha[j])}"
+            f"intercept no pooling {none}, partial pooling {number(fit.partial_pooling.alpha[j])}"
         )
 
     # -- words for what the picture shows (the live region and "describe")
 
     def _describe_change(self, old, new) -> str:
         fit, j = new.fit, self.state.selected
+        p = fit.partial_pooling
         group = f"{self._group_name} {self.state.labels[j]}"
         lead = f"tau squared {spoken(fit.tau2)}, sigma squared {spoken(fit.sigma2)}"
         none = (
-            f"from {number(fit.none.alpha[j])} (no pooling) "
+            f"from {number(fit.no_pooling.alpha[j])} (no pooling) "
             if fit.n[j] > 0
             else "(no rows in use, no no-pooling line) "
         )
         return (
-            f"{lead}: the intercept of {group} moves {none}to {number(fit.partial.alpha[j])} "
+            f"{lead}: the intercept of {group} moves {none}to {number(p.alpha[j])} "
             f"(partial pooling), {int(fit.n[j])} of {int(self.state.n_max[j])} rows used; "
-            f"the mean intercept is {number(fit.partial.mu_alpha)} and the slope "
-            f"{number(fit.partial.beta)}"
+            f"the mean intercept is {number(p.mu_alpha)} and the slope {number(p.beta)}"
         )
 
     def _table(self, f):
@@ -216,9 +216,9 @@ class PoolingLinesExplorer(_Explorer):
             [
                 g,
                 str(int(fit.n[j])),
-                "no data" if fit.n[j] == 0 else number(fit.none.alpha[j]),
+                "no data" if fit.n[j] == 0 else number(fit.no_pooling.alpha[j]),
                 "" if fit.n[j] == 0 else f"{f.none_se[j]:.2g}",
-                number(fit.partial.alpha[j]),
+                number(fit.partial_pooling.alpha[j]),
                 f"{f.partial_sd[j]:.2g}",
             ]
             for j, g in enumerate(self.state.labels)

@@ -9,7 +9,7 @@ import numpy as np
 
 from ... import data
 from ...model.group_predictor import predictor_fit_frame
-from ..controls import Tau2Slider, error_line, fit_button, group_dropdown, number, tau2_grid
+from ..controls import PoolingSlider, error_line, fit_button, group_dropdown, number, pooling_grid
 from ..state.predictors import PredictorState
 from ..views.predictors import PredictorView
 from ._base import _WRAP, _check_layout, _column, _Explorer, _labels_of, _list, _name, _numbers
@@ -70,7 +70,7 @@ class PredictorExplorer(_Explorer):
         # the slider spans both models' estimates with room around them
         lo = min(state.estimate(True), state.estimate(False)) or state.estimate(False) or 1.0
         hi = max(state.estimate(True), state.estimate(False)) or 1.0
-        self.tau2 = Tau2Slider(state, tau2_grid(lo / 100, hi * 100))
+        self.tau2 = PoolingSlider(state, pooling_grid(lo / 100, hi * 100))
         self.toggle = w.ToggleButtons(
             options=[(f"with {u_name}", True), (f"without {u_name}", False)],
             value=state.with_predictor,
@@ -98,7 +98,7 @@ class PredictorExplorer(_Explorer):
             ]
         )
         self.controls.tau2 = self.tau2  # where _Explorer's Play sweep finds the grid
-        state.observe(self._read, ["frame", "selected"])
+        state.observe(self._read, ["snapshot", "selected"])
         self._read(None)
         # in a row, so that the column's flex basis is its width, not its height
         row = w.HBox(
@@ -106,10 +106,10 @@ class PredictorExplorer(_Explorer):
         )
         self._finish([row, self.controls], font_scale, "shrinkviz-predictors")
 
-    def summary(self, frame) -> list[str]:
+    def summary(self, snapshot) -> list[str]:
         """The numbers shown, in words (plain text): the line and tau2, both models' fitted
         tau2 and R^2, the selected group. The readout and the picture's caption."""
-        s, f, j = self.state, frame, self.state.selected
+        s, f, j = self.state, snapshot, self.state.selected
         u = self.u_name
         if f.with_predictor:
             sign = "−" if f.slope < 0 else "+"
@@ -125,11 +125,11 @@ class PredictorExplorer(_Explorer):
         ]
 
     def _read(self, _) -> None:
-        self.readout.value = "<br>".join(html.escape(x) for x in self.summary(self.state.frame))
+        self.readout.value = "<br>".join(html.escape(x) for x in self.summary(self.state.snapshot))
 
-    def _table(self, frame) -> tuple[list[str], list[list[str]]]:
+    def _table(self, snapshot) -> tuple[list[str], list[list[str]]]:
         """The current estimates as a table (the text alternative's "describe" hook)."""
-        f = frame
+        f = snapshot
         columns = ["group", self.u_name, "own", "partial pooling", "target", "B"]
         rows = [
             [
@@ -146,23 +146,23 @@ class PredictorExplorer(_Explorer):
 
     # -- the static picture (savefig, save_animation, the picture of an exported notebook)
 
-    def _caption(self, frame) -> str:
-        return "; ".join(self.summary(frame))
+    def _caption(self, snapshot) -> str:
+        return "; ".join(self.summary(snapshot))
 
-    def _draw_static(self, fig, frame) -> None:
+    def _draw_static(self, fig, snapshot) -> None:
         from ..static import predictors
 
         u_axis, value_axis = self.figure.axes
         predictors.draw(
             fig,
-            frame,
+            snapshot,
             selected=self.state.selected,
             u_name=u_axis.label,
             value_name=value_axis.label,
             title=self.figure.title,
             u_lim=(u_axis.scale.min, u_axis.scale.max),
             value_lim=(value_axis.scale.min, value_axis.scale.max),
-            caption=self._caption(frame),
+            caption=self._caption(snapshot),
             font_scale=self.font_scale,
         )
 

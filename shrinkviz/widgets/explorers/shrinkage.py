@@ -7,7 +7,7 @@ import numpy as np
 
 from ... import data
 from ...model.frames import group_summaries
-from ..controls import ShrinkageControls, number, tau2_grid, tau2_text
+from ..controls import ShrinkageControls, number, pooling_grid, tau2_text
 from ..state import ShrinkageState
 from ..views import ShrinkageView, TauView
 from ..views._theme import js_number
@@ -79,10 +79,10 @@ class ShrinkageExplorer(_Explorer):
         self.state = ShrinkageState(
             y, v=v, n=n, sigma2=sigma2, labels=labels, tau2=tau2, tau_posterior=bool(tau_panel)
         )
-        if tau_panel and self.state.frame.full_bayes is None:  # p(tau | y) refused
+        if tau_panel and self.state.snapshot.full_bayes is None:  # p(tau | y) refused
             self.state.tau_posterior = tau_panel = False
         v0 = self.state.v()
-        grid = tau2_grid(v0.min() / 100, v0.max() * 100)
+        grid = pooling_grid(v0.min() / 100, v0.max() * 100)
         kw = dict(font_scale=font_scale, animation_duration=animation_duration)
         self.view = ShrinkageView(
             self.state,
@@ -167,7 +167,7 @@ class ShrinkageExplorer(_Explorer):
         rows = len(self.state.labels) if self.view.forest else 0
         return 11.0, float(np.clip(0.2 * rows + 2.4, 5.5, 16.0))
 
-    def _draw_static(self, fig, frame) -> None:
+    def _draw_static(self, fig, snapshot) -> None:
         from ..static import shrinkage
 
         group_axis, value_axis = self.figure.axes
@@ -175,11 +175,11 @@ class ShrinkageExplorer(_Explorer):
         names = group_axis.tick_labels or {}  # keyed by the position as JavaScript prints it
         tau_panel = hasattr(self, "tau_view")
         tau_end = None
-        if tau_panel and frame.full_bayes is not None:
-            tau_end = self.tau_view._tau_end(float(np.sqrt(frame.tau2)))
+        if tau_panel and snapshot.full_bayes is not None:
+            tau_end = self.tau_view._tau_end(float(np.sqrt(snapshot.tau2)))
         shrinkage.draw(
             fig,
-            frame,
+            snapshot,
             positions=self.view._pos,
             group_lim=(across.min, across.max),
             group_ticks=[(p, names.get(js_number(p), f"{p:g}")) for p in group_axis.tick_values],
@@ -191,7 +191,7 @@ class ShrinkageExplorer(_Explorer):
             value_lim=(scale.min, scale.max),
             tau_panel=tau_panel,
             tau_end=tau_end,
-            caption=self._caption(frame),
+            caption=self._caption(snapshot),
             font_scale=self.font_scale,
         )
 
@@ -202,7 +202,7 @@ class ShrinkageExplorer(_Explorer):
             fb = f.full_bayes
             return (
                 f"full Bayes ({fb.tau_prior} prior on τ): μ = {number(f.mu0)} ± "
-                f"{fb.mu_sd:.2g}, E(τ | y) = {number(fb.tau_mean)}; {group}: y_j = "
+                f"{fb.mu0_sd:.2g}, E(τ | y) = {number(fb.tau_mean)}; {group}: y_j = "
                 f"{number(f.y[j])}, E(B_j | y) = {f.B[j]:.3f}, μ_j = {number(f.mean[j])} ± "
                 f"{f.sd[j]:.2g}"
             )

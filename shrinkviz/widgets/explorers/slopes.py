@@ -6,13 +6,12 @@ import math
 
 import ipywidgets as w
 import numpy as np
-import traitlets
 
 from ... import data
 from ...model.frames import read_columns
 from ..controls import (
     NSlider,
-    Tau2Slider,
+    PoolingSlider,
     _Controls,
     _row,
     _wide,
@@ -20,7 +19,7 @@ from ..controls import (
     fit_button,
     group_dropdown,
     number,
-    tau2_grid,
+    pooling_grid,
     with_value,
 )
 from ..state.slopes import SlopesState
@@ -131,13 +130,13 @@ class SlopesExplorer(_Explorer):
         """Play sweeps the pooling scale from no pooling (inf) to complete pooling (0)."""
         return "scale", self.controls.scale.grid[::-1]
 
-    def _draw_static(self, fig, frame) -> None:
+    def _draw_static(self, fig, snapshot) -> None:
         from ..static import slopes
 
         s, pv, pairs = self.state, self.panels_view, self.pairs
         slopes.draw(
             fig,
-            frame,
+            snapshot,
             x=s.x,
             y=s.y,
             group=s.group,
@@ -153,17 +152,17 @@ class SlopesExplorer(_Explorer):
             alpha_name=self.figure.axes[0].label,
             beta_name=self.figure.axes[1].label,
             limits=((pairs.xs.min, pairs.xs.max), (pairs.ys.min, pairs.ys.max)),
-            caption=self._caption(frame),
+            caption=self._caption(snapshot),
             font_scale=self.font_scale,
         )
 
     def _caption(self, f) -> str:
         fit, s, j = f.fit, self.state, self.state.selected
-        p = fit.partial
+        p = fit.partial_pooling
         own = (
             "no line of its own"
-            if fit.none.missing[j]
-            else f"no pooling ({number(fit.none.alpha[j])}, {number(fit.none.beta[j])})"
+            if fit.no_pooling.missing[j]
+            else f"no pooling ({number(fit.no_pooling.alpha[j])}, {number(fit.no_pooling.beta[j])})"
         )
         sigma = "∞" if f.scale == np.inf else number(f.scale)
         return (
@@ -177,15 +176,15 @@ class SlopesExplorer(_Explorer):
     # -- the text alternative (explorers/_base.py's hooks) -----------------------------------
 
     def _table(self, f):
-        fit, p = f.fit, f.fit.partial
+        fit, p = f.fit, f.fit.partial_pooling
         columns = [self._group_name, "n_j", "own intercept", "own slope"]
         columns += ["partial pooling intercept", "partial pooling slope"]
         rows = []
         for j, g in enumerate(self.state.labels):
             own = (
                 ["no line", "no line"]
-                if fit.none.missing[j]
-                else [number(fit.none.alpha[j]), number(fit.none.beta[j])]
+                if fit.no_pooling.missing[j]
+                else [number(fit.no_pooling.alpha[j]), number(fit.no_pooling.beta[j])]
             )
             rows.append([g, str(int(fit.n[j])), *own, number(p.alpha[j]), number(p.beta[j])])
         return columns, rows
@@ -194,12 +193,13 @@ class SlopesExplorer(_Explorer):
         """In words a screen reader says: the pooling, the population and how far the pairs
         moved from their own lines, and the selected group's numbers."""
         s, fit, j = self.state, new.fit, self.state.selected
-        p, has = fit.partial, ~fit.none.missing
-        moved = np.abs(p.beta - fit.none.beta)[has]
+        p, none = fit.partial_pooling, fit.no_pooling
+        has = ~none.missing
+        moved = np.abs(p.beta - none.beta)[has]
         own = (
             "no line of its own"
-            if fit.none.missing[j]
-            else f"own intercept {number(fit.none.alpha[j])}, own slope {number(fit.none.beta[j])}"
+            if none.missing[j]
+            else f"own intercept {number(none.alpha[j])}, own slope {number(none.beta[j])}"
         )
         return (
             f"Sigma times {spoken(new.scale)}: tau alpha {number(s.tau_alpha)}, tau beta "
@@ -244,13 +244,6 @@ class SlopesExplorer(_Explorer):
         return cls(cols["x"], cols["y"], cols["group"], **kw)
 
 
-class _Scale(traitlets.HasTraits):
-    """The pooling scale under the name ``Tau2Slider`` drives (its ends 0 and inf, its log
-    positions and Play are those of tau2), linked both ways to ``state.scale``."""
-
-    tau2 = traitlets.Float(1.0)
-
-
 class SlopesControls(_Controls):
     """Controls of a ``SlopesState``: the pooling scale of Sigma (0 .. inf) and Play, sigma2,
     tau_alpha, tau_beta, rho, "fit", the selected group and its n_j, a readout and the
@@ -258,27 +251,21 @@ class SlopesControls(_Controls):
 
     def __init__(self, state):
         self.state = state
-        self._scale = _Scale(tau2=state.scale)
-        traitlets.link((self._scale, "tau2"), (state, "scale"))
-        self.scale = Tau2Slider(self._scale, tau2_grid(0.01, 100))
-        sl = self.scale.slider
-        sl.description = "pooling: Σ ×"
-        sl.remove_class("shrinkviz-tau2")
-        sl.add_class("shrinkviz-scale")
-        self.scale.children[1].children = [
-            w.HTML("◀ <b>complete pooling</b><br>Σ = 0"),
-            w.HTML("<div style='text-align:right'><b>no pooling</b> ▶<br>Σ = ∞</div>"),
-        ]
-        self.scale.play.description = self.scale.play.tooltip = (
-            "sweep Σ from no pooling to complete pooling"
+        self.scale = PoolingSlider(
+            state,
+            pooling_grid(0.01, 100),
+            trait="scale",
+            description="pooling: Σ ×",
+            symbol="Σ",
+            css="shrinkviz-scale",
         )
         self.sigma2 = _log(state, "sigma2", "σ² (sigma2)")
         f = state.base
         self.tau_alpha = _linear(
-            state, "tau_alpha", "τ_α (tau_alpha)", 0.0, 3 * _spread(f.none.alpha, f.tau_alpha)
+            state, "tau_alpha", "τ_α (tau_alpha)", 0.0, 3 * _spread(f.no_pooling.alpha, f.tau_alpha)
         )
         self.tau_beta = _linear(
-            state, "tau_beta", "τ_β (tau_beta)", 0.0, 3 * _spread(f.none.beta, f.tau_beta)
+            state, "tau_beta", "τ_β (tau_beta)", 0.0, 3 * _spread(f.no_pooling.beta, f.tau_beta)
         )
         self.rho = _linear(state, "rho", "ρ (rho)", -1.0, 1.0, steps=200)
         self.fit = fit_button(state)
@@ -304,18 +291,18 @@ class SlopesControls(_Controls):
             layout=w.Layout(flex="1 1 30em", min_width="min(30em, 100%)"),
         )
         self._read(None)
-        state.observe(self._read, ["frame", "selected"])
+        state.observe(self._read, ["snapshot", "selected"])
 
     def _read(self, _) -> None:
         s, j = self.state, self.state.selected
-        f = s.frame
-        fit, p = f.fit, f.fit.partial
+        f = s.snapshot
+        fit, p = f.fit, f.fit.partial_pooling
         if fit.n[j] == 0:
             own = "no data"
-        elif fit.none.missing[j]:
+        elif fit.no_pooling.missing[j]:
             own = "no line of its own (x does not vary)"
         else:
-            own = f"α_j = {number(fit.none.alpha[j])}, β_j = {number(fit.none.beta[j])}"
+            own = f"α_j = {number(fit.no_pooling.alpha[j])}, β_j = {number(fit.no_pooling.beta[j])}"
         text = (
             f"n_j = {int(fit.n[j])} of {int(s.n_max[j])}; "
             f"no pooling {own}; partial pooling α_j = {number(p.alpha[j])}, "

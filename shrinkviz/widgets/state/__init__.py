@@ -1,9 +1,9 @@
 """The numbers of an explorer: inputs as traits, one solver call per change, one output.
 
 traitlets only (no ipywidgets, no bqplot), so a state is tested with plain pytest. Every
-input change calls the solver once and publishes one frozen output, ``frame``; views and
+input change calls the solver once and publishes one frozen output, ``snapshot``; views and
 controls observe that single trait, so a slider move is one recompute and one redraw.
-A change the solver refuses sets ``error`` and leaves ``frame`` as it was: the last good
+A change the solver refuses sets ``error`` and leaves ``snapshot`` as it was: the last good
 picture stays on screen.
 
 The data are checked once, when a state is built (``shrinkviz.model.checks``); a move then
@@ -19,11 +19,11 @@ __getattr__, __all__ = lazy(
     __name__,
     {
         "_State": "._base",
-        "PoolingFrame": ".pooling",
+        "PoolingSnapshot": ".pooling",
         "PoolingState": ".pooling",
-        "ShrinkageFrame": ".shrinkage",
+        "ShrinkageSnapshot": ".shrinkage",
         "ShrinkageState": ".shrinkage",
-        "SlopesFrame": ".slopes",
+        "SlopesSnapshot": ".slopes",
         "SlopesState": ".slopes",
     },
 )

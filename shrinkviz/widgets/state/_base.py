@@ -45,12 +45,12 @@ class _State(HasTraits):
 
     def _recompute(self) -> None:
         try:
-            frame = self._compute()
+            snapshot = self._compute()
         except ValueError as e:
             self.error = str(e)
             return
         self.error = ""
-        self.frame = frame
+        self.snapshot = snapshot
 
     def _compute(self):
         raise NotImplementedError

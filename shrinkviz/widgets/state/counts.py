@@ -16,7 +16,7 @@ from ._base import _labels, _State
 
 
 @dataclass(frozen=True, eq=False)
-class CountsFrame:
+class CountsSnapshot:
     """What a CountsState publishes after one recompute (arrays of length J).
 
     y, trials      the counts and each group's trials n_j (or exposure E_j)
@@ -68,24 +68,26 @@ class CountsState(_State):
     empirical Bayes (``beta_binomial`` / ``gamma_poisson``; or the given a, b); each change
     is then one ``with_prior(size, mean)`` (closed form, O(J)) and the selected group's
     interval. The prior mean is fixed or, with ``prior_mean_estimated``, the model's
-    ``weighted_prior_mean(size)``. ``full_bayes`` (binomial only) shows the posterior averaged
-    over p(a, b | y) under BDA3's prior (``full_bayes_binomial``, computed once and cached,
+    ``weighted_prior_mean(size)``. ``average_over_prior`` (binomial only) shows the posterior
+    averaged over p(a, b | y) under BDA3's prior (``full_bayes_binomial``, computed once and cached,
     the selected group's interval); ``size_posterior`` computes it for the p(log(a + b) | y) panel.
     """
 
     prior_size = Float(1.0, help="a + b (or b): 0 no pooling, inf complete pooling")
     prior_mean_estimated = Bool(True, help="estimate the prior mean at each size, or fix it")
     prior_mean = Float(0.5, help="the prior mean a / (a + b) (or a / b) when it is fixed")
-    full_bayes = Bool(False, help="show the full-Bayes posterior, averaged over p(a, b | y)")
+    average_over_prior = Bool(
+        False, help="show the full-Bayes posterior, averaged over p(a, b | y)"
+    )
     size_posterior = Bool(False, help="also compute p(log(a + b) | y) (binomial only)")
-    frame = Instance(CountsFrame, allow_none=True)
+    snapshot = Instance(CountsSnapshot, allow_none=True)
     inactive = Tuple(help="the inputs that change nothing shown now")
     inactive_hint = Unicode("", help="why ``inactive`` is not empty")
     _inputs = (
         "prior_size",
         "prior_mean_estimated",
         "prior_mean",
-        "full_bayes",
+        "average_over_prior",
         "size_posterior",
         "selected",
     )
@@ -116,7 +118,7 @@ class CountsState(_State):
         self._pooled = base.weighted_prior_mean(np.inf)
         self._has_data = has_data
         self._fb = None
-        self.observe(self._mark_inactive, "frame")
+        self.observe(self._mark_inactive, "snapshot")
         inputs = {"prior_size": base.prior_size, "prior_mean": base.prior_mean, **inputs}
         if inputs.get("size_posterior") and self.family != "binomial":
             raise ValueError(
@@ -161,20 +163,20 @@ class CountsState(_State):
                 self._fb = ValueError(str(e) or type(e).__name__)
         return self._fb
 
-    def _compute(self) -> CountsFrame:
+    def _compute(self) -> CountsSnapshot:
         j = self.selected
         binomial = self.family == "binomial"
         fb = None
-        if binomial and (self.full_bayes or self.size_posterior):
+        if binomial and (self.average_over_prior or self.size_posterior):
             fb = self._full_bayes()
-        if self.full_bayes:
+        if self.average_over_prior:
             if not binomial:
                 raise ValueError("full Bayes is available for proportions (n) only")
             if isinstance(fb, Exception):
                 raise ValueError(f"average over (a, b) (full Bayes) is not available: {fb}")
             lower, upper = (float(q[0]) for q in fb.interval(self.level, groups=j))
-            post, mean, sd, B = None, fb.theta_mean, fb.theta_sd, None
-            prior_mean = fb.prior_mean_mean
+            post, mean, sd, B = None, fb.mean, fb.sd, None
+            prior_mean = fb.prior_mean
         else:
             size = self.prior_size
             m = (
@@ -186,12 +188,12 @@ class CountsState(_State):
             lo, hi = post.interval(self.level, groups=j)
             lower, upper = float(lo[0]), float(hi[0])
             mean, sd, B, prior_mean = post.mean, np.sqrt(post.var), post.B, post.prior_mean
-        return CountsFrame(
+        return CountsSnapshot(
             y=self.y,
             trials=self.trials,
             has_data=self._has_data,
             raw=self.base.raw,
-            averaged=self.full_bayes,
+            averaged=self.average_over_prior,
             mean=mean,
             sd=sd,
             B=B,

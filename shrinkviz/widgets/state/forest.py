@@ -20,7 +20,7 @@ SORTS = ("data", "effect", "precision", "label")
 
 
 @dataclass(frozen=True, eq=False)
-class ForestFrame:
+class ForestSnapshot:
     """What a ForestState publishes after one recompute.
 
     y, v       the studies' effects and sampling variances (all k, left-out ones too)
@@ -65,7 +65,7 @@ class ForestState(_State):
     level = Float(0.95, help="level of every interval")
     left_out = Tuple(help="positions of the studies left out")
     sort = Enum(SORTS, default_value="data", help="order of the rows")
-    frame = Instance(ForestFrame, allow_none=True)
+    snapshot = Instance(ForestSnapshot, allow_none=True)
     _inputs = ("method", "tau2", "test", "level", "left_out", "sort")
 
     def __init__(self, y, v, *, labels=None, **inputs):
@@ -145,7 +145,7 @@ class ForestState(_State):
             labels=self.labels,
         )
 
-    def _compute(self) -> ForestFrame:
+    def _compute(self) -> ForestSnapshot:
         out = self.left_out
         f = self._fit(out)
         if out not in self._estimates:
@@ -158,7 +158,7 @@ class ForestState(_State):
             reference = self._reference[key]
         else:
             reference = f
-        return ForestFrame(
+        return ForestSnapshot(
             y=self.y,
             v=self.v,
             forest=f,
@@ -183,12 +183,12 @@ class ForestState(_State):
 
     def _recompute(self) -> None:
         try:
-            frame = self._compute()
+            snapshot = self._compute()
         except ValueError as e:
             self.error = str(e)
             return
         self.error = ""
-        if self.method != GIVEN and self.tau2 != frame.tau2:
+        if self.method != GIVEN and self.tau2 != snapshot.tau2:
             with self._echoing():
-                self.tau2 = frame.tau2
-        self.frame = frame
+                self.tau2 = snapshot.tau2
+        self.snapshot = snapshot

@@ -13,14 +13,14 @@ from ._base import _State
 
 
 @dataclass(frozen=True, eq=False)
-class PoolingFrame:
+class PoolingSnapshot:
     """What a PoolingState publishes after one recompute: the model's fit, nothing else.
 
     fit          the ``pooling_fit`` result for the current sigma2, tau2 and n
                  (``complete``, ``none``, ``partial``, ``sigma2``, ``tau2``, ``n``)
-    none_se      ``fit.none.alpha_se``: s.e. of each no-pooling intercept given the common
+    none_se      ``fit.no_pooling.alpha_se``: s.e. of each no-pooling intercept given the common
                  slope, sqrt(sigma2 / n_j) (nan where n_j = 0)
-    partial_sd   ``fit.partial.alpha_sd``: conditional sd of each partial-pooling intercept
+    partial_sd   ``fit.partial_pooling.alpha_sd``: conditional sd of each partial-pooling intercept
     has_data     n_j > 0: the groups with rows in use (the others have no no-pooling line)
     """
 
@@ -28,11 +28,11 @@ class PoolingFrame:
 
     @property
     def none_se(self) -> np.ndarray:
-        return self.fit.none.alpha_se
+        return self.fit.no_pooling.alpha_se
 
     @property
     def partial_sd(self) -> np.ndarray:
-        return self.fit.partial.alpha_sd
+        return self.fit.partial_pooling.alpha_sd
 
     @property
     def has_data(self) -> np.ndarray:
@@ -53,13 +53,13 @@ class PoolingState(_State):
     sigma2 = Float(1.0, help="within-group variance")
     tau2 = Float(1.0, help="between-group variance of the intercepts")
     n = Instance(np.ndarray, help="rows used of each group (the first n_j in data order)")
-    frame = Instance(PoolingFrame, allow_none=True)
+    snapshot = Instance(PoolingSnapshot, allow_none=True)
     _inputs = ("sigma2", "tau2", "n")
 
     def __init__(self, x, y, group, *, sigma2=None, tau2=None, **inputs):
         self.base = pooling_fit(x, y, group)
         self.labels = tuple(str(g) for g in self.base.groups)
-        self._n_moved = True  # n differs from the last frame's: update must get it
+        self._n_moved = True  # n differs from the last snapshot's: update must get it
         self._checked_n = None  # the last n that set_n made (within bounds by construction)
         super().__init__(
             sigma2=self.base.sigma2 if sigma2 is None else sigma2,
@@ -97,13 +97,13 @@ class PoolingState(_State):
             self.sigma2, self.tau2 = refit.sigma2, refit.tau2
 
     def _last(self):
-        return self.base if self.frame is None else self.frame.fit
+        return self.base if self.snapshot is None else self.snapshot.fit
 
     def _invalidate(self, name: str) -> None:
         if name == "n":
             self._n_moved = True
 
-    def _compute(self) -> PoolingFrame:
+    def _compute(self) -> PoolingSnapshot:
         if self._n_moved:
             fit = self._last().update(
                 sigma2=self.sigma2,
@@ -114,4 +114,4 @@ class PoolingState(_State):
             self._n_moved = False
         else:  # a sigma2 or tau2 move: the last fit's rows
             fit = self._last().update(sigma2=self.sigma2, tau2=self.tau2)
-        return PoolingFrame(fit)
+        return PoolingSnapshot(fit)

@@ -23,7 +23,7 @@ _GRID = 60  # points along u of the drawn line and band
 
 
 @dataclass(frozen=True, eq=False)
-class PredictorFrame:
+class PredictorSnapshot:
     """What a PredictorState publishes after one recompute (arrays of length J unless said).
 
     u             the predictor of each group (the horizontal axis)
@@ -97,7 +97,7 @@ class _Groups:
 
     def at(self, tau2: float, with_u: bool, grid: np.ndarray) -> dict:
         fit = self.fits[with_u]
-        p = fit.update(tau2=tau2).partial
+        p = fit.update(tau2=tau2).partial_pooling
         slope = p.gamma if with_u else 0.0
         nan = np.full(len(grid), np.nan)
         return dict(
@@ -114,7 +114,7 @@ class _Groups:
 
 
 class PredictorState(_State):
-    """Inputs (``tau2``, ``with_predictor``, ``selected``) and the frame of the predictor
+    """Inputs (``tau2``, ``with_predictor``, ``selected``) and the snapshot of the predictor
     explorer. ``estimate(with_predictor)`` is the REML (or ``method``) tau2 of each model,
     ``R2`` the percent of tau2 the predictor accounts for (metafor's pseudo R^2) and
     ``use_predictor(flag)`` the toggle: it sets ``with_predictor`` and tau2 to that model's
@@ -123,7 +123,7 @@ class PredictorState(_State):
 
     tau2 = Float(1.0, help="between-group variance around the line: 0 on the line, inf none")
     with_predictor = Bool(True, help="shrink toward the fitted line (True) or one mean")
-    frame = Instance(PredictorFrame, allow_none=True)
+    snapshot = Instance(PredictorSnapshot, allow_none=True)
     _inputs = ("tau2", "with_predictor")
 
     def __init__(self, data, *, labels=None, tau2=None, with_predictor=True):
@@ -183,10 +183,10 @@ class PredictorState(_State):
     def _valid_tau2(self, proposal):
         return checks.scalar("tau2", proposal.value, lo=0, allow_inf=True)
 
-    def _compute(self) -> PredictorFrame:
+    def _compute(self) -> PredictorSnapshot:
         d = self.data
         at = d.at(self.tau2, self.with_predictor, self.line_u)
-        return PredictorFrame(
+        return PredictorSnapshot(
             u=d.u,
             precision=d.precision,
             line_u=self.line_u,

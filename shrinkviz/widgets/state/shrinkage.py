@@ -16,7 +16,7 @@ from ._base import _labels, _State
 
 
 @dataclass(frozen=True, eq=False)
-class ShrinkageFrame:
+class ShrinkageSnapshot:
     """What a ShrinkageState publishes after one recompute (arrays of length J).
 
     y, v, n    the data as used: estimates, sampling variances, sample sizes n_j * n_scale
@@ -77,13 +77,13 @@ class ShrinkageState(_State):
     n_scale = Float(1.0, help="every n_j is multiplied by it (every v_j divided by it), > 0")
     mu0_estimated = Bool(True, help="estimate mu0 (precision-weighted mean) or fix it")
     mu0 = Float(0.0, help="the grand mean when it is fixed")
-    full_bayes = Bool(False, help="show the full-Bayes means, averaged over p(tau | y)")
+    average_over_tau = Bool(False, help="show the full-Bayes means, averaged over p(tau | y)")
     tau_prior = Enum(
         TAU_PRIORS, default_value="uniform", help="prior on tau for the full-Bayes average"
     )
     tau_scale = Float(1.0, help="scale of a half-Cauchy or half-normal prior on tau")
     tau_posterior = Bool(False, help="also compute p(tau | y) and the REML tau2 (tau panel)")
-    frame = Instance(ShrinkageFrame, allow_none=True)
+    snapshot = Instance(ShrinkageSnapshot, allow_none=True)
     inactive = Tuple(
         help="the inputs that change nothing shown now: ('tau2', 'mu0', "
         "'mu0_estimated') while averaging over tau, else ()"
@@ -96,7 +96,7 @@ class ShrinkageState(_State):
         "n_scale",
         "mu0_estimated",
         "mu0",
-        "full_bayes",
+        "average_over_tau",
         "tau_prior",
         "tau_scale",
         "tau_posterior",
@@ -118,7 +118,7 @@ class ShrinkageState(_State):
             sigma2 = checks.scalar("sigma2", sigma2, lo=0, lo_open=True)
         self.y, self.v_data = y, v
         self._fb = self._reml = self._data = self._checked_n = None
-        self.observe(self._mark_inactive, "frame")
+        self.observe(self._mark_inactive, "snapshot")
         if tau2 is None:  # a middle start: between-group spread of y
             tau2 = float(np.var(y)) or 1.0
         inputs = {"mu0": float(np.mean(y)), "tau_scale": float(np.std(y)) or 1.0, **inputs}
@@ -153,7 +153,7 @@ class ShrinkageState(_State):
 
     def set_n(self, j: int, value: float) -> None:
         """Sample size of group j, >= 0 (a new array: the old one may be shared with a
-        frame); only the new value is checked, the others were."""
+        snapshot); only the new value is checked, the others were."""
         value = checks.scalar("n", value, lo=0)
         if self.n is not None and self.n[j] != value:
             n = self.n.copy()
@@ -200,7 +200,7 @@ class ShrinkageState(_State):
             self._reml = self._data = None
 
     def _group_data(self) -> dict:
-        """v, n, has_data and precision of the frame, cached: a tau2 move keeps them."""
+        """v, n, has_data and precision of the snapshot, cached: a tau2 move keeps them."""
         if self._data is None:
             v = self.v()
             with np.errstate(divide="ignore"):
@@ -212,14 +212,14 @@ class ShrinkageState(_State):
                     arr.flags.writeable = False
         return self._data
 
-    def _compute(self) -> ShrinkageFrame:
+    def _compute(self) -> ShrinkageSnapshot:
         data = self._group_data()
         v = data["v"]
-        fb = self._full_bayes(v) if self.full_bayes or self.tau_posterior else None
-        if self.full_bayes:
+        fb = self._full_bayes(v) if self.average_over_tau or self.tau_posterior else None
+        if self.average_over_tau:
             if isinstance(fb, Exception):  # refused: the toggle asks for it
                 raise ValueError(f"average over tau (full Bayes) is not available: {fb}")
-            mean, sd, B, mu0 = fb.theta_mean, fb.theta_sd, fb.B_mean, fb.mu_mean
+            mean, sd, B, mu0 = fb.mean, fb.sd, fb.B, fb.mu0
         else:
             post = posterior(
                 self.y, v, self.tau2, None if self.mu0_estimated else self.mu0, check_input=False
@@ -230,10 +230,10 @@ class ShrinkageState(_State):
                 self._reml = self._reml_tau2(v)
             except ValueError:  # e.g. fewer than 2 groups with data: no marker
                 self._reml = np.nan
-        return ShrinkageFrame(
+        return ShrinkageSnapshot(
             y=self.y,
             **data,
-            averaged=self.full_bayes,
+            averaged=self.average_over_tau,
             mean=mean,
             sd=sd,
             B=B,

@@ -14,7 +14,7 @@ from ._base import _State
 
 
 @dataclass(frozen=True, eq=False)
-class SlopesFrame:
+class SlopesSnapshot:
     """What a SlopesState publishes after one recompute: the model's fit, nothing else.
 
     fit      the ``slopes_fit`` result at the state's sigma2 and scale * Sigma (at
@@ -60,7 +60,7 @@ class SlopesState(_State):
     rho = Float(0.0, help="correlation of intercepts and slopes")
     scale = Float(1.0, help="the population covariance used is scale * Sigma (0 .. inf)")
     n = Instance(np.ndarray, help="rows used of each group (the first n_j in data order)")
-    frame = Instance(SlopesFrame, allow_none=True)
+    snapshot = Instance(SlopesSnapshot, allow_none=True)
     _inputs = ("sigma2", "tau_alpha", "tau_beta", "rho", "scale", "n")
 
     def __init__(self, x, y, group, **inputs):
@@ -70,7 +70,7 @@ class SlopesState(_State):
         self.y = checks.float_array("y", y, copy=True)
         self.x.flags.writeable = self.y.flags.writeable = False
         self.labels = tuple(str(g) for g in self.base.groups)
-        self._n_moved = True  # n differs from the last frame's: update must get it
+        self._n_moved = True  # n differs from the last snapshot's: update must get it
         b = self.base
         rho = b.rho
         super().__init__(
@@ -114,13 +114,13 @@ class SlopesState(_State):
             self.scale = 1.0
 
     def _last(self):
-        return self.base if self.frame is None else self.frame.fit
+        return self.base if self.snapshot is None else self.snapshot.fit
 
     def _invalidate(self, name: str) -> None:
         if name == "n":
             self._n_moved = True
 
-    def _compute(self) -> SlopesFrame:
+    def _compute(self) -> SlopesSnapshot:
         sigma2 = checks.scalar("sigma2", self.sigma2, lo=0)
         checks.scalar("tau_alpha", self.tau_alpha, lo=0)
         checks.scalar("tau_beta", self.tau_beta, lo=0)
@@ -144,4 +144,4 @@ class SlopesState(_State):
         else:  # the last fit's rows: its sums, complete and no pooling are reused
             fit = self._last().update(**kw)
         shown.flags.writeable = False
-        return SlopesFrame(fit, scale, shown)
+        return SlopesSnapshot(fit, scale, shown)

@@ -1,7 +1,7 @@
 """Static pictures of the explorers, drawn with matplotlib in the kernel (no browser).
 
-One module per explorer family, each with one ``draw(fig, frame, ...)`` that draws a state's
-``frame`` into a matplotlib Figure in the picture language of the bqplot views (the colours
+One module per explorer family, each with one ``draw(fig, snapshot, ...)`` that draws a state's
+``snapshot`` into a matplotlib Figure in the picture language of the bqplot views (the colours
 of ``views._theme``; complete pooling dashed, no pooling dotted, partial pooling solid; a
 group's own estimate hollow, its partial-pooling estimate filled). An explorer calls its
 family's ``draw`` from its ``_draw_static`` hook (``explorers._base._Explorer``): that is

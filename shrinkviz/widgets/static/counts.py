@@ -16,7 +16,7 @@ from . import _common as c
 
 def draw(
     fig,
-    frame,
+    snapshot,
     *,
     family: str,
     selected: int = 0,
@@ -31,37 +31,39 @@ def draw(
     caption: str = "",
     font_scale: float = 1.0,
 ) -> None:
-    """Draw a ``CountsFrame`` into ``fig`` (its axes: the main one, then the size panel).
+    """Draw a ``CountsSnapshot`` into ``fig`` (its axes: the main one, then the size panel).
 
-    ``x_lim``, ``y_lim`` and ``size_lim`` pin the axes (the bqplot views', so that the frames
-    of a sweep share them); ``size_panel`` adds p(log(a + b) | y) (``frame.full_bayes``).
+    ``x_lim``, ``y_lim`` and ``size_lim`` pin the axes (the bqplot views', so that the snapshots
+    of a sweep share them); ``size_panel`` adds p(log(a + b) | y) (``snapshot.full_bayes``).
     Groups without trials have no raw rate and no segment, as in the view; marker area grows
     with n_j.
     """
     fs = font_scale
-    fb = frame.full_bayes if size_panel else None
+    fb = snapshot.full_bayes if size_panel else None
     if fb is not None:
         main, side = fig.subplots(1, 2, width_ratios=[3, 2])
     else:
         main, side = fig.subplots(1, 1), None
-    J = len(frame.y)
-    x, has = frame.trials, frame.has_data
+    J = len(snapshot.y)
+    x, has = snapshot.trials, snapshot.has_data
     area = float(np.clip(6000 / J, 24, 360)) * fs**2 * 0.6 * (x + 0.2 * x.max()) / (1.2 * x.max())
     # one collection for all segments: thousands of groups stay one artist
-    ends = np.stack([np.column_stack([x, frame.raw]), np.column_stack([x, frame.mean])], axis=1)
+    ends = np.stack(
+        [np.column_stack([x, snapshot.raw]), np.column_stack([x, snapshot.mean])], axis=1
+    )
     main.add_collection(
         LineCollection(ends[has], colors=t.GREY, linewidths=1.3 * fs, gid="segments")
     )
     main.axhline(
-        frame.pooled, color=t.GREY, linestyle=c.DASHES["dashed"], lw=1.3 * fs, gid="pooled-rule"
+        snapshot.pooled, color=t.GREY, linestyle=c.DASHES["dashed"], lw=1.3 * fs, gid="pooled-rule"
     )
     main.axhline(
-        frame.prior_mean, color=t.COMPLETE, linestyle=c.DASHES["dashed"], lw=1.8 * fs, gid="rule"
+        snapshot.prior_mean, color=t.COMPLETE, linestyle=c.DASHES["dashed"], lw=1.8 * fs, gid="rule"
     )
     chosen = np.arange(J) == selected
     own = main.scatter(
         x[has],
-        frame.raw[has],
+        snapshot.raw[has],
         s=area[has],
         facecolors="white",
         edgecolors=["black" if chosen[j] else t.NONE for j in np.flatnonzero(has)],
@@ -71,7 +73,7 @@ def draw(
     own.set_gid("own")
     post = main.scatter(
         x,
-        frame.mean,
+        snapshot.mean,
         s=area,
         c=t.PARTIAL,
         edgecolors=["black" if k else "white" for k in chosen],
@@ -81,7 +83,7 @@ def draw(
     post.set_gid("posterior")
     (bar,) = main.plot(
         [x[selected]] * 2,
-        [frame.lower, frame.upper],
+        [snapshot.lower, snapshot.upper],
         color=t.PARTIAL,
         lw=4 * fs,
         alpha=0.5,
@@ -102,29 +104,29 @@ def draw(
     main.spines[["top", "right"]].set_visible(False)
     if title:
         main.set_title(title, fontsize=text * 1.3)
-    entries = legend_entries(family, frame.level)
+    entries = legend_entries(family, snapshot.level)
     if side is not None:
-        _size(side, frame, size_lim, fs)
+        _size(side, snapshot, size_lim, fs)
         entries += SIZE_ENTRIES
     c.legend(fig, entries, fs, ncols=4 if fs < 1.3 else 3)
     if caption:
         c.caption(fig, caption, fs)
 
 
-def _size(ax, frame, size_lim, fs) -> None:
+def _size(ax, snapshot, size_lim, fs) -> None:
     """p(log(a + b) | y), a rule at the slider's log(a + b) (at an end of the axis for 0 and
     inf) and a dashed one at the empirical-Bayes log(a + b)."""
-    fb = frame.full_bayes
+    fb = snapshot.full_bayes
     lo, hi = size_lim if size_lim is not None else (fb.log_size[0], fb.log_size[-1])
     top = 1.12 * float(fb.log_size_density.max())
     (curve,) = ax.plot(fb.log_size, fb.log_size_density, color=t.EXTRA, lw=2.6 * fs)
     curve.set_gid("size-curve")
-    if not frame.averaged:
+    if not snapshot.averaged:
         with np.errstate(divide="ignore"):
-            w = min(max(float(np.log(frame.prior_size)), lo), hi)
+            w = min(max(float(np.log(snapshot.prior_size)), lo), hi)
         ax.plot([w, w], [0, top], color=t.PARTIAL, lw=2.2 * fs, gid="size-rule")
-    if frame.eb_size is not None:
-        w = min(max(float(np.log(frame.eb_size)), lo), hi)
+    if snapshot.eb_size is not None:
+        w = min(max(float(np.log(snapshot.eb_size)), lo), hi)
         ax.plot([w, w], [0, top], color=t.REML, lw=2.2 * fs, linestyle="--", gid="size-eb")
     ax.set_xlim(lo, hi)
     ax.set_ylim(0, top)

@@ -16,7 +16,7 @@ from . import _common as c
 
 def draw(
     fig,
-    frame,
+    snapshot,
     *,
     labels,
     positions,
@@ -32,7 +32,7 @@ def draw(
     caption: str = "",
     font_scale: float = 1.0,
 ) -> None:
-    """Draw a ``ForestFrame`` into ``fig``: axes "forest", "funnel" and "estimators".
+    """Draw a ``ForestSnapshot`` into ``fig``: axes "forest", "funnel" and "estimators".
 
     ``positions`` are the rows of the studies (the view's), ``value_lim`` and ``funnel_lim``
     the bqplot views' pinned effect ranges, ``value_ticks`` and ``funnel_ticks`` their
@@ -43,8 +43,8 @@ def draw(
     text = c.TEXT_PT * fs
     axes = fig.subplot_mosaic([["forest", "funnel"], ["forest", "estimators"]], width_ratios=[3, 2])
     ax, fun, est = axes["forest"], axes["funnel"], axes["estimators"]
-    fo, fit = frame.forest, frame.forest.fit
-    k, kept = len(frame.y), fo.kept
+    fo, fit = snapshot.forest, snapshot.forest.fit
+    k, kept = len(snapshot.y), fo.kept
     pos = np.asarray(positions, dtype=float)
     alpha = np.where(kept, 1.0, _OUT)
 
@@ -76,14 +76,14 @@ def draw(
                 lw=2.6 * fs,
                 gid=f"pred-{i}",
             )
-            ax.plot([frame.y[i], fo.pred[i]], [up, down], color=t.GREY, lw=1.0 * fs)
-    precision = 1 / frame.v
+            ax.plot([snapshot.y[i], fo.pred[i]], [up, down], color=t.GREY, lw=1.0 * fs)
+    precision = 1 / snapshot.v
     area = 20 + 120 * precision / precision.max() * fs**2
     edge = [
         "black" if i == selected else to_rgba(t.NONE, 1.0 if kept[i] else _OUT) for i in range(k)
     ]
     own = ax.scatter(
-        frame.y,
+        snapshot.y,
         pos + _OFF,
         s=area,
         facecolors="white",
@@ -110,8 +110,8 @@ def draw(
         alpha=0.85,
         gid="diamond",
     )
-    if frame.reference is not fo:
-        ref = frame.reference.fit
+    if snapshot.reference is not fo:
+        ref = snapshot.reference.fit
         ax.plot(
             [ref.ci_lb, ref.mu, ref.ci_ub, ref.mu, ref.ci_lb],
             [_DIAMOND, _DIAMOND + h, _DIAMOND, _DIAMOND - h, _DIAMOND],
@@ -125,7 +125,7 @@ def draw(
         ax.plot([x, x], [_PI - 0.22, _PI + 0.22], color=t.COMPLETE, lw=2.2 * fs)
     ax.set_yticks(
         [*pos, _DIAMOND, _PI],
-        [*labels, "EE model" if frame.method == "EE" else "RE model", "prediction"],
+        [*labels, "EE model" if snapshot.method == "EE" else "RE model", "prediction"],
         fontsize=text,
     )
     ax.set_ylim(-0.6, top)
@@ -138,7 +138,7 @@ def draw(
     if title:
         ax.set_title(title, fontsize=text * 1.3)
 
-    se = np.sqrt(frame.v)
+    se = np.sqrt(snapshot.v)
     end = float(fo.funnel_se[1])
     fun.fill(
         [fo.funnel_lb[1], fit.mu, fo.funnel_ub[1]],
@@ -153,7 +153,7 @@ def draw(
         [fit.mu, fit.mu], [0, end * 1.06], color=t.COMPLETE, ls=c.DASHES["dashed"], lw=1.6 * fs
     )
     fun.scatter(
-        frame.y,
+        snapshot.y,
         se,
         s=40 * fs**2,
         facecolors="white",
@@ -172,7 +172,7 @@ def draw(
 
     m = len(ESTIMATOR_NAMES)
     epos = m - 1 - np.arange(m)
-    values = np.array([frame.estimates[name] for name in ESTIMATOR_NAMES])
+    values = np.array([snapshot.estimates[name] for name in ESTIMATOR_NAMES])
     end2 = tau2_end if tau2_end is not None else 1.25 * max(values.max(), 1e-12)
     est.axvline(min(fit.tau2, end2), color=t.PARTIAL, lw=2.2 * fs, gid="tau2")
     est.scatter(
@@ -185,8 +185,8 @@ def draw(
         zorder=3,
         gid="estimates",
     )
-    if frame.method in ESTIMATOR_NAMES:
-        j = ESTIMATOR_NAMES.index(frame.method)
+    if snapshot.method in ESTIMATOR_NAMES:
+        j = ESTIMATOR_NAMES.index(snapshot.method)
         est.scatter(values[j], epos[j], s=70 * fs**2, c=t.REML, edgecolors=t.COMPLETE, zorder=4)
     est.set_yticks(epos, ESTIMATOR_NAMES, fontsize=text)
     est.set_xlim(-0.04 * end2, end2)

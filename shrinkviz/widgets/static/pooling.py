@@ -15,7 +15,7 @@ USED, UNUSED = "#4D4D4D", t.LIGHT  # the points of rows in use, and of rows left
 
 def draw(
     fig,
-    frame,
+    snapshot,
     *,
     x,
     y,
@@ -34,14 +34,14 @@ def draw(
     caption: str = "",
     font_scale: float = 1.0,
 ) -> None:
-    """Draw a ``PoolingFrame`` into ``fig``: on top the ``panels`` (group indices), each
+    """Draw a ``PoolingSnapshot`` into ``fig``: on top the ``panels`` (group indices), each
     with its points (rows beyond the first n_j faint, with the view's jitter along x) and
     the three lines over the range of ``x``; below, every group's no-pooling intercept
     (hollow, +-1 se) and partial-pooling intercept (filled, +-1 sd) against n_j (log
     axis; n_j = 0 at 0.8) with a dashed rule at mu_alpha. Line styles: ``line_styles``
     (complete dashed, no pooling dotted, partial solid by default)."""
     fs = font_scale
-    fit = frame.fit
+    fit = snapshot.fit
     styles = {"complete": "dashed", "none": "dotted", "partial": "solid", **(line_styles or {})}
     panels = np.asarray(panels, dtype=np.int64)
     rows = int(np.ceil(len(panels) / ncols))
@@ -60,9 +60,9 @@ def draw(
         )
         pts.set_gid(f"points-{g}")
         lines = {
-            "complete": fit.complete.alpha + fit.complete.beta * ends,
-            "none": fit.none.alpha[g] + fit.none.beta * ends,
-            "partial": fit.partial.alpha[g] + fit.partial.beta * ends,
+            "complete": fit.complete_pooling.alpha + fit.complete_pooling.beta * ends,
+            "none": fit.no_pooling.alpha[g] + fit.no_pooling.beta * ends,
+            "partial": fit.partial_pooling.alpha[g] + fit.partial_pooling.beta * ends,
         }
         for kind, ys in lines.items():
             if np.all(np.isfinite(ys)):  # a group without rows has no no-pooling line
@@ -84,30 +84,32 @@ def draw(
     if title:
         top.suptitle(title, fontsize=text * 1.3)
     c.legend(top, [(NAMES[k], "line", COLOURS[k], styles[k]) for k in NAMES], fs)
-    _overview(bottom, frame, selected, group_name, intercept_name, fs)
+    _overview(bottom, snapshot, selected, group_name, intercept_name, fs)
     if caption:
         c.caption(fig, caption, fs)
 
 
-def _overview(fig, frame, selected, group_name, intercept_name, fs) -> None:
-    fit = frame.fit
+def _overview(fig, snapshot, selected, group_name, intercept_name, fs) -> None:
+    fit = snapshot.fit
     ax = fig.subplots(1, 1)
     n = np.maximum(np.asarray(fit.n, dtype=np.float64), 0.8)  # n_j = 0 at the left end
     J = len(n)
     area = float(np.clip(6000 / J, 24, 200)) * fs**2 * 0.6
-    has = np.isfinite(fit.none.alpha)
+    has = np.isfinite(fit.no_pooling.alpha)
     edge = np.where(np.arange(J) == selected, "black", t.NONE)
     for name, xs, a, err, colour in (
-        ("none", n[has] * 1.06, fit.none.alpha[has], frame.none_se[has], t.NONE),
-        ("partial", n, fit.partial.alpha, frame.partial_sd, t.PARTIAL),
+        ("none", n[has] * 1.06, fit.no_pooling.alpha[has], snapshot.none_se[has], t.NONE),
+        ("partial", n, fit.partial_pooling.alpha, snapshot.partial_sd, t.PARTIAL),
     ):
         ok = np.isfinite(err)
         bars = ax.vlines(xs[ok], (a - err)[ok], (a + err)[ok], color=colour, lw=1.1 * fs)
         bars.set_gid(f"{name}-bars")
-    ax.axhline(fit.partial.mu_alpha, color=t.COMPLETE, linestyle="--", lw=1.8 * fs, gid="mu-alpha")
+    ax.axhline(
+        fit.partial_pooling.mu_alpha, color=t.COMPLETE, linestyle="--", lw=1.8 * fs, gid="mu-alpha"
+    )
     own = ax.scatter(
         n[has] * 1.06,
-        fit.none.alpha[has],
+        fit.no_pooling.alpha[has],
         s=area,
         facecolors="white",
         edgecolors=edge[has],
@@ -117,7 +119,7 @@ def _overview(fig, frame, selected, group_name, intercept_name, fs) -> None:
     own.set_gid("none")
     pooled = ax.scatter(
         n,
-        fit.partial.alpha,
+        fit.partial_pooling.alpha,
         s=area,
         c=t.PARTIAL,
         edgecolors=np.where(np.arange(J) == selected, "black", "white"),

@@ -12,7 +12,7 @@ from . import _common as c
 
 def draw(
     fig,
-    frame,
+    snapshot,
     *,
     selected: int = 0,
     u_name: str = "predictor",
@@ -23,35 +23,44 @@ def draw(
     caption: str = "",
     font_scale: float = 1.0,
 ) -> None:
-    """Draw a ``PredictorFrame`` into ``fig``; ``u_lim`` and ``value_lim`` pin the axes (the
-    bqplot view's, so that the frames of a sweep share them). Marker area grows with the
+    """Draw a ``PredictorSnapshot`` into ``fig``; ``u_lim`` and ``value_lim`` pin the axes (the
+    bqplot view's, so that the snapshots of a sweep share them). Marker area grows with the
     precision 1 / v_j, as in the view."""
     fs = font_scale
     ax = fig.subplots(1, 1)
-    J = len(frame.u)
-    has = np.isfinite(frame.own)
-    pmax = float(frame.precision.max())
+    J = len(snapshot.u)
+    has = np.isfinite(snapshot.own)
+    pmax = float(snapshot.precision.max())
     base = float(np.clip(6000 / J, 24, 420)) * fs**2 * 0.6  # px^2 to pt^2 at about 100 dpi
-    area = base * (frame.precision + 0.2 * pmax) / (1.2 * pmax)
+    area = base * (snapshot.precision + 0.2 * pmax) / (1.2 * pmax)
 
-    band = np.isfinite(frame.band_lo).all() and np.isfinite(frame.band_hi).all()
+    band = np.isfinite(snapshot.band_lo).all() and np.isfinite(snapshot.band_hi).all()
     if band:
         ax.fill_between(
-            frame.line_u, frame.band_lo, frame.band_hi, color=t.LIGHT, alpha=0.6, lw=0, gid="band"
+            snapshot.line_u,
+            snapshot.band_lo,
+            snapshot.band_hi,
+            color=t.LIGHT,
+            alpha=0.6,
+            lw=0,
+            gid="band",
         )
     (line,) = ax.plot(
-        frame.line_u, frame.line, color=t.COMPLETE, linestyle=c.DASHES["dashed"], lw=1.8 * fs
+        snapshot.line_u, snapshot.line, color=t.COMPLETE, linestyle=c.DASHES["dashed"], lw=1.8 * fs
     )
     line.set_gid("line")
     for j in np.flatnonzero(has):
         (seg,) = ax.plot(
-            [frame.u[j], frame.u[j]], [frame.own[j], frame.mean[j]], color=t.GREY, lw=1.3 * fs
+            [snapshot.u[j], snapshot.u[j]],
+            [snapshot.own[j], snapshot.mean[j]],
+            color=t.GREY,
+            lw=1.3 * fs,
         )
         seg.set_gid(f"segment-{j}")
     chosen = np.arange(J) == selected
     own = ax.scatter(
-        frame.u[has],
-        frame.own[has],
+        snapshot.u[has],
+        snapshot.own[has],
         s=area[has],
         facecolors="white",
         edgecolors=["black" if j == selected else t.NONE for j in np.flatnonzero(has)],
@@ -60,8 +69,8 @@ def draw(
     )
     own.set_gid("own")
     pooled = ax.scatter(
-        frame.u,
-        frame.mean,
+        snapshot.u,
+        snapshot.mean,
         s=area,
         c=t.PARTIAL,
         edgecolors=["black" if s else "white" for s in chosen],

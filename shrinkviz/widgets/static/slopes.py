@@ -13,7 +13,7 @@ from .pooling import COLOURS, NAMES, UNUSED, USED
 
 def draw(
     fig,
-    frame,
+    snapshot,
     *,
     x,
     y,
@@ -33,17 +33,17 @@ def draw(
     caption: str = "",
     font_scale: float = 1.0,
 ) -> None:
-    """Draw a ``SlopesFrame`` into ``fig``: on the left every group's no-pooling pair
+    """Draw a ``SlopesSnapshot`` into ``fig``: on the left every group's no-pooling pair
     (hollow; none for a group without a line of its own), its partial-pooling pair (filled),
     a segment between them, mu (a diamond) and the 50% and 90% ellipses of N(mu, Sigma) (none
     at Sigma = inf) within ``limits`` ((xmin, xmax), (ymin, ymax): the view's axes); on the
     right the ``panels`` (group indices), each with its points (rows beyond the first n_j
     faint) and the three lines (complete dashed, no pooling dotted, partial solid unless
     ``line_styles`` says otherwise)."""
-    fs, fit = font_scale, frame.fit
+    fs, fit = font_scale, snapshot.fit
     text = c.TEXT_PT * fs
     left, right = fig.subfigures(1, 2, width_ratios=[1.0, 1.25])
-    _pairs(left, frame, selected, group_name, alpha_name, beta_name, limits, fs)
+    _pairs(left, snapshot, selected, group_name, alpha_name, beta_name, limits, fs)
     styles = {"complete": "dashed", "none": "dotted", "partial": "solid", **(line_styles or {})}
     panels = np.asarray(panels, dtype=np.int64)
     rows = int(np.ceil(len(panels) / ncols))
@@ -62,9 +62,9 @@ def draw(
         )
         pts.set_gid(f"points-{g}")
         lines = {
-            "complete": fit.complete.alpha + fit.complete.beta * ends,
-            "none": fit.none.alpha[g] + fit.none.beta[g] * ends,
-            "partial": fit.partial.alpha[g] + fit.partial.beta[g] * ends,
+            "complete": fit.complete_pooling.alpha + fit.complete_pooling.beta * ends,
+            "none": fit.no_pooling.alpha[g] + fit.no_pooling.beta[g] * ends,
+            "partial": fit.partial_pooling.alpha[g] + fit.partial_pooling.beta[g] * ends,
         }
         for kind, ys in lines.items():
             if np.all(np.isfinite(ys)):  # a group without a line of its own has none
@@ -89,15 +89,15 @@ def draw(
         c.caption(fig, caption, fs)
 
 
-def _pairs(fig, frame, selected, group_name, alpha_name, beta_name, limits, fs) -> None:
-    p, none = frame.fit.partial, frame.fit.none
+def _pairs(fig, snapshot, selected, group_name, alpha_name, beta_name, limits, fs) -> None:
+    p, none = snapshot.fit.partial_pooling, snapshot.fit.no_pooling
     ax = fig.subplots(1, 1)
     J = len(p.alpha)
     chosen = np.arange(J) == selected
     has = ~none.missing
-    if np.isfinite(frame.Sigma).all():
+    if np.isfinite(snapshot.Sigma).all():
         for level, dash in zip(LEVELS, ("solid", "dashed"), strict=True):
-            ex, ey = ellipse(p.mu, frame.Sigma, level)
+            ex, ey = ellipse(p.mu, snapshot.Sigma, level)
             ax.plot(ex, ey, color=t.GREY, linestyle=c.DASHES[dash], lw=1.5 * fs, gid=f"{level}")
     for j in np.flatnonzero(has):
         ax.plot([none.alpha[j], p.alpha[j]], [none.beta[j], p.beta[j]], color=t.GREY, lw=1.0 * fs)

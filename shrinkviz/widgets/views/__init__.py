@@ -1,4 +1,4 @@
-"""bqplot views: each draws what a state's ``frame`` says and never computes statistics."""
+"""bqplot views: each draws what a state's ``snapshot`` says and never computes statistics."""
 
 from __future__ import annotations
 

@@ -57,7 +57,7 @@ class CountsView:
         title="",
     ):
         self.state = state
-        f = state.frame
+        f = state.snapshot
         J = len(f.y)
         trials = f.trials
         positive = trials[trials > 0]
@@ -161,7 +161,7 @@ class CountsView:
         self.height = 440
         self.legend = t.legend(legend_entries(state.family, f.level), font_scale)
         self._select({"new": state.selected})
-        state.observe(self._draw, "frame")
+        state.observe(self._draw, "snapshot")
         state.observe(self._select, "selected")
 
     @staticmethod
@@ -199,7 +199,7 @@ class CountsView:
 
 
 class LogSizeView:
-    """Draws ``frame.full_bayes.log_size`` / ``log_size_density`` of a ``CountsState`` with
+    """Draws ``snapshot.full_bayes.log_size`` / ``log_size_density`` of a ``CountsState`` with
     ``size_posterior`` on: p(log(a + b) | y), a rule at the slider's log(a + b) and a dashed
     one at the empirical-Bayes estimate.
 
@@ -216,7 +216,7 @@ class LogSizeView:
         animation_duration=t.ANIMATION_MS,
         title="p(log(a + b) | y)",
     ):
-        f = state.frame
+        f = state.snapshot
         fb = f.full_bayes
         self._fs = font_scale
         peak = float(fb.log_size_density.max())
@@ -268,7 +268,7 @@ class LogSizeView:
         self.legend = t.legend(SIZE_ENTRIES, font_scale)
         self._ticks(*self._curve)
         self._draw({"new": f})
-        state.observe(self._draw, "frame")
+        state.observe(self._draw, "snapshot")
 
     def _ticks(self, lo: float, hi: float) -> None:
         step = t.nice_step(hi - lo, 3 if self._fs > 1.3 else 4)

@@ -62,7 +62,7 @@ class ForestView:
     move sends at most one message per mark. Clicking a study's marker calls ``on_click(j)``.
 
     The value axis is pinned at construction to the studies' intervals, the partial-pooling
-    intervals and the prediction interval of all studies; rows follow ``frame.order``.
+    intervals and the prediction interval of all studies; rows follow ``snapshot.order``.
     ``transform`` ("exp", "tanh", "ilogit" or None) back-transforms the tick labels only.
     ``max_rows_px``: the tallest plot area; beyond the rows that fit, names are thinned.
     """
@@ -82,7 +82,7 @@ class ForestView:
     ):
         self.state, self._fs = state, font_scale
         self._rows_px = max_rows_px
-        f = state.frame
+        f = state.snapshot
         fo = f.forest
         k = len(f.y)
         self._k = k
@@ -227,7 +227,7 @@ class ForestView:
         )
         self._draw({"new": f})
         self._select({"new": state.selected})
-        state.observe(self._draw, "frame")
+        state.observe(self._draw, "snapshot")
         state.observe(self._select, "selected")
 
     @staticmethod
@@ -235,7 +235,7 @@ class ForestView:
         return "RE model" if f.method != "EE" else "EE model"
 
     def positions(self, f) -> np.ndarray:
-        """Row of each study (the first of ``frame.order`` on top)."""
+        """Row of each study (the first of ``snapshot.order`` on top)."""
         pos = np.empty(self._k)
         pos[f.order] = self._k + 1 - np.arange(self._k)
         return pos
@@ -308,7 +308,7 @@ class ForestView:
 
 
 class EstimatorsView:
-    """tau2 of each estimator on the kept studies (``frame.estimates``): one row each, a
+    """tau2 of each estimator on the kept studies (``snapshot.estimates``): one row each, a
     marker at its value (filled orange for the estimator in use, else hollow grey), and a
     rule at the tau2 in use. Clicking a marker calls ``on_click(method)``.
 
@@ -324,7 +324,7 @@ class EstimatorsView:
         title="τ² by estimator",
         on_click=None,
     ):
-        f = state.frame
+        f = state.snapshot
         m = len(ESTIMATOR_NAMES)
         self._fs, self._on_click = font_scale, on_click
         end = self._end(max(f.estimates.values()) * 1.25 or 1.0)
@@ -384,7 +384,7 @@ class EstimatorsView:
             font_scale,
         )
         self._draw({"new": f})
-        state.observe(self._draw, "frame")
+        state.observe(self._draw, "snapshot")
 
     @staticmethod
     def _end(x: float) -> float:

@@ -17,7 +17,7 @@ _OUT = 0.3
 
 
 class FunnelView:
-    """Draws ``frame.forest``'s funnel of a ``ForestState``. Both axes are pinned at
+    """Draws ``snapshot.forest``'s funnel of a ``ForestState``. Both axes are pinned at
     construction (effects: the studies and the funnel's ends of all studies; standard error:
     0 to the largest); clicking a study calls ``on_click(j)``."""
 
@@ -32,7 +32,7 @@ class FunnelView:
         title="",
         on_click=None,
     ):
-        f = state.frame
+        f = state.snapshot
         fo = f.forest
         self._on_click = on_click
         se = np.sqrt(f.v)
@@ -104,7 +104,7 @@ class FunnelView:
             font_scale,
         )
         self._draw({"new": f})
-        state.observe(self._draw, "frame")
+        state.observe(self._draw, "snapshot")
 
     def _draw(self, change) -> None:
         fo = change["new"].forest

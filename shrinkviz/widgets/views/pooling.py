@@ -63,7 +63,7 @@ class PanelsView:
         # room above the first row for the panel titles
         ys = LinearScale(min=float(self._yoff.min()) + ylo - 0.6 * ystep, max=yhi + 1.2 * ystep)
         sc = {"x": xs, "y": ys}
-        f = state.frame
+        f = state.snapshot
         self.points = Scatter(
             x=state.x[self._rows] + jitter + self._xoff[k],
             y=state.y[self._rows] + self._yoff[k],
@@ -89,7 +89,7 @@ class PanelsView:
         )
         x0, x1 = xlo - 0.35 * xstep, xhi + 0.35 * xstep
         y0, y1 = ylo - 0.4 * ystep, yhi + 0.4 * ystep
-        frame = Lines(
+        border = Lines(
             x=self._xoff[:, None] + [x0, x1, x1, x0, x0],
             y=self._yoff[:, None] + [y0, y0, y1, y1, y0],
             scales=sc,
@@ -117,13 +117,13 @@ class PanelsView:
             t.axis(ys, y_name, font_scale, side="left", tick_values=yticks, tick_labels=ylabels),
         ]
         self.figure = t.figure(
-            [frame, self.points, *self.lines.values(), self.titles],
+            [border, self.points, *self.lines.values(), self.titles],
             axes,
             title,
             font_scale,
             animation_duration,
         )
-        state.observe(self._draw, "frame")
+        state.observe(self._draw, "snapshot")
 
     def _used(self, f) -> np.ndarray:
         return (self.state.rank[self._rows] < f.fit.n[self.panels][self._panel_of_row]) * 1.0
@@ -134,11 +134,16 @@ class PanelsView:
     def _line_ys(self, f) -> dict[str, tuple[np.ndarray, list[float]]]:
         """y of each kind of line in each panel, and the lines' opacities."""
         fit, g, off = f.fit, self.panels, self._yoff[:, None]
-        partial = off + fit.partial.alpha[g][:, None] + fit.partial.beta * self._xends
+        partial = (
+            off + fit.partial_pooling.alpha[g][:, None] + fit.partial_pooling.beta * self._xends
+        )
         return {
-            "complete": (off + (fit.complete.alpha + fit.complete.beta * self._xends), []),
+            "complete": (
+                off + (fit.complete_pooling.alpha + fit.complete_pooling.beta * self._xends),
+                [],
+            ),
             "none": _drawable(
-                off + fit.none.alpha[g][:, None] + fit.none.beta * self._xends, partial
+                off + fit.no_pooling.alpha[g][:, None] + fit.no_pooling.beta * self._xends, partial
             ),
             "partial": (partial, []),
         }
@@ -173,7 +178,7 @@ class OverviewView:
         marks="auto",
     ):
         self.state = state
-        f = state.frame
+        f = state.snapshot
         self.gl = _gl.use_gl(marks, len(state.labels))
         Scatter_ = _gl.scatter_type(self.gl)
         nmax = float(state.n_max.max())
@@ -182,7 +187,7 @@ class OverviewView:
             xs = LinearScale(min=np.log10(0.7), max=np.log10(1.5 * nmax), allow_padding=False)
         else:
             xs = LogScale(min=0.7, max=1.5 * nmax)
-        a, se = f.fit.none.alpha, f.none_se
+        a, se = f.fit.no_pooling.alpha, f.none_se
         lo, hi = np.nanmin(a - se), np.nanmax(a + se)
         pad = 0.05 * (hi - lo)
         ys = LinearScale(min=lo - pad, max=hi + pad)
@@ -211,7 +216,7 @@ class OverviewView:
             line_style="dashed",
             stroke_width=2 * font_scale,
         )
-        self.none = Scatter_(
+        self.no_pooling = Scatter_(
             x=self._at(self._x(f) * 1.06),
             y=self._none_y(f),
             opacities=self._none_opacities(f),
@@ -222,14 +227,20 @@ class OverviewView:
             **common,
         )
         # (the hollow marker is filled white: clickable all over, not only on its ring)
-        self.partial = Scatter_(
+        self.partial_pooling = Scatter_(
             x=self._at(self._x(f)),
-            y=f.fit.partial.alpha,
+            y=f.fit.partial_pooling.alpha,
             colors=[t.PARTIAL],
             stroke=None if self.gl else "white",
             **common,
         )
-        marks = [self.none_bars, self.partial_bars, self.rule, self.none, self.partial]
+        marks = [
+            self.none_bars,
+            self.partial_bars,
+            self.rule,
+            self.no_pooling,
+            self.partial_pooling,
+        ]
         if self.gl:
             self.highlight = Scatter(
                 **self._highlighted(f, state.selected),
@@ -243,7 +254,7 @@ class OverviewView:
             self.clicks = _gl.ClickLayer(xs, ys, self._picked)
             marks += [self.highlight, self.clicks.mark]
         else:
-            for mark in (self.none, self.partial):
+            for mark in (self.no_pooling, self.partial_pooling):
                 mark.on_element_click(self._clicked)
         ticks = log_ticks(0.7, 1.5 * nmax, 420 - 88 * font_scale, t.text_px(4, font_scale))
         if self.gl:
@@ -270,7 +281,7 @@ class OverviewView:
             font_scale,
         )
         self._select({"new": state.selected})
-        state.observe(self._draw, "frame")
+        state.observe(self._draw, "snapshot")
         state.observe(self._select, "selected")
 
     @staticmethod
@@ -288,25 +299,25 @@ class OverviewView:
     def _highlighted(self, f, j: int) -> dict:
         """x and y of the ring around the selected group's two markers."""
         x = self._at(self._x(f)[j] * np.array([1.06, 1.0]))
-        return {"x": x, "y": np.array([self._none_y(f)[j], f.fit.partial.alpha[j]])}
+        return {"x": x, "y": np.array([self._none_y(f)[j], f.fit.partial_pooling.alpha[j]])}
 
     @staticmethod
     def _none_y(f) -> np.ndarray:
         # a group without rows has no no-pooling intercept (nan): drawn hidden at mu_alpha,
         # since an SVG position cannot be nan
-        a = f.fit.none.alpha
-        return np.where(np.isnan(a), f.fit.partial.mu_alpha, a)
+        a = f.fit.no_pooling.alpha
+        return np.where(np.isnan(a), f.fit.partial_pooling.mu_alpha, a)
 
     @staticmethod
     def _none_opacities(f) -> np.ndarray:
-        missing = np.isnan(f.fit.none.alpha)
+        missing = np.isnan(f.fit.no_pooling.alpha)
         return 1.0 - missing if missing.any() else np.ones(1)  # bqplot cycles opacities
 
     def _none_bars(self, f) -> dict:
-        return self._bars_of(f, 1.06, f.fit.none.alpha, f.none_se)
+        return self._bars_of(f, 1.06, f.fit.no_pooling.alpha, f.none_se)
 
     def _partial_bars(self, f) -> dict:
-        return self._bars_of(f, 1.0, f.fit.partial.alpha, f.partial_sd)
+        return self._bars_of(f, 1.0, f.fit.partial_pooling.alpha, f.partial_sd)
 
     def _bars_of(self, f, shift: float, a, se) -> dict:
         """x, y (and opacities for SVG) of +-1 se bars; a bar that is not finite is not
@@ -316,7 +327,7 @@ class OverviewView:
             y = np.where(np.isfinite(y).all(axis=1)[:, None], y, np.nan)
             # one SVG path above the WebGL markers: light, not to hide them
             return {**_gl.segments(x, y, gl=True), "opacities": [0.5]}
-        y, opacities = _drawable(y, f.fit.partial.mu_alpha)
+        y, opacities = _drawable(y, f.fit.partial_pooling.mu_alpha)
         return {"x": x, "y": y, "opacities": opacities}
 
     @staticmethod
@@ -325,7 +336,7 @@ class OverviewView:
 
     @staticmethod
     def _rule_y(f) -> np.ndarray:
-        return np.full(2, float(f.fit.partial.mu_alpha))
+        return np.full(2, float(f.fit.partial_pooling.mu_alpha))
 
     def _draw(self, change) -> None:
         f = change["new"]
@@ -334,20 +345,20 @@ class OverviewView:
         t.update(self.partial_bars, **self._partial_bars(f))
         t.update(self.rule, y=self._rule_y(f))
         t.update(
-            self.none,
+            self.no_pooling,
             x=self._at(x * 1.06),
             y=self._none_y(f),
             opacities=self._none_opacities(f),
         )
-        t.update(self.partial, x=self._at(x), y=f.fit.partial.alpha)
+        t.update(self.partial_pooling, x=self._at(x), y=f.fit.partial_pooling.alpha)
         if self.gl:
             t.update(self.highlight, **self._highlighted(f, self.state.selected))
 
     def _select(self, change) -> None:
         if self.gl:
-            t.update(self.highlight, **self._highlighted(self.state.frame, change["new"]))
+            t.update(self.highlight, **self._highlighted(self.state.snapshot, change["new"]))
             return
-        for mark in (self.none, self.partial):
+        for mark in (self.no_pooling, self.partial_pooling):
             t.update(mark, selected=np.array([change["new"]]))
 
     def _clicked(self, mark, event) -> None:
@@ -356,7 +367,7 @@ class OverviewView:
     def _picked(self, x: float, y: float) -> None:
         """A click on the WebGL figure at (x, y): select the group of the nearest marker."""
         xs, ys = self.figure.axes[0].scale, self.figure.axes[1].scale
-        points = [(m.x, m.y) for m in (self.none, self.partial)]
+        points = [(m.x, m.y) for m in (self.no_pooling, self.partial_pooling)]
         j = _gl.nearest(x, y, xs, ys, points)
         if j is not None:
             self.state.selected = j

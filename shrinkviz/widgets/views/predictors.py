@@ -33,7 +33,7 @@ class PredictorView:
         height=440,
     ):
         self.state = state
-        f = state.frame
+        f = state.snapshot
         J = len(f.u)
         ends = [f.own[np.isfinite(f.own)], f.line, f.target]
         band = f.band_lo[np.isfinite(f.band_lo)], f.band_hi[np.isfinite(f.band_hi)]
@@ -123,7 +123,7 @@ class PredictorView:
             entries.append(("95% band of the line", "line", t.LIGHT, "solid"))
         self.legend = t.legend(entries, font_scale)
         self._select({"new": state.selected})
-        state.observe(self._draw, "frame")
+        state.observe(self._draw, "snapshot")
         state.observe(self._select, "selected")
 
     def _draw(self, change) -> None:

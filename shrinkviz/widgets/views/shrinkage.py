@@ -56,7 +56,7 @@ class ShrinkageView:
         marks="auto",
     ):
         self.state = state
-        f = state.frame
+        f = state.snapshot
         J = len(f.y)
         self.gl = _gl.use_gl(marks, J)
         self.funnel = J >= _gl.GL_FROM
@@ -210,7 +210,7 @@ class ShrinkageView:
             entries.append(("full Bayes μ_j ± 1 sd", "line", t.EXTRA, "solid"))
         self.legend = t.legend(entries, font_scale)
         self._select({"new": state.selected})
-        state.observe(self._draw, "frame")
+        state.observe(self._draw, "snapshot")
         state.observe(self._select, "selected")
 
     @staticmethod
@@ -284,7 +284,7 @@ class ShrinkageView:
 
     def _select(self, change) -> None:
         if self.gl:
-            t.update(self.highlight, **self._highlighted(self.state.frame, change["new"]))
+            t.update(self.highlight, **self._highlighted(self.state.snapshot, change["new"]))
             return
         for mark in (self.own, self.pooled):
             t.update(mark, selected=np.array([change["new"]]))

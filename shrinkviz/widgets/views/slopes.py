@@ -50,7 +50,7 @@ class PairsView:
         title="",
     ):
         self.state = state
-        f = state.frame
+        f = state.snapshot
         self.xs, self.ys = LinearScale(), LinearScale()
         self._range = None
         self._fit_axes(f)
@@ -76,7 +76,7 @@ class PairsView:
             stroke_width=1.2 * font_scale,
         )
         # (the hollow marker is filled white: clickable all over, not only on its ring)
-        self.none = Scatter(
+        self.no_pooling = Scatter(
             x=np.zeros(1),
             y=np.zeros(1),
             stroke=t.NONE,
@@ -84,7 +84,7 @@ class PairsView:
             stroke_width=2 * font_scale,
             **common,
         )
-        self.partial = Scatter(
+        self.partial_pooling = Scatter(
             x=np.zeros(1), y=np.zeros(1), colors=[t.PARTIAL], stroke="white", **common
         )
         self.mu = Scatter(
@@ -96,14 +96,14 @@ class PairsView:
             stroke="white",
             default_size=int(1.6 * area),
         )
-        for mark in (self.none, self.partial):
+        for mark in (self.no_pooling, self.partial_pooling):
             mark.on_element_click(self._clicked)
         axes = [
             t.axis(self.xs, x_name, font_scale),
             t.axis(self.ys, y_name, font_scale, side="left"),
         ]
         self.figure = t.figure(
-            [*self.ellipses, self.segments, self.none, self.partial, self.mu],
+            [*self.ellipses, self.segments, self.no_pooling, self.partial_pooling, self.mu],
             axes,
             title,
             font_scale,
@@ -120,12 +120,12 @@ class PairsView:
         )
         self._draw({"new": f})
         self._select({"new": state.selected})
-        state.observe(self._draw, "frame")
+        state.observe(self._draw, "snapshot")
         state.observe(self._select, "selected")
 
     def _fit_axes(self, f) -> None:
         """Grow the axes to hold every marker and mu (never shrink them)."""
-        p, none = f.fit.partial, f.fit.none
+        p, none = f.fit.partial_pooling, f.fit.no_pooling
         xs = np.r_[none.alpha, p.alpha, p.mu[0]]
         ys = np.r_[none.beta, p.beta, p.mu[1]]
         lo = np.array([np.nanmin(xs), np.nanmin(ys)])
@@ -147,15 +147,15 @@ class PairsView:
     def _draw(self, change) -> None:
         f = change["new"]
         self._fit_axes(f)
-        p, none = f.fit.partial, f.fit.none
+        p, none = f.fit.partial_pooling, f.fit.no_pooling
         # a group without its own line (fewer than 2 rows, or x constant) has no hollow
         # marker: drawn hidden at its partial-pooling pair, since an SVG position cannot be nan
         missing = none.missing
         nx = np.where(missing, p.alpha, none.alpha)
         ny = np.where(missing, p.beta, none.beta)
         opacities = 1.0 - missing if missing.any() else np.ones(1)  # bqplot cycles opacities
-        t.update(self.none, x=nx, y=ny, opacities=opacities)
-        t.update(self.partial, x=p.alpha, y=p.beta)
+        t.update(self.no_pooling, x=nx, y=ny, opacities=opacities)
+        t.update(self.partial_pooling, x=p.alpha, y=p.beta)
         t.update(
             self.segments,
             x=np.column_stack([nx, p.alpha]),
@@ -169,7 +169,7 @@ class PairsView:
             t.update(mark, x=ex, y=ey, opacities=[1.0 if finite else 0.0])
 
     def _select(self, change) -> None:
-        for mark in (self.none, self.partial):
+        for mark in (self.no_pooling, self.partial_pooling):
             t.update(mark, selected=np.array([change["new"]]))
 
     def _clicked(self, mark, event) -> None:
@@ -185,16 +185,18 @@ class SlopePanelsView(PanelsView):
         step = _two_ticks(ylo, yhi, 4)
         self._band = (ylo - 0.4 * step, yhi + 0.4 * step)  # the panel's frame (PanelsView)
         super().__init__(state, panels, **kw)
-        self._draw({"new": state.frame})
+        self._draw({"new": state.snapshot})
 
     def _line_ys(self, f):
         fit, g = f.fit, self.panels
         ends = {
             "complete": np.broadcast_to(
-                fit.complete.alpha + fit.complete.beta * self._xends, (len(g), 2)
+                fit.complete_pooling.alpha + fit.complete_pooling.beta * self._xends, (len(g), 2)
             ),
-            "none": fit.none.alpha[g][:, None] + fit.none.beta[g][:, None] * self._xends,
-            "partial": fit.partial.alpha[g][:, None] + fit.partial.beta[g][:, None] * self._xends,
+            "none": fit.no_pooling.alpha[g][:, None]
+            + fit.no_pooling.beta[g][:, None] * self._xends,
+            "partial": fit.partial_pooling.alpha[g][:, None]
+            + fit.partial_pooling.beta[g][:, None] * self._xends,
         }
         self._xs, out = {}, {}
         for kind, ys in ends.items():

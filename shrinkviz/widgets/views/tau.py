@@ -10,8 +10,8 @@ from . import _theme as t
 
 
 class TauView:
-    """Draws ``frame.full_bayes.tau`` / ``tau_density``, ``sqrt(frame.tau2)`` and
-    ``sqrt(frame.reml_tau2)`` of a ``ShrinkageState`` with ``tau_posterior`` on.
+    """Draws ``snapshot.full_bayes.tau`` / ``tau_density``, ``sqrt(snapshot.tau2)`` and
+    ``sqrt(snapshot.reml_tau2)`` of a ``ShrinkageState`` with ``tau_posterior`` on.
 
     The axes follow the curve: when the data or the prior change (a new p(tau | y)), the tau
     axis ends where the density has fallen to 1% of its peak and the density axis just above
@@ -23,7 +23,7 @@ class TauView:
     def __init__(
         self, state, *, font_scale=1.0, animation_duration=t.ANIMATION_MS, title="p(τ | y)"
     ):
-        f = state.frame
+        f = state.snapshot
         fb = f.full_bayes
         self._fs = font_scale
         self._xs = LinearScale(min=0.0, max=1.0, allow_padding=False)
@@ -66,7 +66,7 @@ class TauView:
         )
         self._title, self._fb, self._curve_end = title, None, 1.0
         self._draw({"new": f})
-        state.observe(self._draw, "frame")
+        state.observe(self._draw, "snapshot")
 
     def _rescale(self, fb) -> None:
         """Axes for a new curve: tau up to where the density is 1% of its peak."""
