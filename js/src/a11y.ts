@@ -4,7 +4,7 @@
  * icon buttons say what they do, the explorer's text alternative (`.shrinkviz-live`, an HTML
  * widget whose content the kernel rewrites after a move) becomes a polite live region on its
  * persistent content element, so that a screen reader announces each new text, and the keys
- * pressed in a selector or a checkbox stay there (no notebook shortcut).
+ * pressed in a selector, a checkbox or on a slider handle stay there (no notebook shortcut).
  */
 
 const ICONS: Record<string, string> = {
@@ -36,9 +36,12 @@ export function label(root: ParentNode): void {
     }
   });
   // keys go to the control, not to the notebook (Lumino stops at this attribute: ArrowDown
-  // in a focused group selector would otherwise move to the next cell)
+  // in a focused group selector would otherwise move to the next cell, and ArrowLeft on a
+  // slider handle collapse the heading above and take the focus, as in Jupyter Notebook 7)
   root
-    .querySelectorAll('.shrinkviz-explorer :is(select, input):not([data-lm-suppress-shortcuts])')
+    .querySelectorAll(
+      '.shrinkviz-explorer :is(select, input, .noUi-handle):not([data-lm-suppress-shortcuts])'
+    )
     .forEach(control => control.setAttribute('data-lm-suppress-shortcuts', 'true'));
   root
     .querySelectorAll('.shrinkviz-live > .widget-html-content:not([aria-live])')

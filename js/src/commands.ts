@@ -28,7 +28,7 @@ export namespace CommandIDs {
 /** What the commands need from JupyterLab. */
 export interface IHost {
   contents: Pick<Contents.IManager, 'get' | 'save'>;
-  /** The folder the file browser shows ('' is the server root). */
+  /** The folder a lesson is copied into ('' is the server root): see `lessonFolder`. */
   cwd(): string;
   open(path: string): Promise<unknown>;
   /** Whether there is a notebook to insert into. */
@@ -36,6 +36,25 @@ export interface IHost {
   /** Add a code cell with `source` below the active cell of the current notebook. */
   insertCode(source: string): void;
   icon?: LabIcon;
+}
+
+/**
+ * Where a lesson opened from the menu or the palette is copied: the folder the file browser
+ * shows, when it is in view; else the folder of the notebook in front (the notebook page of
+ * Jupyter Notebook 7 shows no file browser); else the folder the file browser was left in, or
+ * the root. (A launcher card passes its own folder.)
+ */
+export function lessonFolder(
+  browser: { path: string; shown: boolean } | null,
+  notebookPath: string | undefined
+): string {
+  if (browser?.shown) {
+    return browser.path;
+  }
+  if (notebookPath !== undefined) {
+    return notebookPath.split('/').slice(0, -1).join('/');
+  }
+  return browser?.path ?? '';
 }
 
 /** `name` if it is free, else the first free `stem-1.ext`, `stem-2.ext`, ... */

@@ -2,11 +2,13 @@ import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application'
 import { ICommandPalette } from '@jupyterlab/apputils';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { ILauncher } from '@jupyterlab/launcher';
+import { IMainMenu } from '@jupyterlab/mainmenu';
 import { INotebookTracker } from '@jupyterlab/notebook';
-import { LabIcon } from '@jupyterlab/ui-components';
+import { LabIcon, MenuSvg } from '@jupyterlab/ui-components';
 
 import { watch } from './a11y';
-import { CATEGORY, CommandIDs, LESSONS, registerCommands } from './commands';
+import { CATEGORY, CommandIDs, lessonFolder, LESSONS, registerCommands } from './commands';
+import { fillLessonMenu, MENU_RANK } from './menu';
 
 // Eight points drawn toward a horizontal line: the picture of shrinkage.
 const shrinkIcon = new LabIcon({
@@ -21,19 +23,25 @@ const shrinkIcon = new LabIcon({
 
 const plugin: JupyterFrontEndPlugin<void> = {
   id: 'shrinkviz:plugin',
-  description: 'Launcher cards and commands for the shrinkviz lessons.',
+  description: 'Launcher cards, a menu and commands for the shrinkviz lessons.',
   autoStart: true,
-  optional: [IDefaultFileBrowser, INotebookTracker, ILauncher, ICommandPalette],
+  // all optional: Jupyter Notebook 7 has no launcher (the menu is its way to the lessons)
+  optional: [IDefaultFileBrowser, INotebookTracker, ILauncher, ICommandPalette, IMainMenu],
   activate: (
     app: JupyterFrontEnd,
     browser: IDefaultFileBrowser | null,
     notebooks: INotebookTracker | null,
     launcher: ILauncher | null,
-    palette: ICommandPalette | null
+    palette: ICommandPalette | null,
+    mainMenu: IMainMenu | null
   ) => {
     registerCommands(app.commands, {
       contents: app.serviceManager.contents,
-      cwd: () => browser?.model.path ?? '',
+      cwd: () =>
+        lessonFolder(
+          browser && { path: browser.model.path, shown: browser.isVisible },
+          notebooks?.currentWidget?.context.path
+        ),
       open: path => app.commands.execute('docmanager:open', { path }),
       hasNotebook: () => !!notebooks?.currentWidget,
       insertCode: source => {
@@ -58,6 +66,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
       });
     });
     palette?.addItem({ command: CommandIDs.insertExplorer, category: CATEGORY });
+    mainMenu?.addMenu(fillLessonMenu(new MenuSvg({ commands: app.commands })), true, {
+      rank: MENU_RANK
+    });
     watch();
   }
 };

@@ -6,6 +6,7 @@ import {
   EXPLORER_SOURCE,
   freeName,
   ILesson,
+  lessonFolder,
   IHost,
   registerCommands
 } from '../commands';
@@ -48,6 +49,17 @@ describe('freeName', () => {
     expect(freeName('01-pooling.ipynb', new Set())).toBe('01-pooling.ipynb');
     expect(freeName('a.ipynb', new Set(['a.ipynb', 'a-1.ipynb']))).toBe('a-2.ipynb');
     expect(freeName('README', new Set(['README']))).toBe('README-1');
+  });
+});
+
+describe('lessonFolder', () => {
+  it('is the file browser folder in view, else the front notebook folder, else the root', () => {
+    expect(lessonFolder({ path: 'course', shown: true }, 'week1/a.ipynb')).toBe('course');
+    expect(lessonFolder({ path: 'course', shown: false }, 'week1/b/a.ipynb')).toBe('week1/b');
+    expect(lessonFolder({ path: 'course', shown: false }, 'a.ipynb')).toBe('');
+    expect(lessonFolder({ path: 'course', shown: false }, undefined)).toBe('course');
+    expect(lessonFolder(null, 'week1/a.ipynb')).toBe('week1');
+    expect(lessonFolder(null, undefined)).toBe('');
   });
 });
 
