@@ -79,11 +79,15 @@ test: $(STAMP) system-deps tests/browser/axe/node_modules/axe-core/axe.min.js
 	$(WITH_NODE) $(BIN)/python -m pytest
 
 # The developer's loop: the unit tests without the browser, the lessons, the wheel, the
-# fresh-virtualenv installs (Binder, lowest versions, a fresh clone's `make lab`) and the js/
-# checks; never rebuilds js/ (a first run on a fresh clone sets up like `make test`). Serial:
-# with pytest-xdist on two cores it took twice as long (the cause not yet known).
+# fresh-virtualenv installs (Binder, lowest versions, a fresh clone's `make lab`), the js/
+# checks and the tests marked slow; never rebuilds js/ (a first run on a fresh clone sets up
+# like `make test`). Two workers, one BLAS thread each (two each oversubscribe two cores),
+# ten examples per property test (HYPOTHESIS_PROFILE=quick, tests/conftest.py), and bytecode
+# caches even where the environment turns them off (recompiling and rewriting the test
+# modules' asserts costs seconds).
 quick: | $(STAMP)
-	$(BIN)/python -m pytest -q -m "not slow and not browser"
+	env -u PYTHONDONTWRITEBYTECODE HYPOTHESIS_PROFILE=quick OMP_NUM_THREADS=1 \
+	  OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -q -n 2 -m "not slow and not browser"
 
 lint: | $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -24,6 +24,7 @@ import _lab  # noqa: E402  (JupyterLab and Chromium start-up, shared with benchm
 # does not hang on a new random draw; a developer's runs keep exploring new examples.
 settings.register_profile("shrinkviz", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("ci", parent=settings.get_profile("shrinkviz"), derandomize=True)
+settings.register_profile("quick", parent=settings.get_profile("shrinkviz"), max_examples=10)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "shrinkviz"))
 
 

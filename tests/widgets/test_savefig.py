@@ -48,6 +48,7 @@ def not_blank(path) -> None:
     assert (img > 250).mean() > 0.5, "not a white background"
 
 
+@pytest.mark.slow  # seconds per format
 @pytest.mark.parametrize("fmt", ["png", "svg", "pdf"])
 def test_savefig_writes_every_format(schools, radon, tmp_path, fmt):
     for name, ex in (("schools", schools), ("radon", radon)):
@@ -222,6 +223,7 @@ def test_sweep_frames_do_not_move_the_explorer(schools, sent):
     assert updates == [], "the sweep moved widgets in the browser"
 
 
+@pytest.mark.slow  # 10-20 s: every frame of the sweep, twice
 def test_save_animation_writes_a_gif_of_the_sweep(schools, radon, tmp_path, monkeypatch):
     # four positions of Play's sweep keep the test short; the whole sweep is sweep_snapshots'
     for ex, name in ((schools, "schools"), (radon, "radon")):
