@@ -1,6 +1,7 @@
 // Bundle the lessons (notebooks/NN-*.ipynb) into src/lessons.json, so that the front end can
 // copy them into the user's folder without a server extension. The title of a lesson is the
-// first markdown heading of its notebook. Missing lessons are fine: the list is what exists.
+// first markdown heading of its notebook, without emphasis or code marks. Missing lessons are
+// fine: the list is what exists.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 const dir = new URL('../../notebooks/', import.meta.url);
@@ -14,7 +15,11 @@ function titleOf(notebook, name) {
     const source = Array.isArray(cell.source) ? cell.source.join('') : cell.source;
     const heading = source.split('\n').find(line => /^#+\s/.test(line));
     if (heading) {
-      return heading.replace(/^#+\s+/, '').trim();
+      // plain text: a menu or a card shows `*and*` as it is typed
+      return heading
+        .replace(/^#+\s+/, '')
+        .replace(/[*`]/g, '')
+        .trim();
     }
   }
   return name.replace(/\.ipynb$/, '');

@@ -15,13 +15,14 @@ EXPLORER_SOURCE = "import shrinkviz as sv\nsv.ShrinkageExplorer.eight_schools()"
 
 
 def _title(notebook: dict, name: str) -> str:
-    """The first markdown heading, as js/scripts/collect-lessons.mjs reads it."""
+    """The first markdown heading without * and ` marks, as js/scripts/collect-lessons.mjs
+    reads it."""
     for cell in notebook["cells"]:
         if cell["cell_type"] == "markdown":
             source = "".join(cell["source"])
             for line in source.split("\n"):
                 if re.match(r"^#+\s", line):
-                    return re.sub(r"^#+\s+", "", line).strip()
+                    return re.sub(r"[*`]", "", re.sub(r"^#+\s+", "", line)).strip()
     return name.removesuffix(".ipynb")
 
 
