@@ -87,7 +87,8 @@ test: $(STAMP) system-deps tests/browser/axe/node_modules/axe-core/axe.min.js
 # modules' asserts costs seconds).
 quick: | $(STAMP)
 	env -u PYTHONDONTWRITEBYTECODE HYPOTHESIS_PROFILE=quick OMP_NUM_THREADS=1 \
-	  OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -q -n 2 -m "not slow and not browser"
+	  OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -q -n 2 -m "not slow and not browser" \
+	  --ignore=tests/browser
 
 lint: | $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

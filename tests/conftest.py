@@ -28,6 +28,21 @@ settings.register_profile("quick", parent=settings.get_profile("shrinkviz"), max
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "shrinkviz"))
 
 
+def pytest_collection_modifyitems(config, items):
+    """Under the quick profile (make quick), a test's own ``@settings(max_examples=...)``
+    is capped at the profile's ten too (Hypothesis lets a test's settings win over a profile;
+    it reads them from the test function when the test runs)."""
+    if settings.default.max_examples > 10:
+        return
+    for item in items:
+        fn = getattr(item, "obj", None)
+        own = getattr(fn, "_hypothesis_internal_use_settings", None)
+        if own is not None and own.max_examples > settings.default.max_examples:
+            fn._hypothesis_internal_use_settings = settings(
+                own, max_examples=settings.default.max_examples
+            )
+
+
 def require_browser() -> None:
     missing = _lab.browser_missing()
     if missing is None:
