@@ -5,9 +5,10 @@ with what the bqplot views draw."""
 
 import xml.etree.ElementTree as ET
 
+import imageio_ffmpeg
+import matplotlib
 import numpy as np
 import pytest
-from matplotlib import animation
 from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.colors import to_hex
 from PIL import Image
@@ -240,9 +241,31 @@ def test_save_animation_writes_a_gif_of_the_sweep(schools, radon, tmp_path, monk
         assert all(np.abs(a - b).mean() > 0 for a, b in zip(shots, shots[1:], strict=False))
 
 
-def test_save_animation_refuses_other_suffixes_and_needs_ffmpeg_for_mp4(schools, tmp_path):
+def test_save_animation_refuses_other_suffixes_and_needs_ffmpeg_for_mp4(
+    schools, tmp_path, monkeypatch
+):
     with pytest.raises(ValueError, match=r"path must end in .gif or .mp4 \(got '.*a.avi'\)"):
         schools.save_animation(tmp_path / "a.avi")
-    if not animation.writers.is_available("ffmpeg"):
-        with pytest.raises(ValueError, match="needs ffmpeg"):
-            schools.save_animation(tmp_path / "a.mp4")
+    monkeypatch.setitem(matplotlib.rcParams, "animation.ffmpeg_path", str(tmp_path / "no-ffmpeg"))
+    with pytest.raises(ValueError, match="needs ffmpeg, which is not on the PATH"):
+        schools.save_animation(tmp_path / "a.mp4")
+    assert not (tmp_path / "a.mp4").exists()
+
+
+@pytest.mark.slow  # seconds: an ffmpeg process and four frames
+def test_save_animation_writes_an_mp4_where_ffmpeg_is(schools, tmp_path, monkeypatch):
+    # ffmpeg from PyPI (imageio-ffmpeg, a test dependency), found as matplotlib finds one
+    monkeypatch.setitem(
+        matplotlib.rcParams, "animation.ffmpeg_path", imageio_ffmpeg.get_ffmpeg_exe()
+    )
+    values = schools.controls.tau2.grid[::-1][[0, 20, 40, -1]]
+    monkeypatch.setattr(schools, "_sweep", lambda: ("tau2", values))
+    path = schools.save_animation(tmp_path / "schools.mp4", fps=4, dpi=40)
+    frames = imageio_ffmpeg.read_frames(str(path))
+    meta = next(frames)
+    assert meta["fps"] == pytest.approx(4)
+    w, h = meta["size"]
+    shots = [np.frombuffer(f, np.uint8).reshape(h, w, 3).mean(-1) for f in frames]
+    assert len(shots) == 4
+    assert all(s.std() > 10 for s in shots), "a blank frame"
+    assert all(np.abs(a - b).mean() > 0 for a, b in zip(shots, shots[1:], strict=False))
