@@ -156,8 +156,10 @@ def _stop(lab: Lab) -> None:
 
 
 @contextlib.contextmanager
-def running_lab(root: Path | None = None, timeout: float = 90.0):
-    """Start JupyterLab on 127.0.0.1 (random port and token); yield a `Lab`; always stop it."""
+def running_lab(root: Path | None = None, timeout: float = 90.0, app: str = "lab"):
+    """Start JupyterLab (``app="lab"``) or Jupyter Notebook 7 (``app="notebook"``) on
+    127.0.0.1 (random port and token); yield a `Lab`; always stop it and its kernels."""
+    cls = {"lab": "LabApp", "notebook": "JupyterNotebookApp"}[app]
     with tempfile.TemporaryDirectory(prefix="shrinkviz-lab-") as tmp:
         tmp = Path(tmp)
         root = Path(root) if root else tmp / "root"
@@ -181,7 +183,7 @@ def running_lab(root: Path | None = None, timeout: float = 90.0):
             sys.executable,
             "-m",
             "jupyter",
-            "lab",
+            app,
             "--no-browser",
             "--ServerApp.ip=127.0.0.1",
             f"--ServerApp.port={port}",
@@ -190,15 +192,18 @@ def running_lab(root: Path | None = None, timeout: float = 90.0):
             f"--IdentityProvider.token={token}",
             "--ServerApp.password=",
             "--ServerApp.terminals_enabled=False",
-            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-            "--LabApp.news_url=",
-            "--LabApp.expose_app_in_browser=True",
-            f"--LabApp.user_settings_dir={tmp / 'settings'}",
-            f"--LabApp.workspaces_dir={tmp / 'workspaces'}",
-            "--LabApp.extension_manager=readonly",  # no PyPI queries from the lab
+            f"--{cls}.expose_app_in_browser=True",
+            f"--{cls}.user_settings_dir={tmp / 'settings'}",
+            f"--{cls}.workspaces_dir={tmp / 'workspaces'}",
             *(["--ServerApp.allow_root=True"] if os.geteuid() == 0 else []),
         ]
-        log = tmp / "jupyterlab.log"
+        if app == "lab":
+            cmd += [
+                "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+                "--LabApp.news_url=",
+                "--LabApp.extension_manager=readonly",  # no PyPI queries from the lab
+            ]
+        log = tmp / f"jupyter-{app}.log"
         with open(log, "wb") as out:
             proc = subprocess.Popen(
                 cmd,

@@ -11,13 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import secrets
-import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
 
 import pytest
 from test_launcher import EXPLORER_SOURCE, SECTION, _cells, _lessons, _sources, _title
@@ -39,69 +33,9 @@ _JS_MARKS = """(el) => Array.from(el.querySelectorAll(
     .join('|')"""
 
 
-@contextlib.contextmanager
-def running_notebook(timeout: float = 90.0):
-    """`jupyter notebook` on 127.0.0.1 (random port and token) in a temporary root, with the
-    settings of `_lab.running_lab`; yields a `_lab.Lab`; always stops it and its kernels."""
-    with tempfile.TemporaryDirectory(prefix="shrinkviz-nb7-") as tmp:
-        tmp = Path(tmp)
-        root = tmp / "root"
-        root.mkdir()
-        for name, value in _lab.USER_SETTINGS.items():
-            path = tmp / "settings" / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(value))
-        for d in ("config", "runtime", "ipython", "workspaces"):
-            (tmp / d).mkdir()
-        port, token = _lab.free_port(), secrets.token_hex(24)
-        env = {
-            **os.environ,
-            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-            "JUPYTER_CONFIG_DIR": str(tmp / "config"),
-            "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"),
-            "IPYTHONDIR": str(tmp / "ipython"),
-            "PYTHONUNBUFFERED": "1",
-        }
-        cmd = [
-            sys.executable,
-            "-m",
-            "jupyter",
-            "notebook",
-            "--no-browser",
-            "--ServerApp.ip=127.0.0.1",
-            f"--ServerApp.port={port}",
-            "--ServerApp.port_retries=0",
-            f"--ServerApp.root_dir={root}",
-            f"--IdentityProvider.token={token}",
-            "--ServerApp.password=",
-            "--ServerApp.terminals_enabled=False",
-            "--JupyterNotebookApp.expose_app_in_browser=True",
-            f"--JupyterNotebookApp.user_settings_dir={tmp / 'settings'}",
-            f"--JupyterNotebookApp.workspaces_dir={tmp / 'workspaces'}",
-            *(["--ServerApp.allow_root=True"] if os.geteuid() == 0 else []),
-        ]
-        log = tmp / "notebook.log"
-        with open(log, "wb") as out:
-            proc = subprocess.Popen(
-                cmd,
-                cwd=root,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-        server = _lab.Lab(f"http://127.0.0.1:{port}/", token, root, proc, log)
-        try:
-            _lab._wait_ready(server, timeout)
-            yield server
-        finally:
-            _lab._stop(server)
-
-
 @pytest.fixture(scope="module")
 def notebook7(browser):  # asks for the browser first: it skips (or fails) without one
-    with running_notebook() as server:
+    with _lab.running_lab(app="notebook") as server:
         yield server
 
 
