@@ -160,6 +160,29 @@ def test_pooling_live_region_and_table(radon):
     assert [r[4] for r in rows] == [number(a) for a in fit.partial_pooling.alpha]
 
 
+def test_predictors_live_region_says_the_line_and_the_study_in_words(sent):
+    bcg = sv.PredictorExplorer.bcg()
+    bcg.describe_delay = 0  # no event loop here: it speaks at once anyway
+    bcg.state.tau2 = 0.1
+    df = sv.data.bcg()
+    ref = sv.regression_posterior(df.yi, df.vi, 0.1, df[["ablat"]])
+    j = bcg.state.selected
+    b0, b1 = ref.beta
+    assert b1 < 0  # the farther from the equator, the better BCG protects
+    assert bcg.live.value == (
+        f"tau squared 0.1, the line {number(b0)} minus {number(-b1)} times latitude: "
+        f"{bcg.state.labels[j]} (latitude {number(df.ablat[j])}) moves from "
+        f"{number(df.yi[j])} to {number(ref.mean[j])}, its target {number(ref.fitted[j])}, "
+        f"shrunk by {100 * ref.B[j]:.0f} percent; latitude accounts for "
+        f"{bcg.state.R2:.0f} percent of tau squared"
+    )
+    assert not set("τ²→×−") & set(bcg.live.value)  # no symbol a screen reader may skip
+    bcg.toggle.value = False
+    assert "without latitude, one mean " in bcg.live.value
+    bcg.state.tau2 = np.inf
+    assert bcg.live.value.startswith("tau squared infinity (no pooling), without latitude")
+
+
 def controls(box):
     """Every widget a user operates, inside a box."""
     found = []

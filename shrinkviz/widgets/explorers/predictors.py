@@ -12,7 +12,17 @@ from ...model.group_predictor import predictor_fit_frame
 from ..controls import PoolingSlider, error_line, fit_button, group_dropdown, number, pooling_grid
 from ..state.predictors import PredictorState
 from ..views.predictors import PredictorView
-from ._base import _WRAP, _check_layout, _column, _Explorer, _labels_of, _list, _name, _numbers
+from ._base import (
+    _WRAP,
+    _check_layout,
+    _column,
+    _Explorer,
+    _labels_of,
+    _list,
+    _name,
+    _numbers,
+    spoken,
+)
 
 
 class PredictorExplorer(_Explorer):
@@ -123,6 +133,25 @@ class PredictorExplorer(_Explorer):
             f"{s.labels[j]} ({u} {number(f.u[j])}): own {number(f.own[j])} →"
             f" {number(f.mean[j])}, target {number(f.target[j])}, B = {f.B[j]:.2f}",
         ]
+
+    def _describe_change(self, old, new) -> str:
+        """What the picture shows after a move, in words a screen reader says (the live
+        region; the readout's τ², → and × are symbols it may skip)."""
+        s, f, j, u = self.state, new, self.state.selected, self.u_name
+        lead = f"tau squared {spoken(f.tau2)}" + (
+            " (complete pooling)" if f.tau2 == 0 else " (no pooling)" * (f.tau2 == np.inf)
+        )
+        if f.with_predictor:
+            sign = "minus" if f.slope < 0 else "plus"
+            line = f"the line {number(f.intercept)} {sign} {number(abs(f.slope))} times {u}"
+        else:
+            line = f"without {u}, one mean {number(f.intercept)}"
+        return (
+            f"{lead}, {line}: {s.labels[j]} ({u} {number(f.u[j])}) moves from "
+            f"{number(f.own[j])} to {number(f.mean[j])}, its target {number(f.target[j])}, "
+            f"shrunk by {100 * f.B[j]:.0f} percent; {u} accounts for {s.R2:.0f} percent "
+            "of tau squared"
+        )
 
     def _read(self, _) -> None:
         self.readout.value = "<br>".join(html.escape(x) for x in self.summary(self.state.snapshot))
