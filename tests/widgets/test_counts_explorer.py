@@ -313,6 +313,8 @@ def test_text_alternative_and_table(rats):
     rats.controls.size.slider.index = 0  # no pooling
     said = rats.live.value
     assert said.startswith("prior size a plus b 0: posterior means from 0 to 0.375")
+    j, f = rats.state.selected, rats.state.snapshot  # the group named as a group
+    assert f"experiment {RATS.experiment[j]}: {number(f.y[j])} of {number(f.trials[j])}" in said
     rats.controls.size.slider.index = len(rats.controls.size.grid) - 1
     assert rats.live.value.startswith("prior size a plus b infinity")
     rats.describe.value = True

@@ -445,6 +445,8 @@ def test_text_alternative_says_the_models_numbers(e):
     assert said.startswith("Sigma times 0: tau alpha 24.7") and f"up to {number(moved)}" in said
     assert f"intercept {number(p.mu[0])}, slope {number(p.mu[1])}" in said
     assert "Σ" not in said and "ρ" not in said  # words a screen reader says
+    j = s.selected  # the group named as a group ("subject 308", not a bare "308")
+    assert f"lines. subject {s.labels[j]}: {int(f.n[j])} of {int(s.n_max[j])} rows" in said
     columns, rows = e._table(s.snapshot)
     assert columns[0] == "subject" and len(rows) == 18
     assert rows[4] == [

@@ -332,7 +332,7 @@ class CountsExplorer(_Explorer):
         return (
             f"{prior}: posterior means from {number(new.mean.min())} to "
             f"{number(new.mean.max())}, prior mean {number(new.prior_mean)}, pooled rate "
-            f"{number(new.pooled)}. {s.labels[j]}: {number(new.y[j])} "
+            f"{number(new.pooled)}. {self.group_name} {s.labels[j]}: {number(new.y[j])} "
             f"{'of' if s.family == 'binomial' else 'events in exposure'} "
             f"{number(new.trials[j])}, posterior mean {number(new.mean[j])}, "
             f"{new.level:.0%} interval {number(new.lower)} to {number(new.upper)}"

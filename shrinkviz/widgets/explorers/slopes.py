@@ -206,7 +206,8 @@ class SlopesExplorer(_Explorer):
             f"{number(s.tau_beta)}, rho {number(s.rho)}, sigma squared {number(s.sigma2)}. "
             f"Centre mu: intercept {number(p.mu[0])}, slope {number(p.mu[1])}. Slopes moved "
             f"by up to {number(moved.max()) if has.any() else 'nothing'} from the groups' own "
-            f"lines. {s.labels[j]}: {int(fit.n[j])} of {int(s.n_max[j])} rows, {own}, partial "
+            f"lines. {self._group_name} {s.labels[j]}: {int(fit.n[j])} of {int(s.n_max[j])} "
+            f"rows, {own}, partial "
             f"pooling intercept {number(p.alpha[j])}, slope {number(p.beta[j])}"
         )
 
