@@ -315,6 +315,10 @@ class _Explorer(w.VBox):
             # a focus that shows (WCAG 2.4.7), and the live region read, not seen
             ".shrinkviz-explorer :focus-visible {outline: 3px solid #0072B2 !important;"
             "outline-offset: 2px;}"
+            # a ring inside the selector, checkbox and typed readout: each fills its row, label
+            # or the explorer's edge, whose overflow would cut a ring drawn around it
+            ".shrinkviz-explorer :is(select, input[type=checkbox], .widget-readout)"
+            ":focus-visible {outline-offset: -3px;}"
             ".shrinkviz-live, .shrinkviz-live > * {position: absolute !important;"
             "width: 1px !important; height: 1px; overflow: hidden; clip-path: inset(50%);"
             "white-space: nowrap; margin: 0; padding: 0;}"
