@@ -1,7 +1,8 @@
 /**
  * Accessible names and a live region for the shrinkviz explorers, where ipywidgets 8 gives
  * none: a slider's handle (noUiSlider, role="slider") is named after its description, Play's
- * icon buttons say what they do, the explorer's text alternative (`.shrinkviz-live`, an HTML
+ * icon buttons say what they do (the icons themselves are hidden), a slider's readout where a value can be typed is a named
+ * text box, the explorer's text alternative (`.shrinkviz-live`, an HTML
  * widget whose content the kernel rewrites after a move) becomes a polite live region on its
  * persistent content element, so that a screen reader announces each new text, and the keys
  * pressed in a selector, a checkbox or on a slider handle stay there (no notebook shortcut).
@@ -27,6 +28,22 @@ export function label(root: ParentNode): void {
       handle.setAttribute('aria-label', name);
     }
   });
+  // a slider's readout where a value can be typed (a contenteditable div, as n_j's) is a
+  // text box of its own in the Tab order: it says whose value it is
+  root
+    .querySelectorAll('.shrinkviz-explorer .widget-readout:not([aria-label])')
+    .forEach(readout => {
+      const name = labelOf(readout.closest('.widget-slider'));
+      if (name) {
+        readout.setAttribute('role', 'textbox');
+        readout.setAttribute('aria-label', `${name}: type a value`);
+      }
+    });
+  // a button's Font Awesome icon is decoration: its glyph (a private-use character) would
+  // open the button's accessible name ("\uf05b fit τ² (REML)")
+  root
+    .querySelectorAll('.shrinkviz-explorer button > i.fa:not([aria-hidden])')
+    .forEach(icon => icon.setAttribute('aria-hidden', 'true'));
   root.querySelectorAll('.shrinkviz-explorer .widget-play > button').forEach(button => {
     const icon = Array.from(button.querySelector('i')?.classList ?? []).find(c => c in ICONS);
     const what = icon ? ICONS[icon] : '';
@@ -40,7 +57,8 @@ export function label(root: ParentNode): void {
   // slider handle collapse the heading above and take the focus, as in Jupyter Notebook 7)
   root
     .querySelectorAll(
-      '.shrinkviz-explorer :is(select, input, .noUi-handle):not([data-lm-suppress-shortcuts])'
+      '.shrinkviz-explorer :is(select, input, .noUi-handle, .widget-readout)' +
+        ':not([data-lm-suppress-shortcuts])'
     )
     .forEach(control => control.setAttribute('data-lm-suppress-shortcuts', 'true'));
   root
