@@ -1,15 +1,29 @@
-"""The explorers for a keyboard and a screen reader, in a real JupyterLab at 1280x800: axe-core
-(npm, in tests/browser/axe/) finds no serious or critical violation inside them, Tab walks
-every control with a visible focus and a name, and after a tau2 move from the keyboard the
-live region says what moved.
+"""Every explorer family for a keyboard and a screen reader, in a real JupyterLab at 1280x800:
+the eight schools (ShrinkageExplorer), radon's pooling lines, sleepstudy's slopes, the BCG
+forest, BCG against latitude (PredictorExplorer) and the rat tumours (CountsExplorer), all
+in one notebook. For each:
+
+- axe-core (npm, in tests/browser/axe/) finds no serious or critical violation inside it;
+- Tab (and Shift+Tab) from its main slider walks every control it shows, and each focused
+  element has an accessible name (Chromium's own, through the DevTools protocol: what a
+  screen reader gets; no icon glyph in it) and a visible focus ring (at least 2 px, not cut
+  by an ancestor's overflow, on screen); every element the keyboard can reach is reached;
+- a keyboard move of the main slider (tau2, the pooling scale of Sigma, the prior size)
+  changes the state in the kernel, and the live region then says the state's numbers
+  (computed in the kernel from the snapshot, independently of the explorer's sentence) and
+  exactly the kernel's text;
+- a group chosen from the keyboard (the "selected" dropdown; for the forest also leaving the
+  study out with its button) moves the kernel's state and is said.
 
 The names of slider handles and of Play's buttons and the live region's ``aria-live`` come
 from the JupyterLab extension (js/src/a11y.ts): ipywidgets 8 gives them none.
+Screenshots (the page at 1280x800, a control focused): test-artifacts/a11y-keyboard-<name>.png.
 """
 
 from __future__ import annotations
 
 import html
+import json
 import time
 from pathlib import Path
 
@@ -20,28 +34,141 @@ import _lab
 pytestmark = pytest.mark.browser
 
 AXE = Path(__file__).parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
-CELLS = [
-    "import shrinkviz as sv\nschools = sv.ShrinkageExplorer.eight_schools()\nschools",
-    "radon = sv.PoolingLinesExplorer.radon()\nradon",
-]
-SCHOOLS = ".shrinkviz-shrinkage"
 
-# what the focused element is, its accessible name (as far as the DOM says) and its focus ring
-JS_FOCUSED = """() => {
-    const el = document.activeElement;
-    if (!el || !el.closest('.shrinkviz-explorer')) return null;
-    const label = el.id ? document.querySelector(`label[for="${el.id}"]`) : null;
-    const name = el.getAttribute('aria-label') || (label && label.textContent.trim())
-        || (el.closest('label') && el.closest('label').textContent.trim())
-        || el.textContent.trim() || el.getAttribute('title') || '';
-    const s = getComputedStyle(el);
-    const control = Array.from(el.closest('[class*="shrinkviz-"]').classList)
-        .find(c => c.startsWith('shrinkviz-')) || '';
-    return {tag: el.tagName.toLowerCase(), control, name,
-            ring: s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2,
-            explorer: el.closest('.shrinkviz-explorer').classList.contains('shrinkviz-shrinkage')
-                ? 'schools' : 'other'};
+# name: (constructor, the explorer's CSS class, its main slider's CSS class, the state's
+# trait it sets)
+EXPLORERS = {
+    "schools": ("sv.ShrinkageExplorer.eight_schools()", "shrinkage", "tau2", "tau2"),
+    "radon": ("sv.PoolingLinesExplorer.radon()", "pooling-lines", "tau2", "tau2"),
+    "sleepstudy": ("sv.SlopesExplorer.sleepstudy()", "slopes", "scale", "scale"),
+    "bcg_forest": ("sv.ForestExplorer.bcg()", "forest", "tau2", "tau2"),
+    "bcg_latitude": ("sv.PredictorExplorer.bcg()", "predictors", "tau2", "tau2"),
+    "rats": ("sv.CountsExplorer.rat_tumors()", "counts", "prior-size", "prior_size"),
+}
+NAMES = list(EXPLORERS)
+CELLS = ["import shrinkviz as sv\nfrom shrinkviz.widgets.controls import number"] + [
+    f"{name} = {EXPLORERS[name][0]}\n{name}" for name in NAMES
+]
+
+# the controls each explorer shows at its start (a disabled one, such as the fixed mu0
+# while mu0 is estimated, cannot take the focus and is not listed)
+CONTROLS = {
+    "schools": [
+        "tau2", "play", "fit", "group", "n-scale", "mu0", "full-bayes", "tau-prior", "describe"
+    ],
+    "radon": ["tau2", "play", "sigma2", "fit", "group", "n", "describe"],
+    "sleepstudy": [
+        "scale", "play", "sigma2", "tau-alpha", "tau-beta", "rho", "fit", "group", "n", "describe"
+    ],
+    "bcg_forest": ["tau2", "play", "method", "test", "sort", "group", "leave-out", "describe"],
+    "bcg_latitude": ["tau2", "play", "predictor", "fit", "group", "describe"],
+    "rats": ["prior-size", "play", "fit", "group", "prior-mean-mode", "full-bayes", "describe"],
+}  # fmt: skip
+
+# What the live region must say after a move of the main slider: phrases made in the kernel
+# from the state's snapshot ``f`` and the selected group ``j`` of explorer ``e``.
+SAYS_MOVE = {
+    "schools": """[
+        f"tau squared {number(f.tau2)}",
+        f"school {e.state.labels[j]} moves from {number(f.y[j])} to {number(f.mean[j])}",
+        f"shrunk by {100 * f.B[j]:.0f} percent",
+        f"the grand mean is {number(f.mu0)}"]""",
+    "radon": """[
+        f"tau squared {number(f.fit.tau2)}, sigma squared {number(f.fit.sigma2)}",
+        f"county {e.state.labels[j]} moves from {number(f.fit.no_pooling.alpha[j])}",
+        f"to {number(f.fit.partial_pooling.alpha[j])} (partial pooling)",
+        f"the mean intercept is {number(f.fit.partial_pooling.mu_alpha)}"]""",
+    "sleepstudy": """[
+        f"Sigma times {number(f.scale)}",
+        f"Centre mu: intercept {number(f.fit.partial_pooling.mu[0])}, "
+        f"slope {number(f.fit.partial_pooling.mu[1])}",
+        f"partial pooling intercept {number(f.fit.partial_pooling.alpha[j])}, "
+        f"slope {number(f.fit.partial_pooling.beta[j])}"]""",
+    "bcg_forest": """[
+        f"tau squared fixed, tau squared {number(f.forest.fit.tau2)}",
+        f"the pooled effect is {number(f.forest.fit.mu)}",
+        f"interval {number(f.forest.fit.ci_lb)} to {number(f.forest.fit.ci_ub)}",
+        f"prediction interval {number(f.forest.fit.pi_lb)} to {number(f.forest.fit.pi_ub)}"]""",
+    "bcg_latitude": """[
+        f"tau squared {number(f.tau2)}",
+        f"{e.state.labels[j]} ({e.u_name} {number(f.u[j])}) moves from {number(f.own[j])} "
+        f"to {number(f.mean[j])}, its target {number(f.target[j])}",
+        f"{e.u_name} accounts for {e.state.R2:.0f} percent of tau squared"]""",
+    "rats": """[
+        f"prior size a plus b {number(f.prior_size)}",
+        f"posterior means from {number(f.mean.min())} to {number(f.mean.max())}",
+        f"pooled rate {number(f.pooled)}",
+        f"experiment {e.state.labels[j]}: {number(f.y[j])} of {number(f.trials[j])}, "
+        f"posterior mean {number(f.mean[j])}"]""",
+}
+# ... and after a group was chosen from the keyboard
+SAYS_GROUP = {
+    "schools": """[f"school {e.state.labels[j]} moves from {number(f.y[j])} to "
+                    f"{number(f.mean[j])}"]""",
+    "radon": """[f"county {e.state.labels[j]} moves from {number(f.fit.no_pooling.alpha[j])}",
+                  f"{int(f.fit.n[j])} of {int(e.state.n_max[j])} rows used"]""",
+    "sleepstudy": """[f"subject {e.state.labels[j]}: {int(f.fit.n[j])} of "
+                       f"{int(e.state.n_max[j])} rows",
+                       f"partial pooling intercept {number(f.fit.partial_pooling.alpha[j])}"]""",
+    "bcg_forest": """[f"{e.state.labels[j]} left out: the pooled effect moved from "
+                       f"{number(f.reference.fit.mu)} to {number(f.forest.fit.mu)}",
+                       f"{f.forest.fit.k} of {len(f.y)} studies in"]""",
+    "bcg_latitude": """[f"{e.state.labels[j]} ({e.u_name} {number(f.u[j])}) moves from "
+                         f"{number(f.own[j])} to {number(f.mean[j])}"]""",
+    "rats": """[f"experiment {e.state.labels[j]}: {number(f.y[j])} of {number(f.trials[j])}, "
+                 f"posterior mean {number(f.mean[j])}"]""",
+}
+
+# Every element inside the explorer that the keyboard can reach (in DOM order), marked with
+# data-a11y-id so that the walk can say which ones it reached.
+JS_FOCUSABLE = """(sel) => {
+    const root = document.querySelector(sel);
+    const all = root.querySelectorAll(
+        'a[href], button, input, select, textarea, [tabindex], [contenteditable="true"]');
+    const shown = Array.from(all).filter(el => el.tabIndex >= 0 && !el.disabled
+        && el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden');
+    return shown.map((el, i) => {
+        el.dataset.a11yId = String(i);
+        const box = el.closest('[class*="shrinkviz-"]:not(.shrinkviz-explorer)');
+        const control = box ? Array.from(box.classList).find(c => c.startsWith('shrinkviz-')) : '';
+        return {id: String(i), tag: el.tagName.toLowerCase(), control};
+    });
 }"""
+
+# the focused element: inside which explorer, which control, and its focus ring
+JS_FOCUSED = """(sel) => {
+    const el = document.activeElement;
+    if (!el || !el.closest(sel)) return null;
+    const box = el.closest('[class*="shrinkviz-"]:not(.shrinkviz-explorer)');
+    const control = box ? Array.from(box.classList).find(c => c.startsWith('shrinkviz-')) : '';
+    const s = getComputedStyle(el);
+    const colour = s.outlineColor.match(/[\\d.]+/g).map(Number);
+    const seen = colour.length < 4 || colour[3] > 0;
+    const r = el.getBoundingClientRect();
+    // the ring's box, and the ancestors whose overflow cuts it (a ring drawn half)
+    const out = parseFloat(s.outlineOffset) + parseFloat(s.outlineWidth);
+    const ring = {l: r.left - out, t: r.top - out, r: r.right + out, b: r.bottom + out};
+    const cut = [];
+    for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+        const o = getComputedStyle(a);
+        if (o.overflowX === 'visible' && o.overflowY === 'visible') continue;
+        const b = a.getBoundingClientRect();
+        if (ring.l < b.left - 0.5 || ring.r > b.right + 0.5 || ring.t < b.top - 0.5
+            || ring.b > b.bottom + 0.5) cut.push(a.className || a.tagName);
+        if (a.classList.contains('shrinkviz-explorer')) break;
+    }
+    return {id: el.dataset.a11yId || '', tag: el.tagName.toLowerCase(), control, cut,
+            ring: s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2 && seen,
+            inView: r.bottom > 0 && r.top < innerHeight && r.right > 0 && r.left < innerWidth};
+}"""
+
+
+def css(name: str) -> str:
+    return f".shrinkviz-{EXPLORERS[name][1]}"
+
+
+def handle_of(page, name: str):
+    return page.locator(f"{css(name)} .shrinkviz-{EXPLORERS[name][2]} .noUi-handle")
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +179,14 @@ def explorers(jupyter_lab, browser):
         panel = _lab.open_notebook(page, path)
         _lab.run_all(page, panel)
         assert _lab.errors(page, panel) == []
-        page.wait_for_selector(f"{SCHOOLS} .shrinkviz-tau2 .noUi-handle[aria-label]")
-        yield page, panel
+        for name in NAMES:  # the extension has named the handles
+            page.wait_for_selector(
+                f"{css(name)} .shrinkviz-{EXPLORERS[name][2]} .noUi-handle[aria-label]",
+                state="attached",
+            )
+        cdp = page.context.new_cdp_session(page)
+        cdp.send("Accessibility.enable")
+        yield page, panel, cdp
     finally:
         page.context.close()
         for session in jupyter_lab.api("api/sessions"):  # its kernel stops with the module
@@ -61,119 +194,166 @@ def explorers(jupyter_lab, browser):
                 jupyter_lab.api(f"api/sessions/{session['id']}", method="DELETE", timeout=20)
 
 
-def test_axe_finds_no_serious_violation_inside_the_explorers(explorers):
-    page, _ = explorers
+def accessible(cdp) -> tuple[str, str]:
+    """The focused element's role and accessible name as Chromium computes them."""
+    obj = cdp.send("Runtime.evaluate", {"expression": "document.activeElement"})
+    node = cdp.send(
+        "Accessibility.getPartialAXTree",
+        {"objectId": obj["result"]["objectId"], "fetchRelatives": False},
+    )["nodes"][0]
+    role = node.get("role", {}).get("value", "")
+    return role, str(node.get("name", {}).get("value", "")).strip()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_axe_finds_no_serious_violation_inside_the_explorer(explorers, name):
+    page, _, _ = explorers
     assert AXE.exists(), f"{AXE} is missing: npm ci --prefix tests/browser/axe (make test does)"
-    page.add_script_tag(path=str(AXE))
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
     violations = page.evaluate(
-        """async () => {
-        const r = await axe.run({include: [['.shrinkviz-explorer']]},
-                                {resultTypes: ['violations']});
+        """async (sel) => {
+        const r = await axe.run({include: [[sel]]}, {resultTypes: ['violations']});
         return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
             nodes: v.nodes.map(n => n.target.join(' '))}));
-    }"""
+    }""",
+        css(name),
     )
-    print("axe-core violations:", violations)
+    print(f"axe-core violations in {name}:", violations)
     serious = [v for v in violations if v["impact"] in ("serious", "critical")]
-    assert serious == [], "\n".join(f"{v['impact']} {v['id']}: {v['help']}" for v in serious)
+    assert serious == [], "\n".join(
+        f"{v['impact']} {v['id']}: {v['help']} at {v['nodes'][:3]}" for v in serious
+    )
 
 
-def walk(page, start, presses: int = 40) -> list[dict]:
-    """Tab from ``start`` through the schools explorer; the focused controls in order."""
-    start.focus()
-    seen = [page.evaluate(JS_FOCUSED)]
+def walk(page, cdp, name: str, key: str = "Tab", presses: int = 60) -> list[dict]:
+    """Press ``key`` from the main slider's handle until the focus leaves the explorer; the
+    focused elements in order, each with its accessible role and name."""
+    handle_of(page, name).focus()
+    seen = []
     for _ in range(presses):
-        page.keyboard.press("Tab")
-        now = page.evaluate(JS_FOCUSED)
-        if now is None or now["explorer"] != "schools":
-            break
+        now = page.evaluate(JS_FOCUSED, css(name))
+        if now is None:
+            return seen
+        now["role"], now["name"] = accessible(cdp)
         seen.append(now)
-    return seen
+        page.keyboard.press(key)
+    raise AssertionError(f"{presses} presses of {key} never left {name}: a focus trap?")
 
 
-def test_tab_walks_every_control_with_a_name_and_a_visible_focus(explorers):
-    page, _ = explorers
-    seen = walk(page, page.locator(f"{SCHOOLS} .shrinkviz-tau2 .noUi-handle"))
-    controls = [s["control"] for s in seen]
-    print("Tab order:", [(s["control"], s["tag"], s["name"]) for s in seen])
-    for css in (
-        "shrinkviz-tau2",
-        "shrinkviz-play",
-        "shrinkviz-fit",
-        "shrinkviz-group",
-        "shrinkviz-n-scale",
-        "shrinkviz-mu0",
-        "shrinkviz-full-bayes",
-        "shrinkviz-tau-prior",
-        "shrinkviz-describe",
-    ):
-        assert css in controls, f"Tab never reached {css}: {controls}"
+@pytest.mark.parametrize("name", NAMES)
+def test_tab_walks_every_control_with_a_name_and_a_visible_focus(explorers, name):
+    page, _, cdp = explorers
+    focusable = page.evaluate(JS_FOCUSABLE, css(name))
+    seen = walk(page, cdp, name, "Tab") + walk(page, cdp, name, "Shift+Tab")
+    print(f"{name} Tab order:", [(s["control"], s["role"], s["name"]) for s in seen])
+    controls = {s["control"] for s in seen}
+    for control in CONTROLS[name]:
+        assert f"shrinkviz-{control}" in controls, f"Tab never reached {control}: {controls}"
+    reached = {s["id"] for s in seen}
+    missed = [f for f in focusable if f["id"] not in reached]
+    assert missed == [], f"Tab never reached these controls of {name}: {missed}"
     for s in seen:
-        assert s["name"], f"a {s['tag']} of {s['control']} without a name"
-        assert s["ring"], f"the focus on {s['control']} ({s['tag']}) does not show"
+        what = f"the {s['role']} {s['tag']} of {s['control']} in {name}"
+        assert s["name"], f"{what} has no accessible name"
+        icons = [c for c in s["name"] if "\ue000" <= c <= "\uf8ff"]  # Font Awesome's glyphs
+        assert not icons, f"{what} is named {s['name']!r}: an icon's glyph is in its name"
+        assert s["ring"], f"the focus on {what} ({s['name']!r}) does not show"
+        assert not s["cut"], f"the focus ring of {what} is cut by {s['cut']}"
+        assert s["inView"], f"the focused {what} ({s['name']!r}) is scrolled out of view"
 
 
-def live_text(page) -> str:
-    return page.locator(f"{SCHOOLS} .shrinkviz-live").inner_text().strip()
-
-
-def kernel_live(page, panel) -> str:
-    return html.unescape(_lab.kernel_eval(page, panel, "schools.live.value"))
-
-
-def said_when(page, panel, says: str, timeout: float = 20.0) -> str:
-    """The live region once it says ``says`` (after describe_delay), checked against the
-    kernel's text."""
+def said(page, panel, name: str, phrases: str, timeout: float = 20.0) -> str:
+    """The live region once it says every phrase (made in the kernel from the state), and
+    says exactly the kernel's text."""
+    region = page.locator(f"{css(name)} .shrinkviz-live")
+    code = (
+        f"e = {name}; f = e.state.snapshot; j = e.state.selected\n"
+        f"import json as _j; print(_j.dumps({phrases}))"
+    )
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        text = live_text(page)
-        if says in text:
-            assert text == kernel_live(page, panel)
+    while True:
+        want = json.loads(_lab.kernel_run(page, panel, code))
+        text = region.inner_text().strip()
+        if all(p in text for p in want):
+            assert text == html.unescape(_lab.kernel_eval(page, panel, f"{name}.live.value"))
             return text
+        if time.monotonic() > deadline:
+            missing = [p for p in want if p not in text]
+            raise AssertionError(f"the live region of {name} says {text!r}, without {missing}")
         time.sleep(0.3)
-    raise TimeoutError(f"the live region says {live_text(page)!r}, never {says!r}")
 
 
-def test_keyboard_tau2_move_and_group_choice_are_said(explorers):
-    page, panel = explorers
-    region = page.locator(f"{SCHOOLS} .shrinkviz-live > .widget-html-content")
+def settled(page, panel, expr: str, want, timeout: float = 20.0):
+    deadline = time.monotonic() + timeout
+    while (now := _lab.kernel_eval(page, panel, expr)) != want:
+        assert time.monotonic() < deadline, f"{expr} is {now!r}, never {want!r}"
+        time.sleep(0.2)
+    return now
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_keyboard_move_of_the_main_slider_is_said(explorers, name):
+    page, panel, _ = explorers
+    region = page.locator(f"{css(name)} .shrinkviz-live > .widget-html-content")
     assert region.get_attribute("aria-live") == "polite"
     assert region.get_attribute("role") == "status"
-    assert not page.locator(f"{SCHOOLS} .shrinkviz-live").evaluate(
+    assert not page.locator(f"{css(name)} .shrinkviz-live").evaluate(
         "el => el.getBoundingClientRect().width > 2"
     ), "the live region should be read, not seen"
-    handle = page.locator(f"{SCHOOLS} .shrinkviz-tau2 .noUi-handle")
+    trait = EXPLORERS[name][3]
+    before = _lab.kernel_eval(page, panel, f"repr({name}.state.{trait})")
+    handle = handle_of(page, name)
+    start, top = (int(float(handle.get_attribute(a))) for a in ("aria-valuenow", "aria-valuemax"))
+    key = "ArrowLeft" if start >= 8 else "ArrowRight"  # 6 steps, and not to an end
+    assert 6 < top - 6, "a slider of too few positions"
     handle.focus()
     for _ in range(6):
-        page.keyboard.press("ArrowLeft")
+        page.keyboard.press(key)
         time.sleep(0.05)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        index = _lab.kernel_eval(page, panel, "schools.controls.tau2.slider.index")
-        if index == int(float(handle.get_attribute("aria-valuenow"))):
-            break
-        time.sleep(0.2)
-    tau2 = _lab.kernel_run(
-        page,
-        panel,
-        "from shrinkviz.widgets.controls import number\nprint(number(schools.state.tau2))",
-    ).strip()
-    said = said_when(page, panel, f"tau squared {tau2}: school A moves from 28 to ")
-    assert said.startswith(f"tau squared {tau2}: "), said
-    assert " percent" in said and "; the grand mean is " in said
+    index = int(float(handle.get_attribute("aria-valuenow")))
+    assert index == start + (6 if key == "ArrowRight" else -6)
+    slider = "size" if trait == "prior_size" else trait
+    settled(page, panel, f"{name}.controls.{slider}.slider.index", index)
+    after = _lab.kernel_eval(page, panel, f"repr({name}.state.{trait})")
+    assert after != before, f"{trait} did not move from {before}"
+    text = said(page, panel, name, SAYS_MOVE[name])
+    print(f"{name} says after {key} x6:", text)
 
-    # choose school B from the keyboard alone: Tab to the group selector, arrow down
-    seen = walk(page, handle, presses=10)
-    for _ in range(len(seen) + 2):
-        if page.evaluate(JS_FOCUSED)["control"] == "shrinkviz-group":
-            break
-        page.keyboard.press("Shift+Tab")
-    assert page.evaluate(JS_FOCUSED)["control"] == "shrinkviz-group"
+
+def focus_control(page, name: str, control: str, presses: int = 40) -> None:
+    """Tab from the main slider to the first element of ``control``."""
+    handle_of(page, name).focus()
+    for _ in range(presses):
+        now = page.evaluate(JS_FOCUSED, css(name))
+        assert now is not None, f"Tab left {name} before reaching {control}"
+        if now["control"] == f"shrinkviz-{control}":
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"Tab never reached {control} in {name}")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_group_chosen_from_the_keyboard_is_said(explorers, name):
+    page, panel, cdp = explorers
+    j = _lab.kernel_eval(page, panel, f"{name}.state.selected")
+    focus_control(page, name, "group")
     page.keyboard.press("ArrowDown")
-    deadline = time.monotonic() + 20
-    while _lab.kernel_eval(page, panel, "schools.state.selected") != 1:
-        assert time.monotonic() < deadline, "the keyboard did not select school B"
-        time.sleep(0.2)
-    said_when(page, panel, "school B moves from 8 to ")
+    settled(page, panel, f"{name}.state.selected", j + 1)
+    if name == "bcg_forest":  # leave the chosen study out, from the keyboard alone
+        focus_control(page, name, "leave-out")
+        study = _lab.kernel_eval(page, panel, f"{name}.state.labels[{j + 1}]")
+        assert accessible(cdp)[1] == f"leave {study} out"
+        page.keyboard.press("Space")
+        settled(page, panel, f"list({name}.state.left_out)", [j + 1])
+    text = said(page, panel, name, SAYS_GROUP[name])
+    print(f"{name} says after choosing a group:", text)
+    if name == "bcg_forest":  # "put all back" is enabled now and takes the focus too
+        focus_control(page, name, "put-back")
+        assert accessible(cdp)[1] == "put all back"
+        assert page.evaluate(JS_FOCUSED, css(name))["ring"]
     _lab.ARTIFACTS.mkdir(exist_ok=True)
-    page.locator(SCHOOLS).screenshot(path=_lab.ARTIFACTS / "a11y-keyboard-schools.png")
+    page.screenshot(path=_lab.ARTIFACTS / f"a11y-keyboard-{name}.png")
+    if name == "bcg_forest":
+        page.keyboard.press("Enter")
+        settled(page, panel, f"list({name}.state.left_out)", [])
