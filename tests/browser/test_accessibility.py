@@ -112,7 +112,9 @@ SAYS_GROUP = {
                        f"partial pooling intercept {number(f.fit.partial_pooling.alpha[j])}"]""",
     "bcg_forest": """[f"{e.state.labels[j]} left out: the pooled effect moved from "
                        f"{number(f.reference.fit.mu)} to {number(f.forest.fit.mu)}",
-                       f"{f.forest.fit.k} of {len(f.y)} studies in"]""",
+                       f"{f.forest.fit.k} of {len(f.y)} studies in",
+                       f"Selected trial {e.state.labels[j]}: own estimate {number(f.y[j])}, "
+                       "left out"]""",
     "bcg_latitude": """[f"{e.state.labels[j]} ({e.u_name} {number(f.u[j])}) moves from "
                          f"{number(f.own[j])} to {number(f.mean[j])}"]""",
     "rats": """[f"experiment {e.state.labels[j]}: {number(f.y[j])} of {number(f.trials[j])}, "

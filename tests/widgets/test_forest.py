@@ -1,6 +1,8 @@
 """The forest explorer without a browser: its state against meta_analysis, one recompute and
 at most one message per mark per change, refused changes, bad input, nothing mutated."""
 
+import html
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -302,6 +304,16 @@ def test_live_region_and_table_say_what_the_forest_shows(bcg):
         f"to {number(fit.mu)}. REML estimate, tau squared {number(fit.tau2)}"
     )
     assert "12 of 13 studies in" in said and "μ" not in said and "τ" not in said
+    assert said.endswith(
+        f". Selected trial Hart &amp; Sutherland 1977: own estimate {number(s.y[3])}, left out"
+    )
+    s.selected = 5  # choosing a study (the dropdown) says its numbers
+    fo = s.snapshot.forest
+    assert bcg.live.value.endswith(
+        f". Selected trial {html.escape(s.labels[5])}: own estimate {number(s.y[5])}, "
+        f"partial pooling {number(fo.pred[5])}, weight {fo.weight[5]:.3g} percent"
+    )
+    s.selected = 3
     bcg.click(3)
     assert bcg.live.value.startswith("Hart &amp; Sutherland 1977 put back")
     s.tau2 = float("inf")

@@ -242,7 +242,13 @@ class ForestExplorer(_Explorer):
         if new.left_out:
             ref = new.reference.fit
             text += f"; with every study in it is {number(ref.mu)}"
-        return text
+        j, fo = s.selected, new.forest
+        study = f"{self.view._paxis.label} {s.labels[j]}: own estimate {number(new.y[j])}"
+        if fo.kept[j]:
+            study += f", partial pooling {number(fo.pred[j])}, weight {fo.weight[j]:.3g} percent"
+        else:
+            study += ", left out"
+        return f"{text}. Selected {study}"
 
     def _table(self, snapshot):
         """Each study's numbers as the forest shows them (the "describe" table)."""
