@@ -28,6 +28,16 @@ export function label(root: ParentNode): void {
       handle.setAttribute('aria-label', name);
     }
   });
+  // a disabled slider (ipywidgets sets `disabled` on noUiSlider's target only) keeps its
+  // handle in the Tab order, where the keys do nothing: it says that it is disabled
+  root.querySelectorAll('.shrinkviz-explorer .noUi-handle').forEach(handle => {
+    const off = handle.closest('.noUi-target[disabled]') !== null;
+    if (off && handle.getAttribute('aria-disabled') !== 'true') {
+      handle.setAttribute('aria-disabled', 'true');
+    } else if (!off && handle.hasAttribute('aria-disabled')) {
+      handle.removeAttribute('aria-disabled');
+    }
+  });
   // a slider's readout where a value can be typed (a contenteditable div, as n_j's) is a
   // text box of its own in the Tab order: it says whose value it is
   root
@@ -70,7 +80,8 @@ export function label(root: ParentNode): void {
     });
 }
 
-/** Keep naming explorers as they are rendered (and Play's icon changes play/pause). */
+/** Keep naming explorers as they are rendered (and Play's icon changes play/pause, a slider
+ * is disabled or enabled). */
 export function watch(doc: Document = document): MutationObserver {
   let pending = false;
   const observer = new MutationObserver(() => {
@@ -86,7 +97,7 @@ export function watch(doc: Document = document): MutationObserver {
     childList: true,
     subtree: true,
     attributes: true,
-    attributeFilter: ['class']
+    attributeFilter: ['class', 'disabled']
   });
   label(doc);
   return observer;

@@ -7,7 +7,8 @@ in one notebook. For each:
 - Tab (and Shift+Tab) from its main slider walks every control it shows, and each focused
   element has an accessible name (Chromium's own, through the DevTools protocol: what a
   screen reader gets; no icon glyph in it) and a visible focus ring (at least 2 px, not cut
-  by an ancestor's overflow, on screen); every element the keyboard can reach is reached;
+  by an ancestor's overflow, on screen), and a disabled one says so (aria-disabled); every
+  element the keyboard can reach is reached;
 - a keyboard move of the main slider (tau2, the pooling scale of Sigma, the prior size)
   changes the state in the kernel, and the live region then says the state's numbers
   (computed in the kernel from the snapshot, independently of the explorer's sentence) and
@@ -159,7 +160,10 @@ JS_FOCUSED = """(sel) => {
             || ring.b > b.bottom + 0.5) cut.push(a.className || a.tagName);
         if (a.classList.contains('shrinkviz-explorer')) break;
     }
+    // a control that is off (ipywidgets disables a slider on its noUiSlider target only)
+    const off = el.disabled || el.closest('[disabled]') !== null;
     return {id: el.dataset.a11yId || '', tag: el.tagName.toLowerCase(), control, cut,
+            mute: off && el.getAttribute('aria-disabled') !== 'true' && !el.disabled,
             ring: s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2 && seen,
             inView: r.bottom > 0 && r.top < innerHeight && r.right > 0 && r.left < innerWidth};
 }"""
@@ -261,6 +265,7 @@ def test_tab_walks_every_control_with_a_name_and_a_visible_focus(explorers, name
         icons = [c for c in s["name"] if "\ue000" <= c <= "\uf8ff"]  # Font Awesome's glyphs
         assert not icons, f"{what} is named {s['name']!r}: an icon's glyph is in its name"
         assert s["ring"], f"the focus on {what} ({s['name']!r}) does not show"
+        assert not s["mute"], f"{what} ({s['name']!r}) is disabled and does not say so"
         assert not s["cut"], f"the focus ring of {what} is cut by {s['cut']}"
         assert s["inView"], f"the focused {what} ({s['name']!r}) is scrolled out of view"
 

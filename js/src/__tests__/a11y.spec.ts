@@ -52,6 +52,18 @@ describe('label', () => {
     expect(readout.getAttribute('aria-label')).toBe('rows used n_j: type a value');
   });
 
+  it('says that a disabled slider is disabled, and no more once it is enabled', () => {
+    const root = explorer();
+    const target = root.querySelector('.noUi-target')!;
+    target.setAttribute('disabled', 'true');
+    label(root);
+    const handle = root.querySelector('.noUi-handle')!;
+    expect(handle.getAttribute('aria-disabled')).toBe('true');
+    target.removeAttribute('disabled');
+    label(root);
+    expect(handle.hasAttribute('aria-disabled')).toBe(false);
+  });
+
   it('leaves a readout outside an explorer alone', () => {
     const root = document.createElement('div');
     root.innerHTML = `<div class="widget-slider"><label class="widget-label">x</label>
