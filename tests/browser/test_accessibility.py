@@ -364,3 +364,46 @@ def test_a_group_chosen_from_the_keyboard_is_said(explorers, name):
     if name == "bcg_forest":
         page.keyboard.press("Enter")
         settled(page, panel, f"list({name}.state.left_out)", [])
+
+
+def axe_serious(page, sel: str) -> list[str]:
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    violations = page.evaluate(
+        """async (sel) => {
+        const r = await axe.run({include: [[sel]]}, {resultTypes: ['violations']});
+        return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+            nodes: v.nodes.map(n => n.target.join(' '))}));
+    }""",
+        sel,
+    )
+    return [
+        f"{v['impact']} {v['id']}: {v['help']} at {v['nodes'][:3]}"
+        for v in violations
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_describe_from_the_keyboard_shows_the_table_of_the_estimates(explorers, name):
+    page, panel, cdp = explorers
+    focus_control(page, name, "describe")
+    page.keyboard.press("Space")
+    settled(page, panel, f"{name}.describe.value", True)
+    table = page.locator(f"{css(name)} .shrinkviz-table table")
+    table.wait_for()
+    columns, rows = _lab.kernel_eval(page, panel, f"{name}._table({name}.state.snapshot)")
+    shown = table.evaluate(
+        "t => Array.from(t.rows, r => Array.from(r.cells, c => c.textContent.trim()))"
+    )
+    assert shown == [columns, *rows]  # every group's numbers, as the kernel has them
+    page.keyboard.press("Tab")  # the table scrolls: its box takes the focus, with a name
+    now = page.evaluate(JS_FOCUSED, css(name))
+    assert now is not None and now["control"] == "shrinkviz-table", now
+    role, label = accessible(cdp)
+    assert (role, label) == ("region", "table of the current estimates")
+    assert now["ring"] and not now["cut"], now
+    assert axe_serious(page, css(name)) == []
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Space")
+    settled(page, panel, f"{name}.describe.value", False)

@@ -251,7 +251,9 @@ class _Explorer(w.VBox):
             for r in rows
         )
         self.table.value = (
-            "<div style='max-height:24em;overflow:auto' tabindex='0'>"
+            # it scrolls, so the keyboard reaches it: a region named for what it holds
+            "<div style='max-height:24em;overflow:auto' tabindex='0' role='region' "
+            "aria-label='table of the current estimates'>"
             "<table style='border-collapse:collapse' class='shrinkviz-estimates'>"
             f"<caption style='text-align:left'>{caption}</caption>"
             f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
@@ -315,9 +317,10 @@ class _Explorer(w.VBox):
             # a focus that shows (WCAG 2.4.7), and the live region read, not seen
             ".shrinkviz-explorer :focus-visible {outline: 3px solid #0072B2 !important;"
             "outline-offset: 2px;}"
-            # a ring inside the selector, checkbox and typed readout: each fills its row, label
-            # or the explorer's edge, whose overflow would cut a ring drawn around it
-            ".shrinkviz-explorer :is(select, input[type=checkbox], .widget-readout)"
+            # a ring inside the selector, checkbox, typed readout and table: each fills its
+            # row, label or the explorer's edge, whose overflow would cut a ring drawn around it
+            ".shrinkviz-explorer :is(select, input[type=checkbox], .widget-readout,"
+            " .shrinkviz-table [tabindex])"
             ":focus-visible {outline-offset: -3px;}"
             ".shrinkviz-live, .shrinkviz-live > * {position: absolute !important;"
             "width: 1px !important; height: 1px; overflow: hidden; clip-path: inset(50%);"
