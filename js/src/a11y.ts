@@ -1,7 +1,7 @@
 /**
  * Accessible names and a live region for the shrinkviz explorers, where ipywidgets 8 gives
  * none: a slider's handle (noUiSlider, role="slider") is named after its description, Play's
- * icon buttons say what they do (the icons themselves are hidden), a slider's readout where a value can be typed is a named
+ * icon buttons say what they do to which slider (the icons themselves are hidden), a slider's readout where a value can be typed is a named
  * text box, the explorer's text alternative (`.shrinkviz-live`, an HTML
  * widget whose content the kernel rewrites after a move) becomes a polite live region on its
  * persistent content element, so that a screen reader announces each new text, and the keys
@@ -18,6 +18,20 @@ const ICONS: Record<string, string> = {
 function labelOf(el: Element | null): string {
   const label = el?.querySelector(':scope > .widget-label');
   return label?.textContent?.trim() ?? '';
+}
+
+/** The label of the first slider in the nearest box around `el` inside its explorer. */
+function sliderNear(el: Element | null): string {
+  for (let box = el?.parentElement; box; box = box.parentElement) {
+    if (box.classList.contains('shrinkviz-explorer')) {
+      break;
+    }
+    const slider = box.querySelector('.widget-slider');
+    if (slider) {
+      return labelOf(slider);
+    }
+  }
+  return '';
 }
 
 /** Name what needs a name inside `root` (idempotent: named elements are skipped). */
@@ -57,7 +71,10 @@ export function label(root: ParentNode): void {
   root.querySelectorAll('.shrinkviz-explorer .widget-play > button').forEach(button => {
     const icon = Array.from(button.querySelector('i')?.classList ?? []).find(c => c in ICONS);
     const what = icon ? ICONS[icon] : '';
-    const name = [what, labelOf(button.parentElement)].filter(Boolean).join(': ');
+    // ipywidgets 8 draws neither Play's description nor its tooltip: its buttons are named
+    // after the slider that Play sweeps (the nearest one around it)
+    const slider = sliderNear(button.parentElement);
+    const name = what && slider ? `${what} the sweep of ${slider}` : what;
     if (name && button.getAttribute('aria-label') !== name) {
       button.setAttribute('aria-label', name);
     }

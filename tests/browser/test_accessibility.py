@@ -407,3 +407,28 @@ def test_describe_from_the_keyboard_shows_the_table_of_the_estimates(explorers, 
     page.keyboard.press("Shift+Tab")
     page.keyboard.press("Space")
     settled(page, panel, f"{name}.describe.value", False)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_play_and_pause_from_the_keyboard(explorers, name):
+    page, panel, cdp = explorers
+    trait = EXPLORERS[name][3]
+    slider = "size" if trait == "prior_size" else trait
+    before = _lab.kernel_eval(page, panel, f"repr({name}.state.{trait})")
+    focus_control(page, name, "play")
+    slider_name = handle_of(page, name).get_attribute("aria-label")
+    assert accessible(cdp) == ("button", f"play the sweep of {slider_name}")
+    page.keyboard.press("Space")
+    deadline = time.monotonic() + 20
+    while _lab.kernel_eval(page, panel, f"repr({name}.state.{trait})") == before:
+        assert time.monotonic() < deadline, "Play from the keyboard did not move the state"
+        time.sleep(0.1)
+    assert accessible(cdp) == ("button", f"pause the sweep of {slider_name}")  # same button
+    page.keyboard.press("Space")
+    settled(page, panel, f"{name}.controls.{slider}.play.playing", False)
+    time.sleep(0.5)
+    index = _lab.kernel_eval(page, panel, f"{name}.controls.{slider}.slider.index")
+    time.sleep(0.5)  # paused: it stays
+    assert _lab.kernel_eval(page, panel, f"{name}.controls.{slider}.slider.index") == index
+    text = said(page, panel, name, SAYS_MOVE[name])
+    print(f"{name} says after Play and pause:", text)

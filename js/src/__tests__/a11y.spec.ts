@@ -12,9 +12,12 @@ function explorer(): HTMLElement {
           <div class="noUi-handle" role="slider" tabindex="0"></div></div></div>
         <div class="widget-readout" contenteditable="true">2</div>
       </div>
-      <div class="widget-play shrinkviz-play">
-        <label class="widget-label">sweep τ² from no pooling to complete pooling</label>
-        <button><i class="fa fa-play"></i></button><button><i class="fa fa-stop"></i></button>
+      <div class="shrinkviz-tau2-box">
+        <div class="widget-slider"><label class="widget-label">τ² (tau2)</label></div>
+        <div class="row"><label class="widget-label">play</label>
+          <div class="widget-play shrinkviz-play">
+            <button><i class="fa fa-play"></i></button><button><i class="fa fa-stop"></i></button>
+          </div></div>
       </div>
       <button class="shrinkviz-fit"><i class="fa fa-crosshairs"></i>fit τ² (REML)</button>
       <div class="shrinkviz-live"><div class="widget-html-content"></div></div>
@@ -37,10 +40,7 @@ describe('label', () => {
     const names = Array.from(root.querySelectorAll('.widget-play > button'), b =>
       b.getAttribute('aria-label')
     );
-    expect(names).toEqual([
-      'play: sweep τ² from no pooling to complete pooling',
-      'stop: sweep τ² from no pooling to complete pooling'
-    ]);
+    expect(names).toEqual(['play the sweep of τ² (tau2)', 'stop the sweep of τ² (tau2)']);
     const icons = Array.from(root.querySelectorAll('button > i'), i =>
       i.getAttribute('aria-hidden')
     );
