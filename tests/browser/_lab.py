@@ -357,6 +357,15 @@ def output_problem(element) -> str | None:
     return element.evaluate(_JS_BLANK)
 
 
+def settled_problem(element, settle: float = 10.0) -> str | None:
+    """``output_problem`` after up to ``settle`` seconds for the figures to draw (a figure
+    may still be drawing right after the kernel went idle)."""
+    deadline = time.monotonic() + settle
+    while (problem := output_problem(element)) and time.monotonic() < deadline:
+        time.sleep(0.25)
+    return problem
+
+
 def _fit_viewport(page, element, margin: int = 320) -> None:
     """Grow the page so a tall output fits on screen (the notebook scrolls, not the page)."""
     box = element.bounding_box()
@@ -368,8 +377,7 @@ def _fit_viewport(page, element, margin: int = 320) -> None:
 def screenshot_outputs(page, panel_id: str, prefix: str, settle: float = 10.0) -> list[Path]:
     """Screenshot every output of the notebook to test-artifacts/; fail on a blank one.
 
-    A figure may still be drawing right after the kernel went idle, so each output gets up to
-    `settle` seconds to show its marks before it counts as blank.
+    Each output gets up to `settle` seconds to show its marks (`settled_problem`).
     """
     ARTIFACTS.mkdir(exist_ok=True)
     outputs = page.locator(
@@ -382,9 +390,7 @@ def screenshot_outputs(page, panel_id: str, prefix: str, settle: float = 10.0) -
         el = outputs.nth(i)
         _fit_viewport(page, el)
         el.scroll_into_view_if_needed()
-        deadline = time.monotonic() + settle
-        while (problem := output_problem(el)) and time.monotonic() < deadline:
-            time.sleep(0.25)
+        problem = settled_problem(el, settle)
         path = ARTIFACTS / f"{prefix}-output{i:02d}.png"
         el.screenshot(path=path)
         shots.append(path)

@@ -215,21 +215,9 @@ def accessible(cdp) -> tuple[str, str]:
 def test_axe_finds_no_serious_violation_inside_the_explorer(explorers, name):
     page, _, _ = explorers
     assert AXE.exists(), f"{AXE} is missing: npm ci --prefix tests/browser/axe (make test does)"
-    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
-        page.add_script_tag(path=str(AXE))
-    violations = page.evaluate(
-        """async (sel) => {
-        const r = await axe.run({include: [[sel]]}, {resultTypes: ['violations']});
-        return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
-            nodes: v.nodes.map(n => n.target.join(' '))}));
-    }""",
-        css(name),
-    )
-    print(f"axe-core violations in {name}:", violations)
-    serious = [v for v in violations if v["impact"] in ("serious", "critical")]
-    assert serious == [], "\n".join(
-        f"{v['impact']} {v['id']}: {v['help']} at {v['nodes'][:3]}" for v in serious
-    )
+    serious = axe_serious(page, css(name))
+    print(f"axe-core serious or critical violations in {name}:", serious)
+    assert serious == [], "\n".join(serious)
 
 
 def walk(page, cdp, name: str, key: str = "Tab", presses: int = 60) -> list[dict]:

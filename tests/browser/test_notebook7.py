@@ -142,10 +142,8 @@ def test_lessons_menu_and_explorers_in_notebook7(notebook7, browser):
         explorer = page.locator(f"#{panel} {SCHOOLS}").first
         explorer.wait_for()
         _to_top(explorer)
-        deadline = time.monotonic() + 20
-        while problem := _lab.output_problem(explorer):
-            assert time.monotonic() < deadline, f"the eight-schools explorer: {problem}"
-            time.sleep(0.25)
+        problem = _lab.settled_problem(explorer, 20)
+        assert problem is None, f"the eight-schools explorer: {problem}"
         _to_top(explorer)
         _shot(page, "2-lesson-explorer")
         _element_shot(page, explorer, "3-explorer-before")
@@ -215,10 +213,8 @@ def test_lessons_menu_and_explorers_in_notebook7(notebook7, browser):
         inserted = page.locator(f"#{panel} .jp-Cell").nth(active + 1).locator(SCHOOLS)
         inserted.wait_for()
         _to_top(inserted)
-        deadline = time.monotonic() + 20
-        while problem := _lab.output_problem(inserted):
-            assert time.monotonic() < deadline, f"the inserted explorer: {problem}"
-            time.sleep(0.25)
+        problem = _lab.settled_problem(inserted, 20)
+        assert problem is None, f"the inserted explorer: {problem}"
         _shot(page, "8-inserted-explorer")
 
         # From the notebook page (no file browser in view) a lesson goes beside the notebook.
