@@ -18,12 +18,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
+from . import _distributions as dist
 from . import checks as check
 from ._results import freeze, readonly, result_repr
 from .meta import METHODS, MetaAnalysis, meta_analysis
-from .tau2 import ESTIMATORS
+from .tau2 import TAU2
 
 # one entry per estimator (FE is EE under another name)
 ESTIMATOR_NAMES = tuple(m for m in METHODS if m != "FE")
@@ -101,7 +102,7 @@ def forest(
             f" (got {len(names)} left{': ' + ', '.join(names) if names else ''})"
         )
     fit = meta_analysis(y[kept], v[kept], method=method, test=test, level=level, tau2=tau2)
-    z = float(stats.norm.isf((1 - fit.level) / 2))
+    z = float(dist.NORMAL.isf((1 - fit.level) / 2))
     sd = np.sqrt(v)
     blup = fit.blup()
     w = 1.0 / (fit.v + fit.tau2)
@@ -127,20 +128,22 @@ def forest(
     )
 
 
-def tau2_estimates(y, v) -> dict[str, float]:
+def tau2_estimates(y, v, known=None) -> dict[str, float]:
     """tau2 of every estimator of ``ESTIMATOR_NAMES`` for these studies (EE: 0), as
-    ``meta_analysis(y, v, method).tau2`` gives it; each estimator computed once (EB and PM
-    are one function, :mod:`shrinkviz.model.tau2`). Needs k >= 2."""
+    ``meta_analysis(y, v, method).tau2`` gives it (the same function, without se_tau2); each
+    estimator computed once (EB and PM are one function, :mod:`shrinkviz.model.tau2`).
+    ``known``: estimates already at hand for these studies ({method: tau2}, e.g. the fit's),
+    taken as they are. Needs k >= 2."""
     y = check.finite("y", check.float_array("y", y))
     v = check.positive("v", check.float_array("v", v))
     check.same_length(y=y, v=v)
     if len(y) < 2:
         raise ValueError(f"y must have length >= 2 to estimate tau2 (got length {len(y)})")
-    done: dict = {}
+    done = {TAU2[check.choice("known", m, tuple(TAU2))]: float(t) for m, t in (known or {}).items()}
     out = {}
     for m in ESTIMATOR_NAMES:
-        f = ESTIMATORS[m]
+        f = TAU2[m]
         if f not in done:
-            done[f] = float(f(y, v)[0])
+            done[f] = f(y, v)
         out[m] = done[f]
     return out

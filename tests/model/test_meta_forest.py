@@ -112,6 +112,14 @@ def test_estimates_are_meta_analysis():
     assert list(est) == list(ESTIMATOR_NAMES) and est["EE"] == 0
     for m in ESTIMATOR_NAMES:
         assert est[m] == sv.meta_analysis(y, v, method=m).tau2
+    # an estimate at hand (the fit's) is taken, not computed again; EB shares PM's
+    known = tau2_estimates(y, v, known={"PM": 123.0, "REML": est["REML"]})
+    assert known["PM"] == known["EB"] == 123.0
+    assert {m: t for m, t in known.items() if m not in ("PM", "EB")} == {
+        m: t for m, t in est.items() if m not in ("PM", "EB")
+    }
+    with pytest.raises(ValueError, match=r"known must be one of .*\(got 'fixed'\)"):
+        tau2_estimates(y, v, known={"fixed": 0.1})
 
 
 def test_bad_input():

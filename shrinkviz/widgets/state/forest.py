@@ -150,7 +150,10 @@ class ForestState(_State):
         f = self._fit(out)
         if out not in self._estimates:
             kept = f.kept
-            self._estimates[out] = MappingProxyType(tau2_estimates(self.y[kept], self.v[kept]))
+            known = {self.method: f.fit.tau2} if self.method != GIVEN else None
+            self._estimates[out] = MappingProxyType(
+                tau2_estimates(self.y[kept], self.v[kept], known=known)
+            )
         if out:
             key = (self.method, self.test, self.level, self.tau2 if self.method == GIVEN else 0)
             if key not in self._reference:
