@@ -23,6 +23,7 @@ cancelled, so sigma2 = 0 (no pooling) stays exact for it too.
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -345,11 +346,12 @@ class _Moments:
 
     @functools.cached_property
     def RSS_sum(self) -> float:
-        """Sum of the groups' residual sums of squares about their own lines."""
+        """Sum of the groups' residual sums of squares about their own lines; a group's RSS
+        within rounding of its Wyy (a line through 2 rows, say) counts as 0."""
         s = self.stats
         Wxx = np.where(self.line, s.Wxx, 1.0)
         RSS = np.where(self.line, s.Wyy - s.Wxy * s.Wxy / Wxx, s.Wyy)
-        return float(np.maximum(RSS, 0.0).sum())
+        return float(np.where(RSS > 64 * np.finfo(float).eps * s.Wyy, RSS, 0.0).sum())
 
     @property
     def sx(self) -> float:
@@ -380,12 +382,12 @@ def _criterion(m: _Moments, S, sigma2, reml: bool, grad: bool = False):
     with w_j = h_j - G_j delta (d log det(I + S A) = tr(G dS), dV^-1 = -V^-1 X dS X'V^-1,
     and Q is minimal in delta, so delta does not move it to first order).
     """
-    s11, s12, s22 = S
+    s11, s12, s22 = (float(v) for v in S)
     dS = max(s11 * s22 - s12 * s12, 0.0)
     Z = m.Z
     den = 1.0 + np.array([s11, 2.0 * s12, s22, dS]) @ Z[:4]
     inv = 1.0 / den
-    z = Z @ inv
+    z = (Z @ inv).tolist()  # Python floats: the rest is scalar arithmetic
     G = (z[0] + s22 * z[3], z[1] - s12 * z[3], z[2] + s11 * z[3])
     h = (z[4] + s22 * z[6] - s12 * z[7], z[5] - s12 * z[6] + s11 * z[7])
     detG = G[0] * G[2] - G[1] * G[1]
@@ -394,33 +396,33 @@ def _criterion(m: _Moments, S, sigma2, reml: bool, grad: bool = False):
     dof = m.N - 2 if reml else m.N
     val = float(np.log(den).sum())
     if reml:
-        val += np.log(detG)
+        val += math.log(detG)
     if sigma2 is None:
-        val += dof * (1.0 + np.log(2.0 * np.pi * Q / dof))
+        val += dof * (1.0 + math.log(2.0 * math.pi * Q / dof))
     else:
-        val += dof * np.log(2.0 * np.pi * sigma2) + Q / sigma2
+        val += dof * math.log(2.0 * math.pi * sigma2) + Q / sigma2
     if not grad:
         return val, Q
     kq = dof / Q if sigma2 is None else 1.0 / sigma2
-    # w_j = h_j - G_j delta and G_j as linear combinations of the rows of Z, over den_j
+    # w_j = h_j - G_j delta and G_j are linear combinations of the rows of Z over den_j, so
+    # sum_j w_j w_j' and sum_j G_j G_j' are parts of P = sum_j Z_j Z_j' / den_j^2 (rows 0-7)
+    Z8 = Z[:8]
+    P = (Z8 * (inv * inv)) @ Z8.T
     Ww = np.array(
         [
             [-d[0], -d[1], 0.0, s12 * d[1] - s22 * d[0], 1.0, 0.0, s22, -s12],
             [0.0, -d[0], -d[1], s12 * d[0] - s11 * d[1], 0.0, 1.0, -s12, s11],
         ]
     )
-    w = (Ww @ Z[:8]) * inv
-    WW = w @ w.T
-    M = [G[0] - kq * WW[0, 0], G[1] - kq * WW[0, 1], G[2] - kq * WW[1, 1]]
+    WW = (Ww @ P @ Ww.T).tolist()
+    M = [G[0] - kq * WW[0][0], G[1] - kq * WW[0][1], G[2] - kq * WW[1][1]]
     if reml:
-        Gj = (
-            np.array([[1.0, 0.0, 0.0, s22], [0.0, 1.0, 0.0, -s12], [0.0, 0.0, 1.0, s11]]) @ Z[:4]
-        ) * inv
-        p = Gj @ Gj.T  # p[a, b] = sum_j G_j[a] G_j[b], entries ordered (11, 12, 22)
+        C = np.array([[1.0, 0.0, 0.0, s22], [0.0, 1.0, 0.0, -s12], [0.0, 0.0, 1.0, s11]])
+        p = (C @ P[:4, :4] @ C.T).tolist()  # p[a][b] = sum_j G_j[a] G_j[b], (11, 12, 22)
         H = (G[2] / detG, -G[1] / detG, G[0] / detG)  # (sum G)^-1
-        M[0] -= H[0] * p[0, 0] + 2.0 * H[1] * p[0, 1] + H[2] * p[1, 1]
-        M[1] -= H[0] * p[0, 1] + H[1] * (p[0, 2] + p[1, 1]) + H[2] * p[1, 2]
-        M[2] -= H[0] * p[1, 1] + 2.0 * H[1] * p[1, 2] + H[2] * p[2, 2]
+        M[0] -= H[0] * p[0][0] + 2.0 * H[1] * p[0][1] + H[2] * p[1][1]
+        M[1] -= H[0] * p[0][1] + H[1] * (p[0][2] + p[1][1]) + H[2] * p[1][2]
+        M[2] -= H[0] * p[1][1] + 2.0 * H[1] * p[1][2] + H[2] * p[2][2]
     return val, Q, M
 
 
@@ -456,13 +458,17 @@ def _relative(z, sx: float):
 
 
 def _optimize(m: _Moments, reml: bool, sigma2):
-    """Minimize the criterion over L (lme4's theta, centred x) from L = I (lme4's start),
-    with scipy's SLSQP on the analytic gradient and lme4's bounds (diagonal >= 0).
+    """Minimize the criterion over L (lme4's theta, centred x) with scipy's SLSQP on the
+    analytic gradient and lme4's bounds (diagonal >= 0), from three starts (a moment
+    estimate, `_start`; lme4's L = I for the uncentred x; downhill from Sigma = 0); the best
+    run is refined.
 
     A diagonal entry of L that ends up near 0 is checked on its face (the entry held at
-    exactly 0, the others optimized), and then also on the face L22 = 0 that holds every
-    singular S, and Sigma = 0 too; the best criterion wins, so a singular optimum is exactly
-    singular. Returns S = L L' (centred x) and Q there.
+    exactly 0, the others optimized); the face L22 = 0 that holds every singular S is always
+    searched too (an interior optimum may be a local one), and Sigma = 0; the best criterion
+    wins, so a singular optimum is exactly singular. A singular winner must then satisfy the
+    first-order condition on the cone of covariances, M >= 0 (`_descent`); where it does not,
+    the search goes on downhill from it. Returns S = L L' (centred x) and Q there.
     """
     sx = m.sx
 
@@ -495,29 +501,75 @@ def _optimize(m: _Moments, reml: bool, sigma2):
         z[list(free)] = r.x
         return _criterion(m, _relative(z, sx)[0], sigma2, reml)[0], z
 
-    best = run(_start(m, sx))
-    scale = np.abs(best[1]).max()
-    if best[1][2] <= 1e-3 * scale:
-        # the criterion is even in L22, so its gradient in L22 vanishes on the face L22 = 0:
-        # a run that lands there may have stopped short of an interior optimum. Restart off
-        # the face (a hypothesis example: rho = 1 where the optimum has rho = 0.955).
-        z0 = best[1] + [0.0, 0.0, 0.5 * scale]
-        best = min(best, run(z0), key=lambda c: c[0])
+    def refine(best):
         scale = np.abs(best[1]).max()
-    candidates = [best, (_criterion(m, (0.0, 0.0, 0.0), sigma2, reml)[0], np.zeros(3))]
-    near = [face for face in _FACES if best[1][3 - sum(face)] <= 1e-3 * scale]
-    for face in near:  # held at 0: the entry the face does not free
-        candidates.append(run(best[1][list(face)], face))
-    if near and _FACES[0] not in near:
-        # every singular S = l l' lies on the face L22 = 0 (l = (L11, L21), L11 >= 0): an
-        # optimum there may be another singular S than the one next to the face found
-        # (from both sides of L11 = 0, where l = (0, L21) and (0, -L21) are one S)
-        z0 = _rank_one(_relative(best[1], sx)[0], sx, scale)
-        for sign in (1.0, -1.0):
-            candidates.append(run(z0 * [1.0, sign], _FACES[0]))
-    _, z = min(candidates, key=lambda c: c[0])
-    S = _relative(z, sx)[0]
+        if best[1][2] <= 1e-3 * scale:
+            # the criterion is even in L22, so its gradient in L22 vanishes on the face
+            # L22 = 0: a run that lands there may have stopped short of an interior optimum.
+            # Restart off the face (a hypothesis example: rho = 1 where the optimum has
+            # rho = 0.955).
+            best = min(best, run(best[1] + [0.0, 0.0, 0.5 * scale]), key=lambda c: c[0])
+            scale = np.abs(best[1]).max()
+        candidates = [best, (_criterion(m, (0.0, 0.0, 0.0), sigma2, reml)[0], np.zeros(3))]
+        near = [face for face in _FACES if best[1][3 - sum(face)] <= 1e-3 * scale]
+        for face in near:  # held at 0: the entry the face does not free
+            candidates.append(run(best[1][list(face)], face))
+        if _FACES[0] not in near:
+            # every singular S = l l' lies on the face L22 = 0 (l = (L11, L21), L11 >= 0):
+            # the optimum may be there though the run found an interior one (a hypothesis
+            # example: rho = 0.986 at 68.75 where rho = 1 gives 68.16), from both sides of
+            # L11 = 0, where l = (0, L21) and (0, -L21) are one S
+            z0 = _rank_one(_relative(best[1], sx)[0], sx, scale)
+            for sign in (1.0, -1.0):
+                candidates.append(run(z0 * [1.0, sign], _FACES[0]))
+        return min(candidates, key=lambda c: c[0])
+
+    # The criterion can have several local optima (hypothesis examples: rho = 0.99 at 59.86
+    # from the moment start, where lme4's start finds rho = -1 at 59.03), so three starts:
+    # the moment estimate, lme4's (L = I for the uncentred x) and downhill from Sigma = 0.
+    lme4 = np.linalg.cholesky(m.centred(np.eye(2)))
+    starts = [_start(m, sx), np.array([lme4[0, 0], lme4[1, 0] * sx, lme4[1, 1] * sx])]
+    starts.append(_descent(m, reml, sigma2, np.zeros(3), sx))
+    best = refine(min((run(z0) for z0 in starts if z0 is not None), key=lambda c: c[0]))
+    for _ in range(3):
+        z0 = _descent(m, reml, sigma2, best[1], sx)
+        if z0 is None:
+            break
+        again = refine(run(z0))
+        if not again[0] < best[0]:
+            break
+        best = again
+    S = _relative(best[1], sx)[0]
     return np.array([[S[0], S[1]], [S[1], S[2]]]), _criterion(m, S, sigma2, reml)[1]
+
+
+def _descent(m: _Moments, reml: bool, sigma2, z, sx: float):
+    """Where to search again when a singular S = L L' (from z) is not a minimum on the cone of
+    covariances, else None. With d val = tr(M dS), a minimum over S >= 0 needs M >= 0 (for
+    every v, S + t v v' stays a covariance and val moves by t v'Mv to first order). For the
+    eigenvector v of a negative eigenvalue of M, the best t on S + t v v' (bounded Brent on
+    log t) gives the new start, as the optimizer's variables of its Cholesky factor."""
+    if z[0] * z[2] != 0.0:
+        return None  # S is positive definite: the search's gradient 2 M L = 0 makes M = 0
+    S, _ = _relative(z, sx)
+    val, _, M = _criterion(m, S, sigma2, reml, grad=True)
+    vals, vecs = np.linalg.eigh(np.array([[M[0], M[1]], [M[1], M[2]]]))
+    if not vals[0] < 0:
+        return None
+    v = vecs[:, 0]
+    step = np.array([v[0] * v[0], v[0] * v[1], v[1] * v[1]])
+
+    def along(u):
+        return _criterion(m, S + np.exp(u) * step, sigma2, reml)[0]
+
+    found = optimize.minimize_scalar(along, bounds=(-25.0, 15.0), method="bounded")
+    if not found.fun < val - 1e-10 * max(1.0, abs(val)):
+        return None  # M's negative eigenvalue was rounding
+    u = found.x
+    s11, s12, s22 = S + np.exp(u) * step
+    l11 = np.sqrt(s11)
+    l21 = s12 / l11 if l11 > 0 else 0.0
+    return np.array([l11, l21 * sx, np.sqrt(max(s22 - l21 * l21, 0.0)) * sx])
 
 
 def _rank_one(S, sx: float, scale: float) -> np.ndarray:

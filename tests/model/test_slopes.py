@@ -503,6 +503,59 @@ def test_a_run_stopped_on_the_rank_one_face_is_restarted():
     assert fit.deviance() < 121.11
 
 
+def test_an_interior_local_optimum_loses_to_the_rank_one_face():
+    # Found by `make quick`'s random examples: the run from the moment start stopped at an
+    # interior local optimum (rho = 0.986, REML criterion 68.7462); lme4's optimum is
+    # singular, rho = 1, REMLcrit 68.16413 (lmer with bobyqa, rhoend = 1e-12).
+    x = -np.array([19.5, 20.5, 21.5, 21, 21, 21, 20, 19.5, 19.5, 18.5, 20.5, 21.5, 18.5, 19.5])
+    x = np.concatenate([x, [-19.0, -20.5, -18.5, -20.5, -18.5]])
+    y = np.array(
+        [-3.17041518, -3.58394851, -17.16093659, -2.53162889, -17.86317728, -6.25788729]
+        + [-8.59788853, -3.24978421, -7.97823882, -5.35960282, -12.12990956, -3.67622645]
+        + [-6.41888484, -3.76192128, -13.30706507, -5.11637073, -6.98182516, -15.79109593]
+        + [-13.84562136]
+    )
+    g = np.array([0, 0, 1, 0, 1, 3, 2, 0, 2, 3, 2, 0, 3, 0, 1, 3, 3, 1, 1])
+    fit = slopes_fit(x, y, g)
+    assert fit.rho == pytest.approx(1.0, abs=1e-9)
+    assert fit.deviance() == pytest.approx(68.16413, abs=1e-5)
+
+
+def test_a_run_fallen_into_the_saddle_at_zero_goes_on_downhill():
+    # Found by `make quick`'s random examples: SLSQP from the start ran to Sigma = 0 (ML
+    # deviance 49.63550), where the gradient in L vanishes (d val / dL = 2 M L), though M has
+    # a negative eigenvalue there: lme4's optimum is rho = -1, deviance 49.5854413789.
+    x = np.array([1, 1, 2, -1.5, 1, -0.5, 0.5, 1.5, 1, -1.5, -0.5, -0.5, -0.5, -0.5, 0, 0, -1])
+    x = np.concatenate([x, [1.0, 1.5, 0.5]])
+    y = np.array(
+        [2.32539739, 2.49545358, 3.77743912, 1.24459793, 1.48799042, 1.76111882, 1.92514263]
+        + [2.11584145, 3.29904336, -0.12869743, 0.81904422, 0.92904598, 0.8699317]
+        + [1.33904484, 0.49442059, 2.72808914, 2.35140177, 2.37804099, 4.8373266, 3.43949367]
+    )
+    g = np.array([1, 3, 0, 3, 0, 1, 3, 2, 3, 2, 2, 3, 2, 2, 1, 1, 3, 1, 0, 0])
+    fit = slopes_fit(x, y, g, method="ML")
+    assert fit.rho == pytest.approx(-1.0, abs=1e-9)
+    assert fit.deviance() == pytest.approx(49.5854413789, abs=1e-8)
+    assert fit.tau_alpha == pytest.approx(0.174041, rel=1e-5)
+
+
+def test_a_local_optimum_from_the_moment_start_loses_to_lme4s_start():
+    # Found by random examples of the dense-criterion test: the moment start led to rho = 0.99
+    # (REML criterion 59.859); lme4's start (L = I, uncentred x) finds rho = -1, REMLcrit
+    # 59.0303236213 (lmer with bobyqa, rhoend = 1e-12), tau_alpha 0.62273, tau_beta 0.44000.
+    x = np.array([-19, -6, -20, -6, -6, -20, 1, -6, -34, -6, -20, -6, -41, -41.0])
+    y = np.array(
+        [-12.22730568, 2.70394163, -11.07675552, -4.19056631, 4.05082359, -18.00348462]
+        + [3.04316923, -3.71760849, -30.30024371, 1.61014363, -10.63278262, -2.72142701]
+        + [-46.56107696, -46.67473358]
+    )
+    g = np.array([0, 1, 0, 2, 1, 3, 3, 3, 3, 1, 0, 3, 2, 2])
+    fit = slopes_fit(x, y, g)
+    assert fit.rho == pytest.approx(-1.0, abs=1e-9)
+    assert fit.deviance() == pytest.approx(59.0303236213, abs=1e-8)
+    assert (fit.tau_alpha, fit.tau_beta) == pytest.approx((0.62273, 0.44000), abs=1e-5)
+
+
 @settings(max_examples=25, deadline=None)
 @given(grouped(min_groups=3, min_n=3), st.randoms(use_true_random=False), st.floats(-50, 50))
 def test_permuting_groups_and_shifting_y(g, rnd, shift):
@@ -606,6 +659,11 @@ def test_data_on_each_groups_own_line_cannot_be_estimated():
     bound as Sigma / sigma2 -> inf."""
     with pytest.raises(ValueError, match=r"y must not lie exactly on each group's own line"):
         slopes_fit([0, 1, 0, 1, 2.0], [1, 2, 3, 5, 7.0], ["a", "a", "b", "b", "b"])
+    with pytest.raises(ValueError, match=r"y must not lie exactly on each group's own line"):
+        # two rows a group: each RSS is rounding (random examples found RSS = 1e-15 > 0)
+        x, g = [-2, 13, 12, 19.0], [1, 0, 0, 1]
+        y = [-0.6274523623759982, 13.652467672923654, 13.959799923368, 9.764210776607094]
+        slopes_fit(x, y, g)
     fit = slopes_fit(
         [0, 1, 0, 1, 2.0], [1, 2, 3, 5, 7.0], ["a", "a", "b", "b", "b"], sigma2=1.0
     )  # sigma2 given: Sigma has an optimum
