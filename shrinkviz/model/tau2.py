@@ -22,37 +22,29 @@ import numpy as np
 from scipy import optimize
 
 _MAXITER = 10_000
-_SMALL = 512  # below this many studies, a product and a sum cost less than einsum's set-up
-_sum = np.add.reduce
 
 
 def dot(a: np.ndarray, b: np.ndarray) -> float:
-    """sum a_i b_i without BLAS (a threaded BLAS ddot can be 100x slower on busy cores): by
-    einsum, or for a few studies as a product and its sum (3x faster there)."""
-    if a.size < _SMALL:
-        return float(_sum(a * b))
+    """sum a_i b_i by einsum, not BLAS: a threaded BLAS ddot can be 100x slower on busy cores."""
     return float(np.einsum("i,i->", a, b))
 
 
 def q_stat(y: np.ndarray, w: np.ndarray) -> float:
     """Generalized Q statistic sum w_i (y_i - mu_w)^2 (Cochran's Q when w = 1/v)."""
-    r = y - dot(w, y) / float(_sum(w))
+    r = y - dot(w, y) / w.sum()
     return dot(w, r * r)
 
 
 def trace_p(w: np.ndarray) -> float:
-    sw = float(_sum(w))
-    return sw - dot(w, w) / sw
+    sw = w.sum()
+    return float(sw - dot(w, w) / sw)
 
 
-def _sum_p2(w: np.ndarray, a=None, b=None) -> float:
-    """sum_ij P_ij^2 a_i b_j: tr(P D_a P D_b) for diagonal D_a, D_b; a or b None stands for
-    all ones (sum(P * P) when both are)."""
-    sw, w2 = float(_sum(w)), w * w
-    wa = w2 if a is None else a * w2
-    wb = w2 if b is None else b * w2
-    diag = wa if b is None else wa * b  # a_i b_i w_i^2
-    return float(_sum(diag - 2 * diag * w / sw)) + float(_sum(wa)) * float(_sum(wb)) / sw**2
+def _sum_p2(w: np.ndarray, a=1.0, b=1.0) -> float:
+    """sum_ij P_ij^2 a_i b_j: tr(P D_a P D_b) for diagonal D_a, D_b (sum(P * P) at a = b = 1)."""
+    sw, w2 = w.sum(), w * w
+    a, b = np.broadcast_to(a, w.shape), np.broadcast_to(b, w.shape)
+    return dot(a * b, w2 - 2 * w2 * w / sw) + dot(w2, a) * dot(w2, b) / sw**2
 
 
 def _se_quadratic(tau2: float, var_q: tuple[float, float, float]) -> float:
@@ -61,8 +53,8 @@ def _se_quadratic(tau2: float, var_q: tuple[float, float, float]) -> float:
     return float(np.sqrt(c0 + 4 * tau2 * c1 + 2 * tau2**2 * c2))
 
 
-# Each estimator's tau2 alone (``TAU2``), and the estimator with metafor's se_tau2
-# (``ESTIMATORS``); both give the same tau2, computed by the same function.
+# Each estimator's tau2 alone (``TAU2``: what tau2_estimates needs), and the estimator with
+# metafor's se_tau2 (``ESTIMATORS``), which calls it: the same tau2, bit for bit.
 
 
 def _ee_tau2(y, v) -> float:
@@ -70,24 +62,24 @@ def _ee_tau2(y, v) -> float:
 
 
 def _dl_tau2(y, v) -> float:
-    w = 1.0 / v
-    return max(0.0, (q_stat(y, w) - (len(y) - 1)) / trace_p(w))
+    k, w = len(y), 1.0 / v
+    return max(0.0, (q_stat(y, w) - (k - 1)) / trace_p(w))
 
 
 def _he_tau2(y, v) -> float:
     k = len(y)
-    r = y - float(_sum(y)) / k
-    return max(0.0, (dot(r, r) - float(_sum(v)) * (k - 1) / k) / (k - 1))
+    tr_pv = v.sum() * (k - 1) / k
+    rss = float(((y - y.mean()) ** 2).sum())
+    return max(0.0, (rss - tr_pv) / (k - 1))
 
 
 def _hs_tau2(y, v) -> float:
-    w = 1.0 / v
-    return max(0.0, (q_stat(y, w) - len(y)) / float(_sum(w)))
+    k, w = len(y), 1.0 / v
+    return max(0.0, (q_stat(y, w) - k) / w.sum())
 
 
 def _sj_start(y) -> float:
-    r = y - float(_sum(y)) / len(y)
-    return dot(r, r) / len(y)
+    return float(((y - y.mean()) ** 2).mean())
 
 
 def _sj_tau2(y, v) -> float:
@@ -122,16 +114,17 @@ def dersimonian_laird(y, v):
 def hedges(y, v):
     """HE: tau2 = (sum (y - ybar)^2 - tr(P V)) / (k - 1), unweighted (Hedges & Olkin 1985)."""
     k = len(y)
-    tr_pv = float(_sum(v)) * (k - 1) / k
+    ones = np.ones_like(y)
+    tr_pv = v.sum() * (k - 1) / k
     tau2 = _he_tau2(y, v)
-    return tau2, _se_quadratic(tau2, (2 * _sum_p2(np.ones_like(y), v, v), tr_pv, k - 1)) / (k - 1)
+    return tau2, _se_quadratic(tau2, (2 * _sum_p2(ones, v, v), tr_pv, k - 1)) / (k - 1)
 
 
 def hunter_schmidt(y, v):
     """HS: tau2 = (Q - k) / sum w with w = 1/v (Hunter & Schmidt 2004)."""
     k, w = len(y), 1.0 / v
-    tau2, sw = _hs_tau2(y, v), float(_sum(w))
-    return tau2, _se_quadratic(tau2, (2 * (k - 1), trace_p(w), _sum_p2(w))) / sw
+    tau2 = _hs_tau2(y, v)
+    return tau2, _se_quadratic(tau2, (2 * (k - 1), trace_p(w), _sum_p2(w))) / w.sum()
 
 
 def sidik_jonkman(y, v):
@@ -140,7 +133,7 @@ def sidik_jonkman(y, v):
     k = len(y)
     tau2_0, tau2 = _sj_start(y), _sj_tau2(y, v)
     w = 1.0 / (v + tau2_0)
-    parts = (2 * _sum_p2(w, v, v), _sum_p2(w, None, v), _sum_p2(w))
+    parts = (2 * _sum_p2(w, v, v), _sum_p2(w, 1.0, v), _sum_p2(w))
     return tau2, tau2_0 / (k - 1) * _se_quadratic(tau2, parts)
 
 
@@ -174,16 +167,15 @@ def paule_mandel(y, v):
     """
     k = len(y)
     tau2 = _pm_tau2(y, v)
-    return tau2, float(np.sqrt(2 * k**2 / (k - 1)) / float(_sum(1.0 / (v + tau2))))
+    return tau2, float(np.sqrt(2 * k**2 / (k - 1)) / (1.0 / (v + tau2)).sum())
 
 
 def _score(y, v, tau2, reml: bool) -> float:
     """Twice the derivative in tau2 of the (restricted) log-likelihood, mu profiled out:
     ML: sum w^2 (y - mu_w)^2 - sum w;  REML: the same minus tr(P) instead of sum w."""
     w = 1.0 / (v + tau2)
-    sw = float(_sum(w))
-    wr = w * (y - dot(w, y) / sw)
-    return dot(wr, wr) - (sw - dot(w, w) / sw if reml else sw)
+    r = y - dot(w, y) / w.sum()
+    return dot(w * w, r * r) - (trace_p(w) if reml else float(w.sum()))
 
 
 def _maximize_likelihood(y, v, reml: bool) -> float:
