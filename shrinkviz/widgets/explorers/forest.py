@@ -3,6 +3,7 @@ every estimator; click a study to leave it out."""
 
 from __future__ import annotations
 
+import contextlib
 import html
 
 import ipywidgets as w
@@ -161,8 +162,12 @@ class ForestExplorer(_Explorer):
 
     def click(self, j: int) -> None:
         """A click on study j: select it and leave it out (or put it back); one message per
-        marker mark for both."""
-        with self.view.own.hold_sync(), self.view.pooled.hold_sync():
+        widget for both (the markers, and the controls and words that say the selection)."""
+        c = self.controls
+        held = (self.view.own, self.view.pooled, c.group, c.leave_out, c.readout, self.live)
+        with contextlib.ExitStack() as stack:
+            for widget in held:
+                stack.enter_context(widget.hold_sync())
             self.state.selected = j
             self.state.toggle(j)
 
@@ -442,6 +447,7 @@ class ForestControls(w.VBox):
         )
         self.method.add_class("shrinkviz-method")
         self._setting = False
+        self._options_of = None  # the snapshot's estimates the options were made from
         self.method.observe(self._method_chosen, "value")
         self.test = w.ToggleButtons(
             options=_TESTS,
@@ -498,12 +504,18 @@ class ForestControls(w.VBox):
             self.state.method = change["new"]
 
     def _show_method(self) -> None:
-        options = self._method_options()
+        estimates = self.state.snapshot.estimates
+        new_options = estimates is not self._options_of  # the options say these estimates
+        if not new_options and self.method.value == self.state.method:
+            return
         self._setting = True
         try:
             with self.method.hold_sync():
-                if list(self.method.options) != options:
-                    self.method.options = options
+                if new_options:
+                    options = self._method_options()
+                    if list(self.method.options) != options:
+                        self.method.options = options
+                    self._options_of = estimates
                 self.method.value = self.state.method
         finally:
             self._setting = False

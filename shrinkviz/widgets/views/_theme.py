@@ -121,7 +121,10 @@ def update(mark, **values) -> bool:
     leaves a mark as it was costs no message.
     """
     changed = {k: v for k, v in values.items() if not _same(getattr(mark, k), v)}
-    if changed:
+    if len(changed) == 1:  # one trait is one message without hold_sync's bookkeeping
+        ((k, v),) = changed.items()
+        setattr(mark, k, v)
+    elif changed:
         with mark.hold_sync():
             for k, v in changed.items():
                 setattr(mark, k, v)

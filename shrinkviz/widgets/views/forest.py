@@ -225,6 +225,7 @@ class ForestView:
             ],
             font_scale,
         )
+        self._reference = self._names_key = None  # what ``before`` and the names show
         self._draw({"new": f})
         self._select({"new": state.selected})
         state.observe(self._draw, "snapshot")
@@ -274,21 +275,26 @@ class ForestView:
         t.update(self.pooled, x=pred, y=down, opacities=hidden)
         t.update(self.rule, x=np.full(2, fit.mu))
         t.update(self.diamond, **self._diamond(fit))
-        ref = f.reference.fit
-        t.update(self.before, **self._diamond(ref), visible=f.reference is not fo)
+        if f.reference is not self._reference:  # the fit with every study in (cached)
+            ref = f.reference.fit
+            t.update(self.before, **self._diamond(ref), visible=f.reference is not fo)
+            self._reference = f.reference
         caps = 0.22
         t.update(
             self.pi,
             x=np.array([[fit.pi_lb, fit.pi_ub], [fit.pi_lb] * 2, [fit.pi_ub] * 2]),
             y=np.array([[_PI, _PI], [_PI - caps, _PI + caps], [_PI - caps, _PI + caps]]),
         )
-        rows_fit = self._rows_px / (_ROW_PX * self._fs) - 2.2  # rows whose names fit
-        shown = np.arange(0, k, max(1, int(np.ceil(k / max(rows_fit, 1.0)))))
-        rows = f.order[shown]
-        ticks = {t.js_number(pos[j]): self._names[j] for j in rows}
-        ticks[t.js_number(_DIAMOND)] = self._summary_name(f)
-        ticks[t.js_number(_PI)] = "prediction"
-        t.update(self._paxis, tick_values=np.r_[pos[rows], _DIAMOND, _PI], tick_labels=ticks)
+        names_key = (f.order.tobytes(), self._summary_name(f))  # what the study axis says
+        if names_key != self._names_key:
+            rows_fit = self._rows_px / (_ROW_PX * self._fs) - 2.2  # rows whose names fit
+            shown = np.arange(0, k, max(1, int(np.ceil(k / max(rows_fit, 1.0)))))
+            rows = f.order[shown]
+            ticks = {t.js_number(pos[j]): self._names[j] for j in rows}
+            ticks[t.js_number(_DIAMOND)] = self._summary_name(f)
+            ticks[t.js_number(_PI)] = "prediction"
+            t.update(self._paxis, tick_values=np.r_[pos[rows], _DIAMOND, _PI], tick_labels=ticks)
+            self._names_key = names_key
 
     @staticmethod
     def _diamond(fit) -> dict:
@@ -383,6 +389,7 @@ class EstimatorsView:
             ],
             font_scale,
         )
+        self._ticks_end = self._estimates = None  # what the axis and the markers show
         self._draw({"new": f})
         state.observe(self._draw, "snapshot")
 
@@ -403,11 +410,15 @@ class EstimatorsView:
             with self._xs.hold_sync():
                 self._xs.min, self._xs.max = -0.04 * end, end
         end = self._xs.max
-        step = t.nice_step(end, 3 if self._fs > 1.3 else 4)
-        t.update(
-            self._xaxis, tick_values=np.arange(0.0, end * (1 + 1e-9), step), tick_format=".3~g"
-        )
-        t.update(self.ticks, x=values)
+        if end != self._ticks_end:
+            step = t.nice_step(end, 3 if self._fs > 1.3 else 4)
+            t.update(
+                self._xaxis, tick_values=np.arange(0.0, end * (1 + 1e-9), step), tick_format=".3~g"
+            )
+            self._ticks_end = end
+        if f.estimates is not self._estimates:  # (one mapping per set of studies, cached)
+            t.update(self.ticks, x=values)
+            self._estimates = f.estimates
         t.update(self.used, x=np.full(2, min(tau2, end)))
         if f.method in ESTIMATOR_NAMES:
             j = ESTIMATOR_NAMES.index(f.method)

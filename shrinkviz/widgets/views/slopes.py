@@ -26,11 +26,18 @@ _CIRCLE = np.vstack([np.cos(a := np.linspace(0.0, 2.0 * np.pi, 97)), np.sin(a)])
 def ellipse(mu: np.ndarray, Sigma: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
     """x and y of the boundary of the region {b : (b - mu)' Sigma^-1 (b - mu) <= q} that holds
     ``level`` of N(mu, Sigma), q the chi-square(2) quantile; a singular Sigma gives a segment."""
-    q = _QUANTILES[level] if level in _QUANTILES else stats.chi2.ppf(level, 2)
+    x, y = ellipses(mu, Sigma, (level,))
+    return x[0], y[0]
+
+
+def ellipses(mu: np.ndarray, Sigma: np.ndarray, levels=LEVELS) -> tuple[np.ndarray, np.ndarray]:
+    """The boundaries of ``ellipse`` at each of ``levels`` (one eigendecomposition): x and y
+    as arrays with a row per level."""
     vals, vecs = np.linalg.eigh(Sigma)
-    root = vecs * np.sqrt(np.maximum(vals, 0.0) * q)
-    pts = mu[:, None] + root @ _CIRCLE
-    return pts[0], pts[1]
+    root = vecs * np.sqrt(np.maximum(vals, 0.0))
+    unit = root @ _CIRCLE  # the boundary at q = 1, scaled by sqrt(q) for each level
+    q = np.sqrt([_QUANTILES[lv] if lv in _QUANTILES else stats.chi2.ppf(lv, 2) for lv in levels])
+    return mu[0] + q[:, None] * unit[0], mu[1] + q[:, None] * unit[1]
 
 
 class PairsView:
@@ -53,6 +60,7 @@ class PairsView:
         f = state.snapshot
         self.xs, self.ys = LinearScale(), LinearScale()
         self._range = None
+        self._drawn = None  # (no-pooling fit, stand-in pairs) the hollow markers show
         self._fit_axes(f)
         sc = {"x": self.xs, "y": self.ys}
         area = int(np.clip(3000 / len(state.labels), 30, 110) * font_scale**2)
@@ -153,8 +161,13 @@ class PairsView:
         missing = none.missing
         nx = np.where(missing, p.alpha, none.alpha)
         ny = np.where(missing, p.beta, none.beta)
-        opacities = 1.0 - missing if missing.any() else np.ones(1)  # bqplot cycles opacities
-        t.update(self.no_pooling, x=nx, y=ny, opacities=opacities)
+        # the hollow markers move only with the rows used (a new no-pooling fit), or with the
+        # partial-pooling pairs that stand in for the missing ones
+        key = (none, p if missing.any() else None)
+        if self._drawn is None or any(a is not b for a, b in zip(key, self._drawn, strict=True)):
+            opacities = 1.0 - missing if missing.any() else np.ones(1)  # bqplot cycles them
+            t.update(self.no_pooling, x=nx, y=ny, opacities=opacities)
+            self._drawn = key
         t.update(self.partial_pooling, x=p.alpha, y=p.beta)
         t.update(
             self.segments,
@@ -164,9 +177,13 @@ class PairsView:
         )
         t.update(self.mu, x=p.mu[:1], y=p.mu[1:])
         finite = np.isfinite(f.Sigma).all()
-        for mark, level in zip(self.ellipses, LEVELS, strict=True):
-            ex, ey = ellipse(p.mu, f.Sigma, level) if finite else (p.mu[:1], p.mu[1:])
-            t.update(mark, x=ex, y=ey, opacities=[1.0 if finite else 0.0])
+        if finite:
+            ex, ey = ellipses(p.mu, f.Sigma)
+        for i, mark in enumerate(self.ellipses):
+            if finite:
+                t.update(mark, x=ex[i], y=ey[i], opacities=[1.0])
+            else:
+                t.update(mark, x=p.mu[:1], y=p.mu[1:], opacities=[0.0])
 
     def _select(self, change) -> None:
         for mark in (self.no_pooling, self.partial_pooling):
@@ -184,26 +201,33 @@ class SlopePanelsView(PanelsView):
         ylo, yhi = float(state.y.min()), float(state.y.max())
         step = _two_ticks(ylo, yhi, 4)
         self._band = (ylo - 0.4 * step, yhi + 0.4 * step)  # the panel's frame (PanelsView)
+        self._drawn = {}  # what each mark shows: the fit's part (or n) it was drawn from
+        self._xs = {}  # x of each kind's lines, cut to the panels
         super().__init__(state, panels, **kw)
         self._draw({"new": state.snapshot})
 
-    def _line_ys(self, f):
-        fit, g = f.fit, self.panels
-        ends = {
-            "complete": np.broadcast_to(
-                fit.complete_pooling.alpha + fit.complete_pooling.beta * self._xends, (len(g), 2)
-            ),
-            "none": fit.no_pooling.alpha[g][:, None]
-            + fit.no_pooling.beta[g][:, None] * self._xends,
-            "partial": fit.partial_pooling.alpha[g][:, None]
-            + fit.partial_pooling.beta[g][:, None] * self._xends,
+    @staticmethod
+    def _parts(fit) -> dict:
+        return {
+            "complete": fit.complete_pooling,
+            "none": fit.no_pooling,
+            "partial": fit.partial_pooling,
         }
-        self._xs, out = {}, {}
-        for kind, ys in ends.items():
-            xs, ys, shown = self._clip(ys)
-            self._xs[kind] = self._xoff[:, None] + xs
-            out[kind] = (self._yoff[:, None] + ys, [] if shown.all() else (shown * 1.0).tolist())
-        return out
+
+    def _line_ys(self, f):
+        return {kind: self._line(kind, f.fit) for kind in self._parts(f.fit)}
+
+    def _line(self, kind: str, fit):
+        """y of ``kind``'s line in each panel, cut to the panel (x in ``self._xs[kind]``),
+        and the lines' opacities."""
+        g, part = self.panels, self._parts(fit)[kind]
+        if kind == "complete":
+            ys = np.broadcast_to(part.alpha + part.beta * self._xends, (len(g), 2))
+        else:
+            ys = part.alpha[g][:, None] + part.beta[g][:, None] * self._xends
+        xs, ys, shown = self._clip(ys)
+        self._xs[kind] = self._xoff[:, None] + xs
+        return self._yoff[:, None] + ys, [] if shown.all() else (shown * 1.0).tolist()
 
     def _clip(self, ys: np.ndarray):
         """Each line (through the panel's x ends at heights ys) cut to the panel's band of y;
@@ -229,8 +253,16 @@ class SlopePanelsView(PanelsView):
         )
 
     def _draw(self, change) -> None:
-        f = change["new"]
-        for kind, (ys, opacities) in self._line_ys(f).items():
-            t.update(self.lines[kind], x=self._xs[kind], y=ys, opacities=opacities)
-        t.update(self.points, color=self._used(f))
-        t.update(self.titles, text=np.array(self._titles(f)))
+        """Redraw what changed: a slider of Sigma or sigma2 moves only the partial-pooling
+        lines (the model's update keeps the complete- and no-pooling fits and n as they
+        were, the same objects); an n_j move redraws all."""
+        fit = change["new"].fit
+        for kind, part in self._parts(fit).items():
+            if self._drawn.get(kind) is not part:
+                ys, opacities = self._line(kind, fit)
+                t.update(self.lines[kind], x=self._xs[kind], y=ys, opacities=opacities)
+                self._drawn[kind] = part
+        if self._drawn.get("n") is not fit.n:
+            t.update(self.points, color=self._used(change["new"]))
+            t.update(self.titles, text=np.array(self._titles(change["new"])))
+            self._drawn["n"] = fit.n
