@@ -163,13 +163,23 @@ class ForestExplorer(_Explorer):
     def click(self, j: int) -> None:
         """A click on study j: select it and leave it out (or put it back); one message per
         widget for both (the markers, and the controls and words that say the selection)."""
-        c = self.controls
+        c, s = self.controls, self.state
         held = (self.view.own, self.view.pooled, c.group, c.leave_out, c.readout, self.live)
+        old = s.snapshot
         with contextlib.ExitStack() as stack:
             for widget in held:
                 stack.enter_context(widget.hold_sync())
-            self.state.selected = j
-            self.state.toggle(j)
+            # the readout and the words follow once, after both (not for the selection and
+            # again for the fit)
+            self._quiet = c._quiet = True
+            try:
+                s.selected = j
+                s.toggle(j)
+            finally:
+                self._quiet = c._quiet = False
+            c._read(None)
+            moved = s.snapshot is not old  # else refused: only the selection changed
+            self._moved({"name": "snapshot" if moved else "selected", "old": old})
 
     def choose(self, method: str) -> None:
         """Use ``method``'s tau2 (a click on its marker in the estimators strip)."""
@@ -448,6 +458,7 @@ class ForestControls(w.VBox):
         self.method.add_class("shrinkviz-method")
         self._setting = False
         self._options_of = None  # the snapshot's estimates the options were made from
+        self._quiet = False  # True while a click changes two inputs (it reads once after)
         self.method.observe(self._method_chosen, "value")
         self.test = w.ToggleButtons(
             options=_TESTS,
@@ -521,6 +532,8 @@ class ForestControls(w.VBox):
             self._setting = False
 
     def _read(self, _) -> None:
+        if self._quiet:
+            return
         s = self.state
         f = s.snapshot
         self._show_method()
