@@ -19,17 +19,21 @@ metafor on the same data: rma(yi, vi, method) (the estimator switch), rma(yi, vi
 the mean of many calls inside one system.time(). Goal: a click under 2 ms.
 Figures are medians of interleaved repeats (bench_model.medians); "explorer CPU" is the
 process's CPU time per move (time.process_time), which waiting for a busy core does not
-inflate.
+inflate; "messages" the messages the explorer sends to the browser for one move (comms
+replaced by recorders, as in bench_slopes.py). The load average is printed first: on a shared
+machine every figure but the messages moves with it.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
+import ipywidgets.widgets.widget as widget_module
 import numpy as np
 from bench_model import medians, show
 
@@ -113,6 +117,41 @@ def moves(make, k: int) -> dict:
     }
 
 
+class _Recorder:
+    """Stands in for a kernel comm: counts the messages a move sends (bench_slopes' too)."""
+
+    kernel = "bench"
+    sent: list = []
+
+    def __init__(self, **kwargs):
+        self.comm_id = "c"
+
+    def send(self, data=None, buffers=None, **kwargs):
+        self.sent.append(sum(memoryview(b).nbytes for b in buffers or ()))
+
+    def open(self, *a, **k):
+        pass
+
+    on_msg = close = open
+
+
+def messages(make, k: int) -> list[int]:
+    """Messages to the browser of each move (the third of three of its kind), on explorers
+    whose comms are recorders."""
+    create = widget_module.comm.create_comm
+    widget_module.comm.create_comm = _Recorder
+    try:
+        counts = []
+        for move in moves(make, k).values():
+            for _ in range(3):
+                _Recorder.sent.clear()
+                move()
+            counts.append(len(_Recorder.sent))
+        return counts
+    finally:
+        widget_module.comm.create_comm = create
+
+
 def bench(name: str, y, v, labels, have_r: bool):
     k = len(y)
 
@@ -128,6 +167,7 @@ def bench(name: str, y, v, labels, have_r: bool):
     ours_state = medians(*on_state.values(), repeat=31)
     ours_explorer = medians(*on_explorer.values(), repeat=31)
     cpu = [cpu_per_call(f) for f in on_explorer.values()]
+    sent = messages(explorer, k)
     theirs = metafor(y, v, 300) if have_r else {}
     if isinstance(theirs, str):
         print(f"  metafor failed: {theirs}")
@@ -140,15 +180,17 @@ def bench(name: str, y, v, labels, have_r: bool):
     }
     print(f"\n{name} (k = {k}): kernel time of one move, median of 31")
     print(
-        f"{'move':>14} {'state':>12} {'explorer':>12} {'explorer CPU':>13}"
+        f"{'move':>14} {'state':>12} {'explorer':>12} {'explorer CPU':>13} {'messages':>9}"
         "   metafor (the same numbers)"
     )
-    for (move, t_state), t_expl, t_cpu in zip(
-        zip(on_state, ours_state, strict=True), ours_explorer, cpu, strict=True
+    for (move, t_state), t_expl, t_cpu, n_sent in zip(
+        zip(on_state, ours_state, strict=True), ours_explorer, cpu, sent, strict=True
     ):
         ref = theirs.get(r_of[move])
         r = f"{show(ref)}  {r_of[move]}" if ref is not None else "-"
-        print(f"{move:>14} {show(t_state):>12} {show(t_expl):>12} {show(t_cpu):>13}   {r}")
+        print(
+            f"{move:>14} {show(t_state):>12} {show(t_expl):>12} {show(t_cpu):>13} {n_sent:>9}   {r}"
+        )
     if theirs:
         print(
             f"{'':>14} metafor rma(method='DL') {show(theirs['rma_DL'])}; leave1out(rma) "
@@ -163,6 +205,11 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--no-metafor", action="store_true")
     a = p.parse_args()
+    print(
+        "load average (1, 5, 15 min): {:.1f} {:.1f} {:.1f} on {} cores".format(
+            *os.getloadavg(), os.cpu_count()
+        )
+    )
     df = sv.data.bcg()
     es = sv.effect_sizes_frame(df, "RR", ai="tpos", bi="tneg", ci="cpos", di="cneg")
     bench("BCG", es.yi, es.vi, list(df["author"]), not a.no_metafor)
