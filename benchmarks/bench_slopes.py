@@ -9,6 +9,10 @@ kernel time per slider move of the SlopesExplorer on sleepstudy under 2 ms. A mo
 as the browser's update arrives (``set_state`` on the slider, comms replaced by recorders:
 the Python side only, from the slider's observers through the one model call to the last
 binary message), with the messages and bytes it sends.
+update(n=) at N = 2 * 10^4 may print slower than at N = 10^6 when it runs first: each update
+allocates (3, J) temporaries of 240 kB, which glibc serves by mmap (page faults each time)
+until a freed block of a few MB raises its dynamic mmap threshold; the N = 10^6 data does that,
+a kernel that has loaded any data set too (measured: 2.1 ms cold, 0.93 ms after freeing 16 MB).
 Figures are medians over repeats (each repeat the mean of a loop of calls), as CPU time of
 this process (and of R's, user + system) beside wall-clock time: on a shared machine wall time
 also counts the waits for a core, CPU time does not. The load average is printed first.

@@ -24,15 +24,15 @@ import _lab  # noqa: E402  (JupyterLab and Chromium start-up, shared with benchm
 # does not hang on a new random draw; a developer's runs keep exploring new examples.
 settings.register_profile("shrinkviz", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("ci", parent=settings.get_profile("shrinkviz"), derandomize=True)
-settings.register_profile("quick", parent=settings.get_profile("shrinkviz"), max_examples=10)
+settings.register_profile("quick", parent=settings.get_profile("shrinkviz"), max_examples=5)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "shrinkviz"))
 
 
 def pytest_collection_modifyitems(config, items):
     """Under the quick profile (make quick), a test's own ``@settings(max_examples=...)``
-    is capped at the profile's ten too (Hypothesis lets a test's settings win over a profile;
+    is capped at the profile's five too (Hypothesis lets a test's settings win over a profile;
     it reads them from the test function when the test runs)."""
-    if settings.default.max_examples > 10:
+    if settings.default.max_examples > 5:
         return
     for item in items:
         fn = getattr(item, "obj", None)

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -30,6 +32,7 @@ def test_import_shrinkviz_is_light():
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
 
 
+@pytest.mark.slow  # seconds: a kernel's whole import, a deployment check
 def test_a_students_kernel_stays_small():
     """Lesson 02's explorer, displayed as on the class hub (SHRINKVIZ_STATIC_PICTURE=0, see
     deploy/jupyterhub_config.py), loads neither scipy.stats (15 MiB) nor matplotlib (22 MiB):
