@@ -1,8 +1,9 @@
 """A class of simulated students on a real JupyterHub (``deploy/hub.py``), for the hub test and
 ``benchmarks/bench_hub.py``.
 
-Each student does what a browser does, over HTTP and the kernel websocket only: log in with
-the class password (the login form, cookies and _xsrf), start a server (``/hub/spawn``, then
+Each student does what a browser does, over HTTP and the kernel websocket only (with
+JupyterLab 4's protocol, ``v1.kernel.websocket.jupyter.org``): log in with the class password
+(the login form, cookies and _xsrf), start a server (``/hub/spawn``, then
 the spawn progress event stream until it is ready), open lesson 02 (the lab page: the OAuth
 dance with the hub; the contents API; a session, i.e. a kernel), run the lesson's first cell
 (imports, data) and the explorer's cell, and find the tau2 slider among the widget models
@@ -40,11 +41,17 @@ from datetime import datetime, timezone
 import aiohttp
 import numpy as np
 import psutil
-from jupyter_server.services.kernels.connection.base import deserialize_binary_message
+from jupyter_server.services.kernels.connection.base import (
+    deserialize_msg_from_ws_v1,
+    serialize_msg_to_ws_v1,
+)
 
 LESSON = "lessons/02-eight-schools.ipynb"
 TAU2_CLASS = "shrinkviz-tau2"
 READOUT_CLASS = "shrinkviz-readout"
+# JupyterLab 4's kernel websocket protocol: the server passes the kernel's message parts
+# through as they are, where the legacy JSON protocol parses and re-serializes each message
+V1 = "v1.kernel.websocket.jupyter.org"
 ANSWER = "# Student's answer, saved before dragging: tau2 near 40 fits school A.\n"
 
 
@@ -100,8 +107,11 @@ class Kernel:
             f"{self.kernel_id}/channels?session_id={self.session}"
         )
         self.ws = await asyncio.wait_for(
-            self.http.ws_connect(url, max_msg_size=0, heartbeat=None), timeout
+            self.http.ws_connect(url, protocols=(V1,), max_msg_size=0, heartbeat=None), timeout
         )
+        if self.ws.protocol != V1:
+            await self.ws.close()
+            raise StudentError(f"the kernel websocket did not take {V1} (got {self.ws.protocol})")
         self.reader = asyncio.create_task(self._read())
 
     async def close(self) -> None:
@@ -120,12 +130,12 @@ class Kernel:
         try:
             async for frame in self.ws:
                 now = time.perf_counter()
-                if frame.type == aiohttp.WSMsgType.TEXT:
-                    msg = json.loads(frame.data)
-                elif frame.type == aiohttp.WSMsgType.BINARY:
-                    msg = deserialize_binary_message(frame.data)
-                else:
+                if frame.type != aiohttp.WSMsgType.BINARY:
                     break
+                channel, parts = deserialize_msg_from_ws_v1(frame.data)
+                keys = ("header", "parent_header", "metadata", "content")
+                msg = {k: json.loads(part) for k, part in zip(keys, parts[:4], strict=True)}
+                msg.update(channel=channel, buffers=parts[4:])
                 self._dispatch(msg, now)
         finally:
             self._lose_pending("the websocket closed")
@@ -184,17 +194,15 @@ class Kernel:
             "parent_header": {},
             "metadata": {},
             "content": content,
-            "channel": "shell",
-            "buffers": [],
         }
         self.pending[msg_id] = pending = _Pending(time.perf_counter(), kind)
         pending.sent_wall = time.time()
-        return msg_id, pending, json.dumps(msg)
+        return msg_id, pending, serialize_msg_to_ws_v1(msg, "shell", _pack)
 
     async def _request(self, msg_type, content, kind, timeout) -> _Pending:
-        msg_id, pending, text = self._send(msg_type, content, kind)
+        msg_id, pending, frame = self._send(msg_type, content, kind)
         try:
-            await self.ws.send_str(text)
+            await self.ws.send_bytes(frame)
             waits = [pending.idle.wait()] + ([pending.replied.wait()] if kind == "execute" else [])
             await asyncio.wait_for(asyncio.gather(*waits), timeout)
         except asyncio.TimeoutError:
@@ -326,6 +334,10 @@ class Report:
             "wall_s": r(self.wall_s),
             "hub_restart_s": r(self.hub_restart_s),
         }
+
+
+def _pack(obj) -> bytes:
+    return json.dumps(obj).encode()
 
 
 def _stamp(date) -> float:
