@@ -128,6 +128,15 @@ def test_state_alone_and_named_axes(sent):
     assert labels == ["ablat", "logRR"]
 
 
+def test_the_table_names_what_a_row_is(bcg, radon, sent):
+    columns, rows = bcg._table(bcg.state.snapshot)
+    assert columns[:2] == ["trial", "latitude"] and rows[3][0] == "Hart & Sutherland 1977"
+    assert radon._table(radon.state.snapshot)[0][:2] == ["county", "log_uranium"]
+    named = pd.Series(BCG.yi.to_numpy(), index=pd.Index(BCG.author, name="author"))
+    e = sv.PredictorExplorer.from_meta(named, BCG.vi, BCG.ablat)
+    assert e._table(e.state.snapshot)[0][0] == "author"
+
+
 def _artist(fig, gid):
     (found,) = fig.findobj(lambda a: a.get_gid() == gid)
     return found

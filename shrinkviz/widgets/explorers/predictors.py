@@ -45,7 +45,8 @@ class PredictorExplorer(_Explorer):
     Constructors: ``bcg()``, ``radon()``, ``from_meta(y, v, u)``,
     ``from_frame(df, x=, y=, group=, u=)``. Options: ``font_scale``, ``animation_duration``,
     ``tau2`` (start: the estimate), ``with_predictor``, ``u_name``, ``value_name``,
-    ``title``, ``layout`` ("compact": a lower figure).
+    ``group_name`` (what a row is: "trial", "county"), ``title``, ``layout`` ("compact": a
+    lower figure).
     """
 
     def __init__(
@@ -54,6 +55,7 @@ class PredictorExplorer(_Explorer):
         *,
         u_name="predictor",
         value_name="estimate",
+        group_name="group",
         title="",
         font_scale=1.0,
         animation_duration=500,
@@ -63,6 +65,7 @@ class PredictorExplorer(_Explorer):
         _check_layout(layout)
         self.state = state
         self.u_name = u_name
+        self.group_name = group_name
         height = (440 if layout == "default" else 360) * max(1.0, font_scale) ** 0.75
         self.view = PredictorView(
             state,
@@ -159,7 +162,7 @@ class PredictorExplorer(_Explorer):
     def _table(self, snapshot) -> tuple[list[str], list[list[str]]]:
         """The current estimates as a table (the text alternative's "describe" hook)."""
         f = snapshot
-        columns = ["group", self.u_name, "own", "partial pooling", "target", "B"]
+        columns = [self.group_name, self.u_name, "own", "partial pooling", "target", "B"]
         rows = [
             [
                 g,
@@ -203,6 +206,7 @@ class PredictorExplorer(_Explorer):
         kw = {
             "u_name": "latitude",
             "value_name": "log risk ratio",
+            "group_name": "trial",
             "title": "BCG trials",
             **kw,
         }
@@ -223,7 +227,12 @@ class PredictorExplorer(_Explorer):
         """Studies with effects ``y``, sampling variances ``v`` (> 0) and a moderator ``u``;
         labels and axis names from the data as in ``ShrinkageExplorer.from_meta``."""
         labels = _labels_of(y, labels)
-        kw = {"u_name": _name(u, "predictor"), "value_name": _name(y, "estimate"), **kw}
+        kw = {
+            "u_name": _name(u, "predictor"),
+            "value_name": _name(y, "estimate"),
+            "group_name": _name(labels, "group"),
+            **kw,
+        }
         state = PredictorState.from_meta(
             _numbers("y", y),
             _numbers("v", v),
@@ -242,7 +251,7 @@ class PredictorExplorer(_Explorer):
         group-level predictor column ``u`` (constant within each group)."""
         cols = dict(x=x, y=y, group=group, method=method)
         fits = predictor_fit_frame(df, u=u, **cols), predictor_fit_frame(df, u=None, **cols)
-        kw = {"u_name": u, "value_name": f"intercept of {y}", **kw}
+        kw = {"u_name": u, "value_name": f"intercept of {y}", "group_name": group, **kw}
         return cls(PredictorState.from_fits(*fits, tau2=tau2), **kw)
 
     def _sweep(self) -> tuple[str, np.ndarray]:
