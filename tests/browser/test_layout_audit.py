@@ -10,6 +10,7 @@ text), for each explorer:
                clientWidth), the option a selector shows (its text's width against the
                room); every SVG text inside its figure's box
     out        nothing sticks out of the output area, and it does not scroll sideways
+    small      no checkbox smaller than 0.8 of the text beside it
     nan        no NaN in the SVG geometry, nor in the browser console
     labels     texts drawn as marks (panel titles) apart and inside the plot area
     compact    (layout="compact") the figures above the tau2 slider and the slider fit on
@@ -175,6 +176,14 @@ JS_AUDIT = r"""([sel, compact]) => {
         if (el.scrollWidth > el.clientWidth + 1)
             problems.push(`cut: "${name(el)}" (${el.scrollWidth} px of text in ${
                 el.clientWidth} px)`);
+    }
+    // a checkbox as tall as the text beside it (browsers draw it at 13 px whatever the font)
+    for (const box of root.querySelectorAll('input[type=checkbox]')) {
+        if (!visible(box) || !shown(R(box))) continue;
+        const font = parseFloat(getComputedStyle(box.parentElement).fontSize);
+        if (R(box).height < 0.8 * font)
+            problems.push(`small: a checkbox of ${R(box).height.toFixed(0)} px beside ${
+                font} px text ("${name(box.parentElement)}")`);
     }
     // a select shows its chosen option whole (its scrollWidth does not tell)
     const ctx = document.createElement('canvas').getContext('2d');

@@ -310,6 +310,8 @@ class _Explorer(w.VBox):
             f"--jp-widgets-inline-height: {28 * font_scale:.0f}px;}}"
             f".{scoped} .widget-inline-hbox .widget-label {{line-height: "
             f"{28 * font_scale:.0f}px; height: auto;}}"
+            # a checkbox is drawn at the browser's 13 px whatever the font: it grows with it
+            f".{scoped} input[type=checkbox] {{width: {size}; height: {size};}}"
             # the live explorer hides its static picture (and the output holding it)
             f"img.shrinkviz-static[data-shrinkviz-model='{self.model_id}'],"
             f".jp-OutputArea-child:has(img.shrinkviz-static[data-shrinkviz-model="
