@@ -189,9 +189,10 @@ def slopes_fit(x, y, group, sigma2=None, Sigma=None, method: str = "REML") -> Sl
     Unknown (sigma2, Sigma) maximize the REML or ML likelihood as lme4 does (Bates et al.
     2015, section 3.4): sigma2 profiled out, Sigma / sigma2 = L L' with L lower triangular,
     its diagonal >= 0 (lme4's theta), minimized with scipy's SLSQP on the analytic
-    gradient. The boundary (a zero variance, or a correlation of +-1) is reached as lme4
-    reaches it, by the bounds, and checked: each face is optimized on its own and the best
-    criterion wins.
+    gradient from three starts (the criterion can have several local optima: a moment
+    estimate, lme4's start and downhill from Sigma = 0). The boundary (a zero variance, or a
+    correlation of +-1) is reached as lme4 reaches it, by the bounds, and checked: each face
+    is optimized on its own and the best criterion wins.
 
     Parameters
     ----------
