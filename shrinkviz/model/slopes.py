@@ -465,9 +465,9 @@ def _optimize(m: _Moments, reml: bool, sigma2):
     run is refined.
 
     A diagonal entry of L that ends up near 0 is checked on its face (the entry held at
-    exactly 0, the others optimized); the face L22 = 0 that holds every singular S is always
-    searched too (an interior optimum may be a local one), and Sigma = 0; the best criterion
-    wins, so a singular optimum is exactly singular. A singular winner must then satisfy the
+    exactly 0, the others optimized), and then also on the face L22 = 0 that holds every
+    singular S, and Sigma = 0 too; the best criterion wins, so a singular optimum is exactly
+    singular. A singular winner must then satisfy the
     first-order condition on the cone of covariances, M >= 0 (`_descent`); where it does not,
     the search goes on downhill from it. Returns S = L L' (centred x) and Q there.
     """
@@ -515,19 +515,19 @@ def _optimize(m: _Moments, reml: bool, sigma2):
         near = [face for face in _FACES if best[1][3 - sum(face)] <= 1e-3 * scale]
         for face in near:  # held at 0: the entry the face does not free
             candidates.append(run(best[1][list(face)], face))
-        if _FACES[0] not in near:
+        if near and _FACES[0] not in near:
             # every singular S = l l' lies on the face L22 = 0 (l = (L11, L21), L11 >= 0):
-            # the optimum may be there though the run found an interior one (a hypothesis
-            # example: rho = 0.986 at 68.75 where rho = 1 gives 68.16), from both sides of
-            # L11 = 0, where l = (0, L21) and (0, -L21) are one S
+            # an optimum there may be another singular S than the one next to the face found
+            # (from both sides of L11 = 0, where l = (0, L21) and (0, -L21) are one S)
             z0 = _rank_one(_relative(best[1], sx)[0], sx, scale)
             for sign in (1.0, -1.0):
                 candidates.append(run(z0 * [1.0, sign], _FACES[0]))
         return min(candidates, key=lambda c: c[0])
 
-    # The criterion can have several local optima (hypothesis examples: rho = 0.99 at 59.86
-    # from the moment start, where lme4's start finds rho = -1 at 59.03), so three starts:
-    # the moment estimate, lme4's (L = I for the uncentred x) and downhill from Sigma = 0.
+    # The criterion can have several local optima, so three starts: the moment estimate,
+    # lme4's (L = I for the uncentred x) and downhill from Sigma = 0 (hypothesis examples:
+    # the moment start led to rho = 0.99 at 59.86 where lme4's start finds rho = -1 at 59.03,
+    # and to rho = 0.986 at 68.75 where the start downhill from 0 finds rho = 1 at 68.16).
     lme4 = np.linalg.cholesky(m.centred(np.eye(2)))
     starts = [_start(m, sx), np.array([lme4[0, 0], lme4[1, 0] * sx, lme4[1, 1] * sx])]
     starts.append(_descent(m, reml, sigma2, np.zeros(3), sx))

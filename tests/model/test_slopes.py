@@ -503,10 +503,11 @@ def test_a_run_stopped_on_the_rank_one_face_is_restarted():
     assert fit.deviance() < 121.11
 
 
-def test_an_interior_local_optimum_loses_to_the_rank_one_face():
+def test_an_interior_local_optimum_loses_to_a_singular_one():
     # Found by `make quick`'s random examples: the run from the moment start stopped at an
     # interior local optimum (rho = 0.986, REML criterion 68.7462); lme4's optimum is
-    # singular, rho = 1, REMLcrit 68.16413 (lmer with bobyqa, rhoend = 1e-12).
+    # singular, rho = 1, REMLcrit 68.16413 (lmer with bobyqa, rhoend = 1e-12), which the
+    # start downhill from Sigma = 0 finds.
     x = -np.array([19.5, 20.5, 21.5, 21, 21, 21, 20, 19.5, 19.5, 18.5, 20.5, 21.5, 18.5, 19.5])
     x = np.concatenate([x, [-19.0, -20.5, -18.5, -20.5, -18.5]])
     y = np.array(
