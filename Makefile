@@ -83,12 +83,12 @@ test: $(STAMP) system-deps tests/browser/axe/node_modules/axe-core/axe.min.js
 # lowest versions, a fresh clone's `make lab`), the js/ checks and the tests marked slow; never
 # rebuilds js/ (a first run on a fresh clone sets up like `make test`). Two workers, one BLAS
 # thread each (two each oversubscribe two cores) that steal work from each other at the end,
-# five examples per property test (HYPOTHESIS_PROFILE=quick, tests/conftest.py), no notebook
-# plugin, and bytecode caches even where the environment turns them off (recompiling and
-# rewriting the test modules' asserts costs seconds).
+# five examples per property test (HYPOTHESIS_PROFILE=quick, tests/conftest.py), and bytecode
+# caches even where the environment turns them off (recompiling and rewriting the test
+# modules' asserts costs seconds).
 quick: | $(STAMP)
 	env -u PYTHONDONTWRITEBYTECODE HYPOTHESIS_PROFILE=quick OMP_NUM_THREADS=1 \
-	  OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -q -n 2 --dist worksteal -p no:nbmake \
+	  OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -q -n 2 --dist worksteal \
 	  -m "not slow and not browser" \
 	  $(addprefix --ignore=tests/,browser lessons hub test_notebooks.py test_packaging.py \
 	    test_binder.py test_dev_loop.py)

@@ -44,6 +44,7 @@ def png_not_blank(b64: str) -> np.ndarray:
     return img
 
 
+@pytest.mark.slow  # a matplotlib picture drawn and saved: seconds
 def test_display_adds_a_picture_after_the_live_explorer(monkeypatch):
     shown = []
     monkeypatch.setattr("IPython.display.display", lambda obj, raw: shown.append(obj))

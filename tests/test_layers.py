@@ -11,6 +11,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow  # a fresh interpreter imports every model module (import-linter: statically)
 def test_model_layer_imports_no_widget_library():
     code = (
         "import sys, shrinkviz.model, shrinkviz.model.normal\n"

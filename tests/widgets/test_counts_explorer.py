@@ -261,6 +261,7 @@ def _artist(fig, gid):
     return found[0]
 
 
+@pytest.mark.slow  # a matplotlib picture drawn and saved: seconds
 def test_static_picture_shows_the_frame(rats, tmp_path):
     rats.state.selected = 4
     rats.controls.size.slider.index = 20

@@ -269,6 +269,7 @@ def test_from_table_other_measures(sent):
     assert labels and all(abs(float(t) - np.tanh(float(x))) < 5e-3 for x, t in labels.items())
 
 
+@pytest.mark.slow  # a matplotlib picture drawn and saved: seconds
 def test_static_picture_and_sweep(bcg, tmp_path):
     s = bcg.state
     bcg.click(3)

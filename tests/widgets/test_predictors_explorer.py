@@ -142,6 +142,7 @@ def _artist(fig, gid):
     return found
 
 
+@pytest.mark.slow  # a matplotlib picture drawn and saved: seconds
 def test_static_picture_draws_the_frame(bcg, tmp_path):
     bcg.tau2.slider.index = 25
     fig = bcg.static_figure()

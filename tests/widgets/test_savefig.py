@@ -146,6 +146,7 @@ def test_group_without_data_has_no_own_marker(sent):
     np.testing.assert_array_equal(segs[:, :, 0], [[0.0, 0.0], [2.0, 2.0]])  # none for group 1
 
 
+@pytest.mark.slow  # a matplotlib picture drawn and saved: seconds
 def test_pooling_picture_draws_the_three_lines(radon):
     s = radon.state
     s.tau2 = 0.05
@@ -197,6 +198,7 @@ def test_pooling_picture_draws_the_three_lines(radon):
     assert f"μ_α = {number(ref.partial_pooling.mu_alpha)}" in caption
 
 
+@pytest.mark.slow  # a matplotlib picture drawn and saved: seconds
 def test_line_styles_follow_the_explorer(sent):
     styles = {"complete": "solid", "none": "dashed", "partial": "dotted"}
     ex = sv.PoolingLinesExplorer.radon(line_styles=styles)

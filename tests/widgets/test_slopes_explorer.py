@@ -386,6 +386,7 @@ def _by_gid(fig, gid):
     return artist
 
 
+@pytest.mark.slow  # a matplotlib picture drawn and saved: seconds
 def test_static_picture_draws_the_frame(e, tmp_path):
     c, s = e.controls, e.state
     c.group.value = s.labels.index("337")
