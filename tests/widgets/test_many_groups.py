@@ -16,7 +16,7 @@ from shrinkviz.widgets.controls import SEARCH_FROM
 from shrinkviz.widgets.views import _gl
 from shrinkviz.widgets.views._theme import js_number
 
-J = 10_000
+J = 2_000  # past GL_FROM and SEARCH_FROM; the browser test draws 10^4
 
 
 def studies(J, seed=0):
