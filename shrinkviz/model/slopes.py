@@ -467,9 +467,9 @@ def _optimize(m: _Moments, reml: bool, sigma2):
     A diagonal entry of L that ends up near 0 is checked on its face (the entry held at
     exactly 0, the others optimized), and then also on the face L22 = 0 that holds every
     singular S, and Sigma = 0 too; the best criterion wins, so a singular optimum is exactly
-    singular. A singular winner must then satisfy the
-    first-order condition on the cone of covariances, M >= 0 (`_descent`); where it does not,
-    the search goes on downhill from it. Returns S = L L' (centred x) and Q there.
+    singular. A singular winner must then satisfy the first-order condition on the cone of
+    covariances, M >= 0 (`_descent`); where it does not, the search goes on downhill from it.
+    Returns S = L L' (centred x) and Q there.
     """
     sx = m.sx
 
@@ -528,8 +528,8 @@ def _optimize(m: _Moments, reml: bool, sigma2):
     # lme4's (L = I for the uncentred x) and downhill from Sigma = 0 (hypothesis examples:
     # the moment start led to rho = 0.99 at 59.86 where lme4's start finds rho = -1 at 59.03,
     # and to rho = 0.986 at 68.75 where the start downhill from 0 finds rho = 1 at 68.16).
-    lme4 = np.linalg.cholesky(m.centred(np.eye(2)))
-    starts = [_start(m, sx), np.array([lme4[0, 0], lme4[1, 0] * sx, lme4[1, 1] * sx])]
+    lme4 = m.centred(np.eye(2))
+    starts = [_start(m, sx), _variables((lme4[0, 0], lme4[0, 1], lme4[1, 1]), sx)]
     starts.append(_descent(m, reml, sigma2, np.zeros(3), sx))
     best = refine(min((run(z0) for z0 in starts if z0 is not None), key=lambda c: c[0]))
     for _ in range(3):
@@ -566,11 +566,16 @@ def _descent(m: _Moments, reml: bool, sigma2, z, sx: float):
     found = optimize.minimize_scalar(along, bounds=(-25.0, 15.0), method="bounded")
     if not found.fun < val - 1e-10 * max(1.0, abs(val)):
         return None  # M's negative eigenvalue was rounding
-    u = found.x
-    s11, s12, s22 = S + np.exp(u) * step
-    l11 = np.sqrt(s11)
+    return _variables(S + np.exp(found.x) * step, sx)
+
+
+def _variables(S, sx: float) -> np.ndarray:
+    """The optimizer's z = (L11, L21 sx, L22 sx) of S = (S11, S12, S22) = L L', S >= 0 (the
+    Cholesky factor; the inverse of `_relative`)."""
+    s11, s12, s22 = (float(v) for v in S)
+    l11 = math.sqrt(s11)
     l21 = s12 / l11 if l11 > 0 else 0.0
-    return np.array([l11, l21 * sx, np.sqrt(max(s22 - l21 * l21, 0.0)) * sx])
+    return np.array([l11, l21 * sx, math.sqrt(max(s22 - l21 * l21, 0.0)) * sx])
 
 
 def _rank_one(S, sx: float, scale: float) -> np.ndarray:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..views import _theme as t
-from ..views.slopes import LEVELS, ellipse
+from ..views.slopes import LEVELS, ellipses
 from . import _common as c
 from .pooling import COLOURS, NAMES, UNUSED, USED
 
@@ -96,8 +96,8 @@ def _pairs(fig, snapshot, selected, group_name, alpha_name, beta_name, limits, f
     chosen = np.arange(J) == selected
     has = ~none.missing
     if np.isfinite(snapshot.Sigma).all():
-        for level, dash in zip(LEVELS, ("solid", "dashed"), strict=True):
-            ex, ey = ellipse(p.mu, snapshot.Sigma, level)
+        exs, eys = ellipses(p.mu, snapshot.Sigma)
+        for level, dash, ex, ey in zip(LEVELS, ("solid", "dashed"), exs, eys, strict=True):
             ax.plot(ex, ey, color=t.GREY, linestyle=c.DASHES[dash], lw=1.5 * fs, gid=f"{level}")
     for j in np.flatnonzero(has):
         ax.plot([none.alpha[j], p.alpha[j]], [none.beta[j], p.beta[j]], color=t.GREY, lw=1.0 * fs)
