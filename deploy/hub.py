@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -129,6 +130,12 @@ class ClassHub:
         self.proxy_token = _secret(self.data / "proxy_token", lambda: secrets.token_hex(32))
 
     @property
+    def runtime(self) -> Path:
+        """The students' Jupyter runtime folders (kernel sockets): a short path of this hub's
+        own, since a Unix socket's path must fit in 107 bytes (deploy/jupyterhub_config.py)."""
+        return Path("/tmp") / f"svk-{zlib.crc32(str(self.data).encode()):08x}"
+
+    @property
     def url(self) -> str:
         host = "127.0.0.1" if self.ip in ("0.0.0.0", "") else self.ip
         return f"http://{host}:{self.port}/"
@@ -168,6 +175,7 @@ class ClassHub:
             **os.environ,
             **self.env,
             "SHRINKVIZ_HUB_DATA": str(self.data),
+            "SHRINKVIZ_HUB_RUNTIME": str(self.runtime),
             "SHRINKVIZ_HUB_PASSWORD": self.password,
             "SHRINKVIZ_HUB_API_PORT": str(self.api_port),
             "SHRINKVIZ_HUB_PROXY_API_PORT": str(self.proxy_api_port),
@@ -246,6 +254,7 @@ class ClassHub:
                 if self.proxy is not None and self.proxy.poll() is None:
                     terminate([self.proxy.pid], grace=5)
                     self.proxy.wait(timeout=5)
+                shutil.rmtree(self.runtime, ignore_errors=True)
 
     def leftovers(self) -> list[int]:
         """Processes still working in the data folder (a student's server or kernel)."""

@@ -19,7 +19,8 @@ and servers on 127.0.0.1, 30 simulated students).
   jupyterhub-systemdspawner with ``dynamic_users``.
 
 Environment (``deploy/hub.py`` sets it; defaults in brackets): SHRINKVIZ_HUB_DATA (the
-folder of the database, secrets and homes), SHRINKVIZ_HUB_PASSWORD (the class password, at
+folder of the database, secrets and homes), SHRINKVIZ_HUB_RUNTIME (a short path for the
+students' kernel sockets, below), SHRINKVIZ_HUB_PASSWORD (the class password, at
 least 8 characters), SHRINKVIZ_HUB_PROXY_API_PORT [8001], SHRINKVIZ_HUB_API_PORT (the hub's
 own API, [8081]), SHRINKVIZ_HUB_LESSONS [the repository's notebooks/], SHRINKVIZ_HUB_CULL_TIMEOUT
 [3600 s], SHRINKVIZ_HUB_CULL_EVERY [300 s], SHRINKVIZ_HUB_ALLOW_ROOT [0].
@@ -37,6 +38,7 @@ c = get_config()  # noqa: F821  (defined by JupyterHub when it loads this file)
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ["SHRINKVIZ_HUB_DATA"]).resolve()
+RUNTIME = Path(os.environ["SHRINKVIZ_HUB_RUNTIME"])
 LESSONS = Path(os.environ.get("SHRINKVIZ_HUB_LESSONS", ROOT / "notebooks")).resolve()
 PROXY_API_PORT = int(os.environ.get("SHRINKVIZ_HUB_PROXY_API_PORT", "8001"))
 HUB_API_PORT = int(os.environ.get("SHRINKVIZ_HUB_API_PORT", "8081"))
@@ -78,6 +80,7 @@ c.Spawner.default_url = "/lab/tree/lessons"
 # every slider move waits about 40 ms for a delayed ACK.
 c.Spawner.args = [
     "--ServerApp.kernel_websocket_connection_class=shrinkviz_nodelay.NoDelayConnection",
+    "--KernelManager.transport=ipc",
     *(["--ServerApp.allow_root=True"] if ALLOW_ROOT else []),
 ]
 c.Spawner.environment = {
@@ -140,9 +143,30 @@ def server_port(name: str) -> int:
     raise RuntimeError(f"no free port for {name}'s server in {SERVER_PORTS}")
 
 
+# Kernels talk to their server over Unix sockets (KernelManager.transport=ipc above), not TCP.
+# Over TCP each kernel binds five ports its server picked a moment before (bind port 0, close,
+# hand the number on), and every server picks from the same ephemeral range, as do the proxy's
+# connections: when a class starts 30 kernels at once, two servers can hand out one port, the
+# second kernel cannot bind it, and jupyter_client's restarts keep the cached ports, so that
+# kernel dies after five tries and its student's websocket closes (jupyter_client issue 487;
+# seen here at 30 students). A Unix socket is a file beside the kernel's connection file: the
+# runtime folder (SHRINKVIZ_HUB_RUNTIME/<name>) gets a short path because a socket's path must
+# fit in 107 bytes (with the longest user name, /tmp/svk-<hub>/<name>/kernel-<uuid>-ipc-<n>
+# has 100).
+
+
+def runtime_dir(name: str) -> Path:
+    """The student's Jupyter runtime folder (connection files and the kernels' sockets)."""
+    return RUNTIME / name
+
+
 def before_spawn(spawner) -> None:
     copy_lessons(spawner)
     spawner.port = server_port(spawner.user.name)
+    spawner.environment = {
+        **spawner.environment,
+        "JUPYTER_RUNTIME_DIR": str(runtime_dir(spawner.user.name)),
+    }
 
 
 c.Spawner.pre_spawn_hook = before_spawn

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import runpy
 import secrets
 import socket
 import sys
 import time
+import uuid
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -71,6 +73,7 @@ def load_config(monkeypatch, tmp_path, **env):
 
     env = {
         "SHRINKVIZ_HUB_DATA": str(tmp_path),
+        "SHRINKVIZ_HUB_RUNTIME": str(class_hub.ClassHub(tmp_path).runtime),
         "SHRINKVIZ_HUB_PASSWORD": "a class password",
         "CONFIGPROXY_AUTH_TOKEN": "t" * 64,
         "SHRINKVIZ_HUB_ALLOW_ROOT": "1",
@@ -116,6 +119,28 @@ def test_lessons_copied_once_and_never_overwritten(monkeypatch, tmp_path):
     ns["copy_lessons"](spawner)
     assert (target / lessons[0]).read_text() == "{}"
     assert sorted(p.name for p in target.iterdir()) == lessons
+
+
+def test_kernels_use_unix_sockets_with_paths_that_fit(monkeypatch, tmp_path):
+    """Kernels over IPC (no TCP port two servers can both hand out), each student's sockets
+    in a runtime folder short enough for a Unix socket's 107-byte path."""
+    c, ns = load_config(monkeypatch, tmp_path)
+    assert "--KernelManager.transport=ipc" in c.Spawner.args
+    longest = "a" * 32
+    assert re.fullmatch(c.Authenticator.username_pattern, longest)
+    assert not re.fullmatch(c.Authenticator.username_pattern, longest + "a")
+    spawner = SimpleNamespace(
+        home_dir=str(tmp_path / "home" / longest),
+        user=SimpleNamespace(name=longest),
+        environment=dict(c.Spawner.environment),
+        port=0,
+    )
+    ns["before_spawn"](spawner)
+    runtime = Path(spawner.environment["JUPYTER_RUNTIME_DIR"])
+    assert runtime.name == longest and runtime != ns["runtime_dir"]("b")
+    assert spawner.environment["SHRINKVIZ_STATIC_PICTURE"] == "0"  # the rest is kept
+    socket_path = runtime / f"kernel-{uuid.uuid4()}-ipc-5"
+    assert len(str(socket_path).encode()) <= 107
 
 
 def test_servers_get_distinct_ports_below_the_ephemeral_range(monkeypatch, tmp_path):
@@ -174,6 +199,7 @@ def test_a_class_drags_the_explorer(tmp_path):
     (ARTIFACTS / "hub-load.json").write_text(json.dumps(summary, indent=1))
     print("\nhub load:", json.dumps(summary))
     assert hub.leftovers() == []  # no server or kernel outlives the hub's stop
+    assert not hub.runtime.exists()
 
     assert report.failures == []
     victim = report.students[STUDENTS // 2]
