@@ -3,6 +3,7 @@ of the whole explorer; ``save_animation`` writes Play's sweep. The plotted coord
 read back from the matplotlib artists (by gid) and compared with the solver's numbers and
 with what the bqplot views draw."""
 
+import itertools
 import xml.etree.ElementTree as ET
 
 import imageio_ffmpeg
@@ -11,6 +12,7 @@ import numpy as np
 import pytest
 from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.colors import to_hex
+from matplotlib.text import Text
 from PIL import Image
 
 import shrinkviz as sv
@@ -196,6 +198,62 @@ def test_pooling_picture_draws_the_three_lines(radon):
     )
     caption = artist(fig, "caption").get_text().replace("\n", " ")
     assert f"μ_α = {number(ref.partial_pooling.mu_alpha)}" in caption
+
+
+PICTURES = {
+    "schools": lambda **kw: sv.ShrinkageExplorer.eight_schools(**kw),
+    "radon": lambda **kw: sv.PoolingLinesExplorer.radon(**kw),
+    "sleepstudy": lambda **kw: sv.SlopesExplorer.sleepstudy(**kw),
+    "radon slopes": lambda **kw: sv.SlopesExplorer.radon(**kw),
+    "bcg forest": lambda **kw: sv.ForestExplorer.bcg(**kw),
+    "teacher forest": lambda **kw: sv.ForestExplorer.teacher_expectancy(**kw),
+    "rats": lambda **kw: sv.CountsExplorer.rat_tumors(**kw),
+    "surgical": lambda **kw: sv.CountsExplorer.surgical(**kw),
+    "bcg latitude": lambda **kw: sv.PredictorExplorer.bcg(**kw),
+    "radon uranium": lambda **kw: sv.PredictorExplorer.radon(**kw),
+}
+
+
+def drawn_texts(fig, monkeypatch) -> list:
+    """(text, extent in pixels) of every text the draw of ``fig`` puts on the canvas (not the
+    tick labels matplotlib keeps for ticks outside the view)."""
+    drawn, draw = [], Text.draw
+
+    def record(text, renderer):
+        draw(text, renderer)
+        if text.get_visible() and text.get_text().strip():
+            drawn.append((text.get_text(), text.get_window_extent(renderer)))
+
+    monkeypatch.setattr(Text, "draw", record)
+    fig.canvas.draw()
+    monkeypatch.setattr(Text, "draw", draw)
+    return drawn
+
+
+@pytest.mark.slow  # 20 matplotlib pictures: about 20 s
+@pytest.mark.parametrize("font_scale", [1.0, 1.6])
+@pytest.mark.parametrize("name", list(PICTURES))
+def test_no_text_of_a_picture_overlaps_another_or_leaves_the_figure(
+    sent, monkeypatch, name, font_scale
+):
+    """Every legend entry, title, axis and tick label and caption of every explorer's static
+    picture lies inside the figure and clear of every other text, at the projector's
+    font_scale too (a long legend row or panel title wraps instead)."""
+    fig = PICTURES[name](font_scale=font_scale).static_figure()
+    texts = drawn_texts(fig, monkeypatch)
+    width, height = fig.bbox.width, fig.bbox.height
+    assert len(texts) > 15
+    for text, box in texts:
+        inside = box.x0 >= -1 and box.y0 >= -1 and box.x1 <= width + 1 and box.y1 <= height + 1
+        assert inside, f"{text!r} leaves the figure: {box.bounds} of {width} x {height}"
+    for (text1, box1), (text2, box2) in itertools.combinations(texts, 2):
+        apart = (
+            box1.x1 - 1 <= box2.x0
+            or box2.x1 - 1 <= box1.x0
+            or box1.y1 - 1 <= box2.y0
+            or box2.y1 - 1 <= box1.y0
+        )
+        assert apart, f"{text1!r} overlaps {text2!r}"
 
 
 @pytest.mark.slow  # a matplotlib picture drawn and saved: seconds

@@ -66,18 +66,38 @@ def handles(entries, font_scale: float) -> list[Line2D]:
 
 def legend(fig, entries, font_scale: float, ncols: int | None = None) -> None:
     """The legend above the axes of ``fig`` (a Figure or SubFigure), outside the data area,
-    as the HTML legend above each bqplot figure."""
+    as the HTML legend above each bqplot figure: in ``ncols`` columns (all entries in one
+    row unless told), fewer where the row would be wider than ``fig`` (a long entry at a
+    large ``font_scale``; the HTML legend wraps)."""
     hs = handles(entries, font_scale)
-    leg = fig.legend(
-        handles=hs,
-        loc="outside upper left",
-        ncols=ncols or len(hs),
-        frameon=False,
-        fontsize=TEXT_PT * font_scale,
-        handlelength=2.6,
-        columnspacing=1.6,
-    )
+    renderer = root(fig).canvas.get_renderer()
+    for n in range(ncols or len(hs), 0, -1):
+        leg = fig.legend(
+            handles=hs,
+            loc="outside upper left",
+            ncols=n,
+            frameon=False,
+            fontsize=TEXT_PT * font_scale,
+            handlelength=2.6,
+            columnspacing=1.6,
+        )
+        if n == 1 or leg.get_window_extent(renderer).width <= fig.bbox.width:
+            break
+        leg.remove()
     leg.set_gid("legend")
+
+
+def fits(fig, text: str, width: float, **font) -> bool:
+    """Whether ``text`` in ``font`` (Text properties) is at most ``width`` display units wide."""
+    probe = fig.text(0, 0, text, **font)
+    wide = probe.get_window_extent(root(fig).canvas.get_renderer()).width
+    probe.remove()
+    return wide <= width
+
+
+def root(fig) -> Figure:
+    """The Figure of ``fig`` (itself, or a SubFigure's parent Figure)."""
+    return fig if isinstance(fig, Figure) else fig.figure
 
 
 def caption(fig, text: str, font_scale: float, width_chars: int = 120) -> None:

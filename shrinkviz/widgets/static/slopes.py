@@ -77,7 +77,10 @@ def draw(
                     gid=f"{kind}-{g}",
                 )
         ax.set_ylim(ylo - pad, yhi + pad)  # a steep line is cut at its panel's edge
-        ax.set_title(f"{labels[g]} (n = {int(fit.n[g])})", fontsize=text, fontweight="bold")
+        title, font = f"{labels[g]} (n = {int(fit.n[g])})", {"fontsize": text, "fontweight": "bold"}
+        if not c.fits(right, title, 0.85 * right.bbox.width / ncols, **font):
+            title = title.replace(" (", "\n(")  # a long name at a large font_scale
+        ax.set_title(title, **font)
         ax.tick_params(labelsize=text)
         ax.spines[["top", "right"]].set_visible(False)
     for ax in axes[len(panels) :]:
