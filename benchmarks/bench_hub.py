@@ -10,8 +10,14 @@ on the same machine is the floor the others are compared to. Printed, never asse
 
     round trip p50 / p99 / max (ms): a comm update in to the last mark's update out, measured
         by the students' client (on the same machine, so its own CPU time is in there too);
+        p99 of the first burst (every student starts dragging at the same moment, when the
+        last one has the explorer) and of the later bursts (spread by the reading pauses);
         its medians split by the kernel's message stamps: to the kernel (student -> proxy ->
         server -> kernel starts), in the kernel (until its last mark message), from the kernel
+    cpu/update: ms of CPU that one update costs each kind of process while the class drags
+        (all kernels, all servers, the proxy; the students' client, which a real class runs
+        on its own laptops): with N students dragging at once, and each sending its next
+        update when the last is answered, a round trip is about N x their sum / cores
     load: the machine's 1-minute load average after the run (other work on the 2 cores)
     per student: RSS and USS (MB; USS = what one more student adds) of kernel and server,
         their CPU seconds for start-up, explorer and dragging; spawn time (median, s)
@@ -44,11 +50,17 @@ COLUMNS = [
     ("p50_ms", "p50 ms", "{:>7}"),
     ("p99_ms", "p99 ms", "{:>7}"),
     ("max_ms", "max ms", "{:>7}"),
+    ("p99_first_burst_ms", "p99 1st", "{:>8}"),
+    ("p99_later_bursts_ms", "p99 later", "{:>10}"),
     ("to_kernel_p50_ms", "to k.", "{:>6}"),
     ("in_kernel_p50_ms", "in k.", "{:>6}"),
     ("from_kernel_p50_ms", "from k.", "{:>8}"),
     ("updates", "updates", "{:>8}"),
     ("failures", "fail", "{:>5}"),
+    ("kernel_cpu_per_update_ms", "cpu/update: kernel", "{:>19}"),
+    ("server_cpu_per_update_ms", "server", "{:>7}"),
+    ("proxy_cpu_per_update_ms", "proxy", "{:>6}"),
+    ("client_cpu_per_update_ms", "client", "{:>7}"),
     ("kernel_rss_mb", "kernel RSS", "{:>11}"),
     ("server_rss_mb", "server RSS", "{:>11}"),
     ("student_rss_mb", "student RSS", "{:>12}"),

@@ -285,6 +285,7 @@ class Student:
     bursts_done: int = 0
     unchanged: int = 0  # updates to the position already sent (nothing to redraw)
     splits: list[tuple[float, ...]] = field(default_factory=list)
+    bursts: list[int] = field(default_factory=list)  # the burst of each round trip (0: first)
 
 
 @dataclass
@@ -304,8 +305,16 @@ class Report:
     def failures(self) -> list[str]:
         return [f"{s.name}: {f}" for s in self.students for f in s.failures]
 
-    def quantile(self, q: float) -> float:
-        return float(np.quantile(self.round_trips_ms, q)) if self.round_trips_ms else np.nan
+    def quantile(self, q: float, first_burst: bool | None = None) -> float:
+        """Quantile `q` of the round trips (ms): all, or those of the first burst (the class
+        starts dragging at once, at the teacher's word) or of the later ones only."""
+        rts = [
+            1e3 * t
+            for s in self.students
+            for t, b in zip(s.round_trips, s.bursts, strict=True)
+            if first_burst is None or (b == 0) == first_burst
+        ]
+        return float(np.quantile(rts, q)) if rts else np.nan
 
     def summary(self) -> dict:
         """The figures in one flat dict (times in ms or s, memory in MiB)."""
@@ -322,6 +331,8 @@ class Report:
             "moves": sum(s.moves for s in self.students),
             "p50_ms": r(self.quantile(0.5)),
             "p99_ms": r(self.quantile(0.99)),
+            "p99_first_burst_ms": r(self.quantile(0.99, first_burst=True)),
+            "p99_later_bursts_ms": r(self.quantile(0.99, first_burst=False)),
             "max_ms": r(max(self.round_trips_ms, default=np.nan)),
             # where a round trip goes (medians): to the kernel, in it, back to the student
             **{
@@ -510,6 +521,7 @@ class Classroom:
                 st.round_trips.append(rt)
                 st.mark_messages.append(marks)
                 st.splits.append(split)
+                st.bursts.append(st.bursts_done)
             else:
                 st.unchanged += 1
             sent = hand
@@ -655,11 +667,41 @@ class Classroom:
         self._restarted, self._pids_kept = asyncio.Event(), None
         t, cpu = time.perf_counter(), time.process_time()
         restart = asyncio.create_task(self._restart_when_dragging()) if self.restart else None
+        dragging = asyncio.create_task(self._cpu_when_dragging())
         await asyncio.gather(*(self._student(s) for s in self.students))
         restart_s = await restart if restart else None
         wall = time.perf_counter() - t
-        usage = {**self.memory(), "client_cpu_s": time.process_time() - cpu}
+        per_update = self._cpu_per_update(await dragging)
+        usage = {**self.memory(), "client_cpu_s": time.process_time() - cpu, **per_update}
         return Report(self.n, self.students, usage, wall, restart_s, self._pids_kept)
+
+    def _cpu(self) -> dict[str, float]:
+        """CPU seconds so far of the students' kernels and servers (summed), the proxy, the
+        hub and this client."""
+        kernels = [_usage(kernel_pid(s.kernel_id)) for s in self.students if s.kernel_id]
+        servers = [_usage(p) for p in self.hub.server_pids().values()]
+        return {
+            "kernel": sum(k["cpu"] for k in kernels if k),
+            "server": sum(s["cpu"] for s in servers if s),
+            "proxy": (_usage(self.hub.proxy.pid) or {"cpu": 0.0})["cpu"],
+            "hub": (_usage(self.hub.hub.pid) or {"cpu": 0.0})["cpu"],
+            "client": time.process_time(),
+        }
+
+    async def _cpu_when_dragging(self) -> dict[str, float]:
+        await self._everyone_ready.wait()
+        return self._cpu()
+
+    def _cpu_per_update(self, start: dict[str, float]) -> dict[str, float]:
+        """ms of CPU per update while the class drags (the updates of every student), by
+        process: what one move costs the machine. Distorted by the faults (a killed kernel's
+        CPU is lost, a restarted hub's starts again): a benchmark runs without them."""
+        end = self._cpu()
+        updates = sum(len(s.round_trips) + s.unchanged for s in self.students)
+        return {
+            f"{name}_cpu_per_update_ms": 1e3 * (end[name] - start[name]) / max(updates, 1)
+            for name in end
+        }
 
     def run(self) -> Report:
         async def bounded():
