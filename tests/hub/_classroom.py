@@ -37,6 +37,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 
 import aiohttp
 import numpy as np
@@ -676,15 +677,15 @@ class Classroom:
         return Report(self.n, self.students, usage, wall, restart_s, self._pids_kept)
 
     def _cpu(self) -> dict[str, float]:
-        """CPU seconds so far of the students' kernels and servers (summed), the proxy, the
-        hub and this client."""
-        kernels = [_usage(kernel_pid(s.kernel_id)) for s in self.students if s.kernel_id]
+        """CPU seconds so far of the students' kernels and servers (summed), the proxy and
+        this client (the hub is not on a move's path)."""
+        pids = kernel_pids()
+        kernels = [_usage(pids.get(s.kernel_id)) for s in self.students if s.kernel_id]
         servers = [_usage(p) for p in self.hub.server_pids().values()]
         return {
             "kernel": sum(k["cpu"] for k in kernels if k),
             "server": sum(s["cpu"] for s in servers if s),
             "proxy": (_usage(self.hub.proxy.pid) or {"cpu": 0.0})["cpu"],
-            "hub": (_usage(self.hub.hub.pid) or {"cpu": 0.0})["cpu"],
             "client": time.process_time(),
         }
 
@@ -694,8 +695,8 @@ class Classroom:
 
     def _cpu_per_update(self, start: dict[str, float]) -> dict[str, float]:
         """ms of CPU per update while the class drags (the updates of every student), by
-        process: what one move costs the machine. Distorted by the faults (a killed kernel's
-        CPU is lost, a restarted hub's starts again): a benchmark runs without them."""
+        process: what one move costs the machine. The faults distort it (a killed kernel's
+        CPU is lost): a benchmark runs without them."""
         end = self._cpu()
         updates = sum(len(s.round_trips) + s.unchanged for s in self.students)
         return {
@@ -714,7 +715,8 @@ class Classroom:
         of the students' kernels and servers (median, max), the hub, proxy and culler;
         CPU seconds a student's kernel and server used so far (median), the hub's (since
         its last start) and the proxy's."""
-        kernels = [_usage(kernel_pid(s.kernel_id)) for s in self.students if s.kernel_id]
+        pids = kernel_pids()
+        kernels = [_usage(pids.get(s.kernel_id)) for s in self.students if s.kernel_id]
         servers = [_usage(p) for p in self.hub.server_pids().values()]
         kernels, servers = [k for k in kernels if k], [s for s in servers if s]
         culler = [
@@ -747,10 +749,18 @@ class Classroom:
 
 def kernel_pid(kernel_id: str) -> int | None:
     """The kernel process: its command line names its connection file kernel-<id>.json."""
+    return kernel_pids().get(kernel_id)
+
+
+def kernel_pids() -> dict[str, int]:
+    """Every kernel process by kernel id, from one look at the process table."""
+    found = {}
     for p in psutil.process_iter(["pid", "cmdline"]):
-        if any(f"kernel-{kernel_id}.json" in a for a in p.info["cmdline"] or ()):
-            return p.info["pid"]
-    return None
+        for arg in p.info["cmdline"] or ():
+            name = Path(arg).name
+            if name.startswith("kernel-") and name.endswith(".json"):
+                found[name[len("kernel-") : -len(".json")]] = p.info["pid"]
+    return found
 
 
 def _usage(pid: int | None) -> dict[str, float] | None:
