@@ -47,6 +47,61 @@ def all_marks(box):
     return [m for fig in figures(box) for m in fig.marks]
 
 
+def drawn(mark) -> set:
+    """The segments of a WebGL figure's one Lines path, (x0, x1, y0, y1) each."""
+    x, y = mark.x.reshape(-1, 3), mark.y.reshape(-1, 3)
+    assert np.isnan(x[:, 2]).all() and np.isnan(y[:, 2]).all()  # a NaN after each
+    assert np.isfinite(x[:, :2]).all() and np.isfinite(y[:, :2]).all()
+    return {(a, b, c, d) for (a, b), (c, d) in zip(x[:, :2], y[:, :2], strict=True)}
+
+
+def vertical_union(x, y0, y1) -> set:
+    """The union of the vertical segments (x_k, y0_k) to (x_k, y1_k) with finite ends, merged
+    one x at a time, interval by interval (the reference for ``_gl.union``)."""
+    merged = []
+    for at in sorted(
+        {a for a, b, c in zip(x, y0, y1, strict=True) if np.isfinite([a, b, c]).all()}
+    ):
+        spans = sorted(
+            (min(b, c), max(b, c))
+            for a, b, c in zip(x, y0, y1, strict=True)
+            if a == at and np.isfinite([b, c]).all()
+        )
+        lo, hi = spans[0]
+        for b, c in spans[1:]:
+            if b > hi:
+                merged.append((at, at, lo, hi))
+                lo, hi = b, c
+            else:
+                hi = max(hi, c)
+        merged.append((at, at, lo, hi))
+    return set(merged)
+
+
+def test_union_of_intervals_against_a_loop():
+    rng = np.random.default_rng(5)
+    for k in (0, 1, 2, 40, 300):
+        at = rng.integers(0, 6, k).astype(float)
+        lo = rng.integers(0, 30, k).astype(float)  # integers: touching and equal ends
+        hi = lo + rng.integers(0, 8, k)
+        got = set(zip(*_gl.union(at, lo, hi), strict=True))
+        want = {(a, b, c) for a, _, b, c in vertical_union(at, lo, hi)}
+        assert got == want
+    # horizontal segments, NaN ends left out, segments neither way drawn as they are
+    x, y = np.array([[0.0, 2.0], [1.0, 3.0], [5.0, 4.0]]), np.array([[1.0, 1.0]] * 3)
+    assert drawn(Lines(**_gl.segments(x, y, gl=True))) == {
+        (0.0, 3.0, 1.0, 1.0),
+        (4.0, 5.0, 1.0, 1.0),
+    }
+    y[1, 0] = np.nan
+    assert drawn(Lines(**_gl.segments(x, y, gl=True))) == {
+        (0.0, 2.0, 1.0, 1.0),
+        (4.0, 5.0, 1.0, 1.0),
+    }
+    slanted = _gl.segments(np.array([[0.0, 1.0]]), np.array([[0.0, 1.0]]), gl=True)
+    np.testing.assert_array_equal(slanted["x"], [0.0, 1.0, np.nan])
+
+
 def click(mark, x, y):
     """What the browser sends when the transparent click layer is clicked at (x, y)."""
     mark._handle_custom_msgs(
@@ -74,11 +129,11 @@ def test_shrinkage_at_many_groups_is_a_webgl_funnel(sent, updates, monkeypatch):
     assert axis.label == "precision 1/v_j of each group (log scale)"
     assert axis.tick_labels == {js_number(np.log10(p)): f"{p:g}" for p in (1, 3, 10, 30, 100)}
     assert e.figure.axes[0].scale.min < view.own.x.min() <= view.own.x.max() < axis.scale.max
-    # one polyline, each segment from y_j to mu_j at the group's x, broken by NaN
-    sx, sy = view.segments.x.reshape(J, 3), view.segments.y.reshape(J, 3)
-    assert np.isnan(sx[:, 2]).all() and np.isnan(sy[:, 2]).all()
-    np.testing.assert_array_equal(sx[:, 0], view.own.x)
-    np.testing.assert_array_equal(sy[:, :2], np.column_stack([y, view.pooled.y]))
+    # one polyline broken by NaN: the segments from y_j to mu_j at the groups' x, those on
+    # one x as their union (a few hundred distinct precisions here)
+    segments = drawn(view.segments)
+    assert segments == vertical_union(view.own.x, y, view.pooled.y)
+    assert len(segments) < 0.7 * J  # 1,230 segments for 2,000 groups
     assert isinstance(e.controls.group, Combobox)
 
     calls = []
@@ -139,8 +194,10 @@ def test_group_data_funnel_is_across_n(sent):
     e.state.set_n(5, 0)  # no data: at the left end, its own marker and segment hidden
     assert e.view.pooled.x[5] < np.log10(n[n > 0].min())
     assert e.view.own.opacities[5] == 0
-    segments = e.view.segments.y.reshape(len(n), 3)
-    assert np.isnan(segments[5]).all() and np.isfinite(segments[6, :2]).all()
+    segments = drawn(e.view.segments)
+    assert e.view.pooled.x[5] not in {x for x, *_ in segments}
+    ys = np.where(np.arange(len(n)) == 5, np.nan, e.view.own.y)
+    assert segments == vertical_union(e.view.own.x, ys, e.view.pooled.y)
 
 
 def test_pooling_overview_at_many_groups_is_webgl(sent, updates):
@@ -169,12 +226,8 @@ def test_pooling_overview_at_many_groups_is_webgl(sent, updates):
     fit = e.state.snapshot.fit
     assert fit.tau2 == e.controls.tau2.grid[31]
     np.testing.assert_array_equal(ov.partial_pooling.y, fit.partial_pooling.alpha)
-    bars = ov.partial_bars.y.reshape(J, 3)
-    sd = fit.partial_pooling.alpha_sd
-    np.testing.assert_allclose(
-        bars[:, :2],
-        np.column_stack([fit.partial_pooling.alpha - sd, fit.partial_pooling.alpha + sd]),
-    )
+    a, sd = fit.partial_pooling.alpha, fit.partial_pooling.alpha_sd
+    assert drawn(ov.partial_bars) == vertical_union(ov.partial_pooling.x, a - sd, a + sd)
     for mark in all_marks(e):
         assert len(updates(mark)) <= 1, mark
     j = int(np.argmin(n))
@@ -183,6 +236,11 @@ def test_pooling_overview_at_many_groups_is_webgl(sent, updates):
     np.testing.assert_array_equal(
         ov.highlight.y, [fit.no_pooling.alpha[j], fit.partial_pooling.alpha[j]]
     )
+    assert updates(ov.none_bars) == []  # a tau2 move keeps the no-pooling fit and its bars
+    e.state.sigma2 *= 2  # wider bars: redrawn
+    none = e.state.snapshot.fit.no_pooling
+    se = e.state.snapshot.none_se
+    assert drawn(ov.none_bars) == vertical_union(ov.no_pooling.x, none.alpha - se, none.alpha + se)
 
 
 def test_few_groups_keep_the_svg_marks_and_layout(sent):
@@ -215,7 +273,7 @@ def test_selector_is_searchable_from_search_from_groups(sent):
 
 def test_full_bayes_intervals_on_webgl_marks(sent):
     """On a WebGL figure the full-Bayes +-1 sd bars are one NaN-broken polyline (one SVG
-    path), shown while averaging over tau."""
+    path, the bars on one x as their union), shown while averaging over tau."""
     y, v = studies(_gl.GL_FROM)
     e = sv.ShrinkageExplorer.from_meta(y, v)
     view = e.view
@@ -225,9 +283,6 @@ def test_full_bayes_intervals_on_webgl_marks(sent):
     f = e.state.snapshot
     fb = sv.full_bayes(y, v)
     np.testing.assert_allclose(f.mean, fb.mean, rtol=1e-12)
-    bars = view.interval.y.reshape(len(y), 3)
-    np.testing.assert_array_equal(bars[:, :2], np.column_stack([f.mean - f.sd, f.mean + f.sd]))
-    assert np.isnan(bars[:, 2]).all()
-    np.testing.assert_array_equal(view.interval.x.reshape(len(y), 3)[:, 0], view.own.x)
+    assert drawn(view.interval) == vertical_union(view.own.x, f.mean - f.sd, f.mean + f.sd)
     e.state.average_over_tau = False
     assert not view.interval.visible

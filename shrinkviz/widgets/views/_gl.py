@@ -54,11 +54,43 @@ def scatter_type(gl: bool) -> type:
 def segments(x: np.ndarray, y: np.ndarray, gl: bool) -> dict:
     """x and y of a bqplot ``Lines`` mark drawing row k of ``x``, ``y`` (K x 2) as one
     segment: 2-D arrays (one SVG path per segment) for few groups, else one polyline with a
-    NaN vertex after each segment (bqplot breaks a line at NaN: one SVG path for all)."""
+    NaN vertex after each segment (bqplot breaks a line at NaN: one SVG path for all), a
+    segment with a NaN end left out. There, vertical segments on one x (horizontal ones on
+    one y: a funnel's columns, thousands of groups on a few hundred distinct n_j) are drawn
+    as their union (``union``): one path is stroked as one shape, so the pixels are the same,
+    and the browser builds and fills a path of far fewer vertices."""
     if not gl:
         return {"x": x, "y": y}
+    x0, x1, y0, y1 = x[:, 0], x[:, 1], y[:, 0], y[:, 1]
+    keep = np.isfinite(x0 + x1 + y0 + y1)
+    if not keep.all():
+        x0, x1, y0, y1 = x0[keep], x1[keep], y0[keep], y1[keep]
+    if np.array_equal(x0, x1):
+        at, lo, hi = union(x0, np.minimum(y0, y1), np.maximum(y0, y1))
+        x, y = np.column_stack([at, at]), np.column_stack([lo, hi])
+    elif np.array_equal(y0, y1):
+        at, lo, hi = union(y0, np.minimum(x0, x1), np.maximum(x0, x1))
+        x, y = np.column_stack([lo, hi]), np.column_stack([at, at])
+    else:
+        x, y = np.column_stack([x0, x1]), np.column_stack([y0, y1])
     pad = np.full((len(x), 1), np.nan)
     return {"x": np.hstack([x, pad]).ravel(), "y": np.hstack([y, pad]).ravel()}
+
+
+def union(at: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The intervals [lo_k, hi_k] on the lines at_k merged where they overlap or touch:
+    (at, lo, hi) of the union, by line and then by lo."""
+    order = np.lexsort((lo, at))
+    at, lo, hi = at[order], lo[order], hi[order]
+    if len(at) == 0:
+        return at, lo, hi
+    line = np.cumsum(np.r_[True, at[1:] != at[:-1]])
+    # how far the intervals before each one on its line reach: a running maximum that starts
+    # again on every line (each line's hi shifted past all the lines' before it)
+    shift = line * (2.0 * (hi.max() - hi.min()) + 1.0)
+    reach = np.maximum.accumulate(hi + shift) - shift
+    starts = np.flatnonzero(np.r_[True, (line[1:] != line[:-1]) | (lo[1:] > reach[:-1])])
+    return at[starts], lo[starts], np.maximum.reduceat(hi, starts)
 
 
 def log_axis_ticks(lo: float, hi: float, ticks: np.ndarray) -> dict:

@@ -202,6 +202,7 @@ class OverviewView:
             colors=[t.NONE],
             stroke_width=1.2 * font_scale,
         )
+        self._none_of = f.fit.no_pooling  # the fit the no-pooling bars show
         self.partial_bars = Lines(
             **self._partial_bars(f),
             scales=sc,
@@ -341,7 +342,9 @@ class OverviewView:
     def _draw(self, change) -> None:
         f = change["new"]
         x = self._x(f)
-        t.update(self.none_bars, **self._none_bars(f))
+        if f.fit.no_pooling is not self._none_of:  # a tau2 move keeps the no-pooling fit
+            t.update(self.none_bars, **self._none_bars(f))
+            self._none_of = f.fit.no_pooling
         t.update(self.partial_bars, **self._partial_bars(f))
         t.update(self.rule, y=self._rule_y(f))
         t.update(
