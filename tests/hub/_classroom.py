@@ -676,15 +676,20 @@ class Classroom:
         usage = {**self.memory(), "client_cpu_s": time.process_time() - cpu, **per_update}
         return Report(self.n, self.students, usage, wall, restart_s, self._pids_kept)
 
-    def _cpu(self) -> dict[str, float]:
-        """CPU seconds so far of the students' kernels and servers (summed), the proxy and
-        this client (the hub is not on a move's path)."""
+    def _students_usage(self) -> tuple[list[dict], list[dict]]:
+        """``_usage`` of each student's kernel and of each server (those still running)."""
         pids = kernel_pids()
         kernels = [_usage(pids.get(s.kernel_id)) for s in self.students if s.kernel_id]
         servers = [_usage(p) for p in self.hub.server_pids().values()]
+        return [k for k in kernels if k], [s for s in servers if s]
+
+    def _cpu(self) -> dict[str, float]:
+        """CPU seconds so far of the students' kernels and servers (summed), the proxy and
+        this client (the hub is not on a move's path)."""
+        kernels, servers = self._students_usage()
         return {
-            "kernel": sum(k["cpu"] for k in kernels if k),
-            "server": sum(s["cpu"] for s in servers if s),
+            "kernel": sum(k["cpu"] for k in kernels),
+            "server": sum(s["cpu"] for s in servers),
             "proxy": (_usage(self.hub.proxy.pid) or {"cpu": 0.0})["cpu"],
             "client": time.process_time(),
         }
@@ -715,10 +720,7 @@ class Classroom:
         of the students' kernels and servers (median, max), the hub, proxy and culler;
         CPU seconds a student's kernel and server used so far (median), the hub's (since
         its last start) and the proxy's."""
-        pids = kernel_pids()
-        kernels = [_usage(pids.get(s.kernel_id)) for s in self.students if s.kernel_id]
-        servers = [_usage(p) for p in self.hub.server_pids().values()]
-        kernels, servers = [k for k in kernels if k], [s for s in servers if s]
+        kernels, servers = self._students_usage()
         culler = [
             p.info["pid"]
             for p in psutil.process_iter(["pid", "cmdline"])
