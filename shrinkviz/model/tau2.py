@@ -22,6 +22,8 @@ import numpy as np
 from scipy import optimize
 
 _MAXITER = 10_000
+_NEWTON_TOL = 1e-10
+_EPS = float(np.finfo(float).eps)
 
 
 def dot(a: np.ndarray, b: np.ndarray) -> float:
@@ -140,7 +142,8 @@ def sidik_jonkman(y, v):
 def _falling_root(f, scale: float) -> float:
     """The tau2 >= 0 where f changes sign from + to -, or 0 where f(0) <= 0 (then the
     boundary is the solution). f must be negative for large tau2; the bracket grows from
-    ``scale`` by factors of 4 and Brent's method runs to machine precision."""
+    ``scale`` by factors of 4 and Brent's method runs to machine precision. (For f without
+    a derivative at hand: the meta-regression's estimating equations.)"""
     if f(0.0) <= 0:
         return 0.0
     lo, hi = 0.0, scale
@@ -151,12 +154,94 @@ def _falling_root(f, scale: float) -> float:
     )
 
 
+def _equation(y: np.ndarray, v: np.ndarray, tau2: float, kind: str, target: float = 0.0):
+    """f(tau2) and f'(tau2) of an estimating equation f = 0 that falls through 0 at the
+    estimate. With w = 1 / (v + tau2), r = y - mu_w, S_n = sum w^n:
+
+        Q (PM)  f = sum w r^2 - target          f' = -sum w^2 r^2
+        ML      f = sum w^2 r^2 - S_1           f' = -2 sum w^3 r^2 + 2 (sum w^2 r)^2 / S_1 + S_2
+        REML    f = sum w^2 r^2 - tr(P)         f' = f'_ML - 2 S_3 / S_1 + (S_2 / S_1)^2,
+                tr(P) = S_1 - S_2 / S_1
+
+    ML's and REML's f is twice the derivative in tau2 of the (restricted) log-likelihood with
+    mu profiled out; f' uses d mu_w / d tau2 = -sum w^2 r / S_1 (and sum w r = 0).
+    """
+    w = 1.0 / (v + tau2)
+    sw = float(w.sum())
+    r = y - dot(w, y) / sw
+    wr = w * r
+    if kind == "Q":
+        return dot(wr, r) - target, -dot(wr, wr)
+    s2, w2r = dot(w, w), dot(w, wr)
+    f = dot(wr, wr)
+    df = -2 * float(np.einsum("i,i,i->", w, wr, wr)) + 2 * w2r * w2r / sw + s2
+    if kind == "ML":
+        return f - sw, df
+    s3 = float(np.einsum("i,i,i->", w, w, w))
+    return f - (sw - s2 / sw), df - 2 * s3 / sw + (s2 / sw) ** 2
+
+
+def _newton_root(equation, start, scale: float) -> float:
+    """The tau2 >= 0 where f changes sign from + to -, or 0 where f(0) <= 0 (then the
+    boundary is the solution); ``equation(tau2)`` gives (f, f'), ``start()`` the first
+    guess. Newton's method safeguarded by bisection inside a bracket [lo, hi] with
+    f(lo) > 0 >= f(hi) (``rtsafe``, Press et al., *Numerical Recipes*, 3rd ed., section 9.4;
+    as :mod:`shrinkviz.model._leave1out`); while no upper end is known the bracket grows
+    from ``scale`` by factors of 4. It cannot oscillate as undamped Fisher scoring can
+    (tests/fixtures: case ``fisher_oscillates``, where metafor needs ``stepadj = 0.5``),
+    and it stops once a Newton step is below 1e-10 of tau2: the error left is of the
+    order of its square, below rounding.
+    """
+    f, df = equation(0.0)
+    if f <= 0:
+        return 0.0
+    lo, hi = 0.0, np.inf
+    x = start()
+    if not x > 0:  # no guess: Newton's step from 0
+        x = -f / df if df < 0 else scale
+    step_before = np.inf
+    for _ in range(_MAXITER):
+        f, df = equation(x)
+        if f == 0:
+            return x
+        if f > 0:
+            lo = x
+        else:
+            hi = x
+        newton = x - f / df if df else np.nan
+        # Newton's step unless it leaves the bracket or shrinks too slowly; then bisect, or
+        # grow the bracket while no upper end is known
+        ok = lo < newton < hi and abs(2 * f) <= abs(step_before * df)
+        if ok:
+            new = newton
+        elif hi < np.inf:
+            new = 0.5 * (lo + hi)
+        else:
+            new = 4 * max(x, scale)
+        step_before = abs(new - x)
+        if (ok and step_before <= _NEWTON_TOL * new) or hi - lo <= 4 * _EPS * lo:
+            return new
+        x = new
+    raise RuntimeError("the estimating equation of tau2 did not converge")
+
+
+def _q_start(y, v, target: float) -> float:
+    """One step from tau2 = 0 to Q(1/(v + tau2)) = target: (Q(1/v) - target) / tr(P), the
+    DerSimonian-Laird estimate at target k - 1 (Q falls with slope -tr(P) on average)."""
+    w = 1.0 / v
+    return (q_stat(y, w) - target) / trace_p(w)
+
+
 def q_root(y: np.ndarray, v: np.ndarray, target: float) -> float:
     """The tau2 >= 0 where Q(1/(v + tau2)) = target, or 0 where Q(1/v) <= target.
 
     Q falls monotonically from Q(1/v) to 0 as tau2 grows, so the root is unique.
     """
-    return _falling_root(lambda tau2: q_stat(y, 1.0 / (v + tau2)) - target, float(v.mean()))
+    return _newton_root(
+        lambda tau2: _equation(y, v, tau2, "Q", target),
+        lambda: _q_start(y, v, target),
+        float(v.mean()),
+    )
 
 
 def paule_mandel(y, v):
@@ -170,22 +255,14 @@ def paule_mandel(y, v):
     return tau2, float(np.sqrt(2 * k**2 / (k - 1)) / (1.0 / (v + tau2)).sum())
 
 
-def _score(y, v, tau2, reml: bool) -> float:
-    """Twice the derivative in tau2 of the (restricted) log-likelihood, mu profiled out:
-    ML: sum w^2 (y - mu_w)^2 - sum w;  REML: the same minus tr(P) instead of sum w."""
-    w = 1.0 / (v + tau2)
-    r = y - dot(w, y) / w.sum()
-    return dot(w * w, r * r) - (trace_p(w) if reml else float(w.sum()))
-
-
 def _maximize_likelihood(y, v, reml: bool) -> float:
-    """The tau2 >= 0 where the score falls through 0, or 0 where the score there is <= 0.
-
-    metafor runs Fisher scoring from the HE estimate to the same optimum; a bracketed root
-    search reaches it to machine precision and cannot oscillate as undamped Fisher scoring
-    can (tests/fixtures: case ``fisher_oscillates``, where metafor needs ``stepadj = 0.5``).
-    """
-    return _falling_root(lambda tau2: _score(y, v, tau2, reml), float(v.mean()))
+    """The tau2 >= 0 where the score (``_equation``) falls through 0, or 0 where the score
+    there is <= 0. metafor runs Fisher scoring from the HE estimate to the same optimum;
+    Newton's method here starts at the DL estimate (one step from 0 to the PM root)."""
+    kind = "REML" if reml else "ML"
+    return _newton_root(
+        lambda tau2: _equation(y, v, tau2, kind), lambda: _dl_tau2(y, v), float(v.mean())
+    )
 
 
 def maximum_likelihood(y, v):
