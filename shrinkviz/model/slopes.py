@@ -252,14 +252,16 @@ def _covariance(Sigma) -> np.ndarray:
         raise ValueError(f"Sigma must be a 2x2 matrix (got shape {S.shape})")
     if not np.isfinite(S).all():
         raise check.fail("Sigma", "finite", S)
-    scale = max(abs(S[0, 0]), abs(S[1, 1]), abs(S[0, 1]), abs(S[1, 0]))
-    if abs(S[0, 1] - S[1, 0]) > 1e-12 * scale:
+    (s11, s12), (s21, s22) = S.tolist()  # Python floats: cheaper than numpy scalars
+    scale = max(abs(s11), abs(s22), abs(s12), abs(s21))
+    if abs(s12 - s21) > 1e-12 * scale:
         raise check.fail("Sigma", "symmetric", S)
-    det = S[0, 0] * S[1, 1] - S[0, 1] * S[0, 1]
-    if S[0, 0] < 0 or S[1, 1] < 0 or det < -1e-12 * scale * scale:
+    det = s11 * s22 - s12 * s12
+    if s11 < 0 or s22 < 0 or det < -1e-12 * scale * scale:
         raise check.fail("Sigma", "positive semi-definite (variances >= 0, |rho| <= 1)", S)
     # a correlation that rounding put a hair beyond +-1 is +-1
-    S[0, 1] = S[1, 0] = np.clip(S[0, 1], -np.sqrt(S[0, 0] * S[1, 1]), np.sqrt(S[0, 0] * S[1, 1]))
+    r = math.sqrt(s11 * s22)
+    S[0, 1] = S[1, 0] = min(max(s12, -r), r)
     return freeze(S)
 
 
@@ -287,14 +289,14 @@ class _Moments:
 
     A = X'X; D = det A = n Wxx; c = X'r (r: the residuals of the OLS line); e = adj(A) c =
     D own, own = the group's own OLS line minus the OLS line (0 where D = 0). The rows
-    (c, A, e, D) are one (8, J) table K. The criterion's
+    (c, A, e, D) and a row of ones are one (9, J) table K. The criterion's
     extra rows (RSS, the group's own residual sum of squares, and q = c'A^+ c, the sum of
     squares its own line takes out of r) are computed on first use.
     """
 
     def __init__(self, s: GroupStats):
         # K is filled row by row (out=): few temporaries, since update(n=) builds it anew
-        self.K = K = np.empty((8, len(s.n)))
+        self.K = K = np.empty((9, len(s.n)))
         n = K[2]
         n[:] = s.n
         self.stats = s
@@ -324,11 +326,17 @@ class _Moments:
         K[5] *= n
         np.multiply(n, Wxr, out=K[6])
         self.D = np.multiply(n, s.Wxx, out=K[7])
+        K[8] = 1.0
         self.A = K[2:5]
-        self.T = np.array([[1.0, xc], [0.0, 1.0]])  # (alpha, beta) -> (alpha at xc, beta)
 
     def centred(self, Sigma: np.ndarray) -> np.ndarray:
-        return self.T @ Sigma @ self.T.T
+        """T Sigma T' with T = [[1, xc], [0, 1]], which takes (alpha, beta) to (alpha at xc,
+        beta); in scalars (numpy's product of 2x2 matrices costs more than the arithmetic)."""
+        xc = self.xc
+        s11, s12, s22 = float(Sigma[0, 0]), float(Sigma[0, 1]), float(Sigma[1, 1])
+        c12 = s12 + xc * s22
+        c11 = s11 + xc * s12 + xc * c12
+        return np.array([[c11, c12], [c12, s22]])
 
     def uncentred(self, S: np.ndarray) -> np.ndarray:
         Ti = np.array([[1.0, -self.xc], [0.0, 1.0]])
@@ -653,12 +661,16 @@ def _assemble(
         b_j - mu = Sigma X_j'V_j^-1 (r_j - X_j delta)
                  = (s_j S (c_j - A_j delta) + det S (e_j - D_j delta)) / den_j
         Var(b_j | y, mu) = s_j (sigma2 Sigma + det S adj A_j) / den_j
+
+    Each sum over j is one product of the table m.K with s / den or 1 / den, and every
+    per-group quantity a linear map of K's columns (one product for all of them), since a
+    fit is called on every slider move and numpy's cost per call dominates at small J.
     """
     if complete is None:
         complete = CompletePooling(float(m.a0 - m.b0 * m.xc), float(m.b0))
         none = _no_pooling(m.stats)
     S = m.centred(Sigma)
-    s11, s12, s22 = S[0, 0], S[0, 1], S[1, 1]
+    s11, s12, s22 = float(S[0, 0]), float(S[0, 1]), float(S[1, 1])
     dS = max(s11 * s22 - s12 * s12, 0.0)
     K = m.K
     s = sigma2 if m.all_lines else np.where(m.line, sigma2, 1.0)
@@ -667,30 +679,45 @@ def _assemble(
         den[m.empty] = 1.0  # an empty group adds nothing
     inv = 1.0 / den
     si = s * inv
-    if S.any():
-        Dinv, ei = m.D @ inv, K[5:7] @ inv
-        G = m.A @ si + np.array([s22, -s12, s11]) * Dinv
-        h = K[0:2] @ si + np.array([s22 * ei[0] - s12 * ei[1], s11 * ei[1] - s12 * ei[0]])
+    if s11 or s12 or s22:
+        k = (K[0:5] @ si).tolist()  # sums of s c (2) and s A (3), over den
+        e0, e1, Dinv = (K[5:8] @ inv).tolist()  # sums of e (2) and D, over den
+        G = (k[2] + s22 * Dinv, k[3] - s12 * Dinv, k[4] + s11 * Dinv)
+        h = (k[0] + s22 * e0 - s12 * e1, k[1] + s11 * e1 - s12 * e0)
         det = G[0] * G[2] - G[1] * G[1]
         d0, d1 = (G[2] * h[0] - G[1] * h[1]) / det, (G[0] * h[1] - G[1] * h[0]) / det
     else:
         d0 = d1 = 0.0  # the GLS at Sigma = 0 is the OLS line itself
-    u = (S @ np.array([[1.0, 0.0, -d0, -d1, 0.0], [0.0, 1.0, 0.0, -d0, -d1]]) @ K[0:5]) * si
-    if dS > 0:
-        u += (np.array([[1.0, 0.0, -d0], [0.0, 1.0, -d1]]) @ K[5:8]) * (dS * inv)
-    beta = m.b0 + d1 + u[1]
-    alpha = m.a0 + d0 + u[0] - beta * m.xc
-    # adj A_j taken back to x, Ti adj A Ti' with Ti = [[1, -xc], [0, 1]], from A's rows
-    xc = m.xc
-    adjAu = np.array([[xc * xc, 2.0 * xc, 1.0], [-xc, -1.0, 0.0], [1.0, 0.0, 0.0]]) * dS @ m.A
-    C = (adjAu + sigma2 * np.array([[Sigma[0, 0]], [Sigma[0, 1]], [Sigma[1, 1]]])) * si
+    # the columns of Q, linear in K's rows (c, A, e, D, 1), before their weights: b_j - mu's
+    # part s_j S (...) / den_j (2); Var(b_j | y, mu) (11, 12, 12, 22; adj A_j taken back to
+    # x, Ti adj A Ti' with Ti = [[1, -xc], [0, 1]]); b_j - mu's part det S (...) / den_j (2)
+    xc, Sg = m.xc, (sigma2 * Sigma).tolist()
+    a12 = -(s11 * d1 + s12 * d0)
+    b12 = -(s12 * d1 + s22 * d0)
+    Q = K.T @ np.array(
+        [
+            [s11, s12, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+            [s12, s22, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+            [-s11 * d0, -s12 * d0, dS * xc * xc, -dS * xc, -dS * xc, dS, 0.0, 0.0],
+            [a12, b12, 2.0 * dS * xc, -dS, -dS, 0.0, 0.0, 0.0],
+            [-s12 * d1, -s22 * d1, dS, 0.0, 0.0, 0.0, 0.0, 0.0],
+            [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, dS, 0.0],
+            [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, dS],
+            [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -dS * d0, -dS * d1],
+            [0.0, 0.0, Sg[0][0], Sg[0][1], Sg[0][1], Sg[1][1], 0.0, 0.0],
+        ]
+    )
+    Q[:, :6] *= si[:, None]
+    Q[:, 6:] *= inv[:, None]
+    beta = m.b0 + d1 + (Q[:, 1] + Q[:, 7])
+    alpha = m.a0 + d0 + (Q[:, 0] + Q[:, 6]) - beta * xc
+    cov = Q[:, 2:6].reshape(-1, 2, 2)
     if sigma2 == 0:  # no pooling: exactly each group's own line where it has one
         alpha = np.where(m.line, none.alpha, alpha)
         beta = np.where(m.line, none.beta, beta)
-        C[:, m.line] = 0.0
-    cov = C[[0, 1, 1, 2]].T.reshape(-1, 2, 2)
+        cov[m.line] = 0.0
     cov[m.empty] = Sigma
-    mu = np.array([m.a0 + d0 - (m.b0 + d1) * m.xc, m.b0 + d1])
+    mu = np.array([m.a0 + d0 - (m.b0 + d1) * xc, m.b0 + d1])
     partial = SlopesPartialPooling(freeze(mu), freeze(alpha), freeze(beta), freeze(cov))
     return SlopesFit(
         complete, none, partial, float(sigma2), Sigma, groups, m.stats.n, method, sums, m
