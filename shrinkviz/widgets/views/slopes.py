@@ -10,6 +10,8 @@ is cut where it leaves its panel.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from bqplot import LinearScale, Lines, Scatter
 from scipy import stats
@@ -19,7 +21,7 @@ from .pooling import _SELECTED, PanelsView, _two_ticks
 
 # the ellipses drawn: the regions holding 50% and 90% of N(mu, Sigma)
 LEVELS = (0.5, 0.9)
-_QUANTILES = dict(zip(LEVELS, stats.chi2.ppf(LEVELS, 2), strict=True))
+_ROOT_Q = np.sqrt(stats.chi2.ppf(LEVELS, 2))
 _CIRCLE = np.vstack([np.cos(a := np.linspace(0.0, 2.0 * np.pi, 97)), np.sin(a)])
 
 
@@ -36,8 +38,10 @@ def ellipses(mu: np.ndarray, Sigma: np.ndarray, levels=LEVELS) -> tuple[np.ndarr
     vals, vecs = np.linalg.eigh(Sigma)
     root = vecs * np.sqrt(np.maximum(vals, 0.0))
     unit = root @ _CIRCLE  # the boundary at q = 1, scaled by sqrt(q) for each level
-    q = np.sqrt([_QUANTILES[lv] if lv in _QUANTILES else stats.chi2.ppf(lv, 2) for lv in levels])
-    return mu[0] + q[:, None] * unit[0], mu[1] + q[:, None] * unit[1]
+    q = _ROOT_Q if levels == LEVELS else np.sqrt(stats.chi2.ppf(levels, 2))
+    xy = q[:, None, None] * unit  # (level, x or y, point)
+    xy += np.reshape(mu, (2, 1))
+    return xy[:, 0], xy[:, 1]
 
 
 class PairsView:
@@ -59,8 +63,10 @@ class PairsView:
         self.state = state
         f = state.snapshot
         self.xs, self.ys = LinearScale(), LinearScale()
-        self._range = None
+        self._range = self._inner = None  # the axes' ranges, and within their margins
+        self._own = None  # (no-pooling fit, the box of its pairs, whether one is missing)
         self._drawn = None  # (no-pooling fit, stand-in pairs) the hollow markers show
+        self._population = None  # (mu, Sigma) the ellipses show
         self._fit_axes(f)
         sc = {"x": self.xs, "y": self.ys}
         area = int(np.clip(3000 / len(state.labels), 30, 110) * font_scale**2)
@@ -134,21 +140,25 @@ class PairsView:
     def _fit_axes(self, f) -> None:
         """Grow the axes to hold every marker and mu (never shrink them)."""
         p, none = f.fit.partial_pooling, f.fit.no_pooling
-        xs = np.r_[none.alpha, p.alpha, p.mu[0]]
-        ys = np.r_[none.beta, p.beta, p.mu[1]]
-        lo = np.array([np.nanmin(xs), np.nanmin(ys)])
-        hi = np.array([np.nanmax(xs), np.nanmax(ys)])
+        if self._own is None or self._own[0] is not none:  # once per no-pooling fit
+            own = np.array([none.alpha, none.beta])
+            lo, hi = np.nanmin(own, axis=1), np.nanmax(own, axis=1)
+            self._own = (none, lo, hi, bool(none.missing.any()))
+        pairs = np.array([p.alpha, p.beta])  # (fmin, fmax: nan ignored, as nanmin does)
+        lo = np.fmin(np.fmin(self._own[1], np.fmin.reduce(pairs, axis=1)), p.mu)
+        hi = np.fmax(np.fmax(self._own[2], np.fmax.reduce(pairs, axis=1)), p.mu)
         if self._range is None and np.isfinite(f.Sigma).all():  # the first 90% ellipse too
             ex, ey = ellipse(p.mu, f.Sigma, LEVELS[-1])
             lo = np.minimum(lo, [ex.min(), ey.min()])
             hi = np.maximum(hi, [ex.max(), ey.max()])
         if self._range is not None:
-            margin = 0.03 * (self._range[1] - self._range[0])  # a marker not cut at the edge
-            if (lo >= self._range[0] + margin).all() and (hi <= self._range[1] - margin).all():
+            if (lo >= self._inner[0]).all() and (hi <= self._inner[1]).all():
                 return
             lo, hi = np.minimum(lo, self._range[0]), np.maximum(hi, self._range[1])
         pad = 0.08 * np.where(hi > lo, hi - lo, 1.0)
         self._range = (lo - pad, hi + pad)
+        margin = 0.03 * (self._range[1] - self._range[0])  # a marker not cut at the edge
+        self._inner = (self._range[0] + margin, self._range[1] - margin)
         for scale, a, b in zip((self.xs, self.ys), *self._range, strict=True):
             t.update(scale, min=float(a), max=float(b))
 
@@ -158,14 +168,14 @@ class PairsView:
         p, none = f.fit.partial_pooling, f.fit.no_pooling
         # a group without its own line (fewer than 2 rows, or x constant) has no hollow
         # marker: drawn hidden at its partial-pooling pair, since an SVG position cannot be nan
-        missing = none.missing
-        nx = np.where(missing, p.alpha, none.alpha)
-        ny = np.where(missing, p.beta, none.beta)
+        missing, some = none.missing, self._own[3]  # (_fit_axes: whether any is missing)
+        nx = np.where(missing, p.alpha, none.alpha) if some else none.alpha
+        ny = np.where(missing, p.beta, none.beta) if some else none.beta
         # the hollow markers move only with the rows used (a new no-pooling fit), or with the
         # partial-pooling pairs that stand in for the missing ones
-        key = (none, p if missing.any() else None)
+        key = (none, p if some else None)
         if self._drawn is None or any(a is not b for a, b in zip(key, self._drawn, strict=True)):
-            opacities = 1.0 - missing if missing.any() else np.ones(1)  # bqplot cycles them
+            opacities = 1.0 - missing if some else np.ones(1)  # bqplot cycles them
             t.update(self.no_pooling, x=nx, y=ny, opacities=opacities)
             self._drawn = key
         t.update(self.partial_pooling, x=p.alpha, y=p.beta)
@@ -173,9 +183,13 @@ class PairsView:
             self.segments,
             x=np.column_stack([nx, p.alpha]),
             y=np.column_stack([ny, p.beta]),
-            opacities=(1.0 - missing).tolist() if missing.any() else [],
+            opacities=(1.0 - missing).tolist() if some else [],
         )
         t.update(self.mu, x=p.mu[:1], y=p.mu[1:])
+        population = (*p.mu.tolist(), *f.Sigma.ravel().tolist())
+        if population == self._population:
+            return  # (a sigma2 move of a balanced design, say) the ellipses stay
+        self._population = population
         finite = np.isfinite(f.Sigma).all()
         if finite:
             ex, ey = ellipses(p.mu, f.Sigma)
@@ -206,6 +220,11 @@ class SlopePanelsView(PanelsView):
         super().__init__(state, panels, **kw)
         self._draw({"new": state.snapshot})
 
+    @functools.cached_property
+    def _whole(self) -> np.ndarray:
+        """x of lines not cut: each panel's x ends."""
+        return self._xoff[:, None] + self._xends
+
     @staticmethod
     def _parts(fit) -> dict:
         return {
@@ -225,6 +244,10 @@ class SlopePanelsView(PanelsView):
             ys = np.broadcast_to(part.alpha + part.beta * self._xends, (len(g), 2))
         else:
             ys = part.alpha[g][:, None] + part.beta[g][:, None] * self._xends
+        lo, hi = self._band
+        if lo <= ys.min() and ys.max() <= hi:  # (False for a nan) every line whole
+            self._xs[kind] = self._whole
+            return self._yoff[:, None] + ys, []
         xs, ys, shown = self._clip(ys)
         self._xs[kind] = self._xoff[:, None] + xs
         return self._yoff[:, None] + ys, [] if shown.all() else (shown * 1.0).tolist()
