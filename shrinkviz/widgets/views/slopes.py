@@ -35,13 +35,17 @@ def ellipse(mu: np.ndarray, Sigma: np.ndarray, level: float) -> tuple[np.ndarray
 def ellipses(mu: np.ndarray, Sigma: np.ndarray, levels=LEVELS) -> tuple[np.ndarray, np.ndarray]:
     """The boundaries of ``ellipse`` at each of ``levels`` (one eigendecomposition): x and y
     as arrays with a row per level."""
+    xy = _centred_ellipses(Sigma, levels) + np.reshape(mu, (2, 1))
+    return xy[:, 0], xy[:, 1]
+
+
+def _centred_ellipses(Sigma: np.ndarray, levels=LEVELS) -> np.ndarray:
+    """``ellipses`` at mu = 0, as one array (level, x or y, point)."""
     vals, vecs = np.linalg.eigh(Sigma)
     root = vecs * np.sqrt(np.maximum(vals, 0.0))
     unit = root @ _CIRCLE  # the boundary at q = 1, scaled by sqrt(q) for each level
     q = _ROOT_Q if levels == LEVELS else np.sqrt(stats.chi2.ppf(levels, 2))
-    xy = q[:, None, None] * unit  # (level, x or y, point)
-    xy += np.reshape(mu, (2, 1))
-    return xy[:, 0], xy[:, 1]
+    return q[:, None, None] * unit
 
 
 class PairsView:
@@ -67,6 +71,7 @@ class PairsView:
         self._own = None  # (no-pooling fit, the box of its pairs, whether one is missing)
         self._drawn = None  # (no-pooling fit, stand-in pairs) the hollow markers show
         self._population = None  # (mu, Sigma) the ellipses show
+        self._shapes = None  # (Sigma, its ellipses at mu = 0)
         self._fit_axes(f)
         sc = {"x": self.xs, "y": self.ys}
         area = int(np.clip(3000 / len(state.labels), 30, 110) * font_scale**2)
@@ -186,13 +191,16 @@ class PairsView:
             opacities=(1.0 - missing).tolist() if some else [],
         )
         t.update(self.mu, x=p.mu[:1], y=p.mu[1:])
-        population = (*p.mu.tolist(), *f.Sigma.ravel().tolist())
+        population = (p.mu.tolist(), f.Sigma.ravel().tolist())
         if population == self._population:
             return  # (a sigma2 move of a balanced design, say) the ellipses stay
         self._population = population
         finite = np.isfinite(f.Sigma).all()
         if finite:
-            ex, ey = ellipses(p.mu, f.Sigma)
+            if self._shapes is None or self._shapes[0] != population[1]:  # else: mu moved
+                self._shapes = (population[1], _centred_ellipses(f.Sigma))
+            xy = self._shapes[1] + np.reshape(p.mu, (2, 1))  # as ``ellipses``
+            ex, ey = xy[:, 0], xy[:, 1]
         for i, mark in enumerate(self.ellipses):
             if finite:
                 t.update(mark, x=ex[i], y=ey[i], opacities=[1.0])
