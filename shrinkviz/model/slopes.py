@@ -289,7 +289,7 @@ class _Moments:
 
     A = X'X; D = det A = n Wxx; c = X'r (r: the residuals of the OLS line); e = adj(A) c =
     D own, own = the group's own OLS line minus the OLS line (0 where D = 0). The rows
-    (c, A, e, D) and a row of ones are one (9, J) table K. The criterion's
+    (c, A, 1, e, D), with a row of ones, are one (9, J) table K. The criterion's
     extra rows (RSS, the group's own residual sum of squares, and q = c'A^+ c, the sum of
     squares its own line takes out of r) are computed on first use.
     """
@@ -304,6 +304,7 @@ class _Moments:
         self.xc = xc = float(n @ s.xbar) / s.N
         self.a0 = float(n @ s.ybar) / s.N
         self.empty = empty = s.n == 0
+        self.some_empty = bool(empty.any())
         self.xb = xb = s.xbar - xc
         xb[empty] = 0.0
         nxb = np.multiply(n, xb, out=K[3])
@@ -321,12 +322,12 @@ class _Moments:
         K[1] += Wxr
         np.multiply(nxb, xb, out=K[4])
         K[4] += s.Wxx
-        np.multiply(s.Wxx, rbar, out=K[5])
-        K[5] -= xb * Wxr
-        K[5] *= n
-        np.multiply(n, Wxr, out=K[6])
-        self.D = np.multiply(n, s.Wxx, out=K[7])
-        K[8] = 1.0
+        K[5] = 1.0
+        np.multiply(s.Wxx, rbar, out=K[6])
+        K[6] -= xb * Wxr
+        K[6] *= n
+        np.multiply(n, Wxr, out=K[7])
+        self.D = np.multiply(n, s.Wxx, out=K[8])
         self.A = K[2:5]
 
     def centred(self, Sigma: np.ndarray) -> np.ndarray:
@@ -351,7 +352,7 @@ class _Moments:
         own = np.stack([self.rbar - self.xb * k, k])
         q = K[0] * self.rbar + k * self.Wxr
         own2 = self.D * own[[0, 0, 1]] * own[[0, 1, 1]]
-        return np.vstack([K[2:5], K[7], K[0:2], K[5:7], q, own2])
+        return np.vstack([K[2:5], K[8], K[0:2], K[6:8], q, own2])
 
     @functools.cached_property
     def RSS_sum(self) -> float:
@@ -608,7 +609,7 @@ def _start(m: _Moments, sx: float) -> np.ndarray:
         return np.array([1.0, 0.0, 1.0])
     s2 = m.RSS_sum / dof
     D = m.D[line]
-    own = m.K[5:7, line] / D
+    own = m.K[6:8, line] / D
     A = m.A[:, line] / D
     mean_inv = np.array([[A[2], -A[1]], [-A[1], A[0]]]).mean(-1)
     Sz = (np.cov(own) - s2 * mean_inv) / s2 * np.outer([1.0, sx], [1.0, sx])
@@ -662,9 +663,9 @@ def _assemble(
                  = (s_j S (c_j - A_j delta) + det S (e_j - D_j delta)) / den_j
         Var(b_j | y, mu) = s_j (sigma2 Sigma + det S adj A_j) / den_j
 
-    Each sum over j is one product of the table m.K with s / den or 1 / den, and every
-    per-group quantity a linear map of K's columns (one product for all of them), since a
-    fit is called on every slider move and numpy's cost per call dominates at small J.
+    Each sum over j is one product of the table m.K with s / den or 1 / den, and each
+    per-group quantity one product of a small matrix with rows of K: a fit is made on every
+    slider move, and at small J numpy's cost per call is what counts.
     """
     if complete is None:
         complete = CompletePooling(float(m.a0 - m.b0 * m.xc), float(m.b0))
@@ -674,51 +675,60 @@ def _assemble(
     dS = max(s11 * s22 - s12 * s12, 0.0)
     K = m.K
     s = sigma2 if m.all_lines else np.where(m.line, sigma2, 1.0)
-    den = s * (sigma2 + np.array([s11, 2.0 * s12, s22]) @ m.A) + dS * m.D
+    den = np.array([s11, 2.0 * s12, s22, sigma2]) @ K[2:6]  # sigma2 + tr(S A_j)
+    den *= s
+    den += dS * m.D
     if sigma2 == 0:
         den[m.empty] = 1.0  # an empty group adds nothing
     inv = 1.0 / den
     si = s * inv
     if s11 or s12 or s22:
         k = (K[0:5] @ si).tolist()  # sums of s c (2) and s A (3), over den
-        e0, e1, Dinv = (K[5:8] @ inv).tolist()  # sums of e (2) and D, over den
+        e0, e1, Dinv = (K[6:9] @ inv).tolist()  # sums of e (2) and D, over den
         G = (k[2] + s22 * Dinv, k[3] - s12 * Dinv, k[4] + s11 * Dinv)
         h = (k[0] + s22 * e0 - s12 * e1, k[1] + s11 * e1 - s12 * e0)
         det = G[0] * G[2] - G[1] * G[1]
         d0, d1 = (G[2] * h[0] - G[1] * h[1]) / det, (G[0] * h[1] - G[1] * h[0]) / det
     else:
         d0 = d1 = 0.0  # the GLS at Sigma = 0 is the OLS line itself
-    # the columns of Q, linear in K's rows (c, A, e, D, 1), before their weights: b_j - mu's
-    # part s_j S (...) / den_j (2); Var(b_j | y, mu) (11, 12, 12, 22; adj A_j taken back to
-    # x, Ti adj A Ti' with Ti = [[1, -xc], [0, 1]]); b_j - mu's part det S (...) / den_j (2)
-    xc, Sg = m.xc, (sigma2 * Sigma).tolist()
-    a12 = -(s11 * d1 + s12 * d0)
-    b12 = -(s12 * d1 + s22 * d0)
-    Q = K.T @ np.array(
+    # Each per-group quantity is a small matrix times a few rows of K (three products, not
+    # one sparse one: a product over J this size would start OpenBLAS's threads). The rows
+    # of b_j - mu come as (intercept at x = 0, slope): the first minus xc times the second.
+    xc = m.xc
+    mu = (m.a0 + d0 - (m.b0 + d1) * xc, m.b0 + d1)
+    r0 = (s11 - xc * s12, s12 - xc * s22)  # the rows of T^-1 S, Ti = [[1, -xc], [0, 1]]
+    r1 = (s12, s22)
+    pairs = np.array(
+        [[r[0], r[1], -r[0] * d0, -(r[0] * d1 + r[1] * d0), -r[1] * d1] for r in (r0, r1)]
+    )
+    pairs = pairs @ K[0:5]  # S (c_j - A_j delta), then times s_j / den_j
+    pairs *= si
+    if dS > 0:  # + det S (e_j - D_j delta) / den_j
+        rest = np.array([[dS, -xc * dS, -dS * (d0 - xc * d1)], [0.0, dS, -dS * d1]]) @ K[6:9]
+        rest *= inv
+        pairs += rest
+    pairs += np.array([[mu[0]], [mu[1]]])
+    alpha, beta = pairs[0], pairs[1]
+    # Var(b_j | y, mu) = s_j (sigma2 Sigma + det S adj A_j) / den_j, adj A_j taken back to x
+    # (Ti adj A Ti'), as rows 11, 12, 12, 22 over (A11, A12, A22, 1)
+    C = np.array(
         [
-            [s11, s12, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
-            [s12, s22, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
-            [-s11 * d0, -s12 * d0, dS * xc * xc, -dS * xc, -dS * xc, dS, 0.0, 0.0],
-            [a12, b12, 2.0 * dS * xc, -dS, -dS, 0.0, 0.0, 0.0],
-            [-s12 * d1, -s22 * d1, dS, 0.0, 0.0, 0.0, 0.0, 0.0],
-            [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, dS, 0.0],
-            [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, dS],
-            [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -dS * d0, -dS * d1],
-            [0.0, 0.0, Sg[0][0], Sg[0][1], Sg[0][1], Sg[1][1], 0.0, 0.0],
+            [dS * xc * xc, 2.0 * dS * xc, dS, sigma2 * Sigma[0, 0]],
+            [-dS * xc, -dS, 0.0, sigma2 * Sigma[0, 1]],
+            [-dS * xc, -dS, 0.0, sigma2 * Sigma[0, 1]],
+            [dS, 0.0, 0.0, sigma2 * Sigma[1, 1]],
         ]
     )
-    Q[:, :6] *= si[:, None]
-    Q[:, 6:] *= inv[:, None]
-    beta = m.b0 + d1 + (Q[:, 1] + Q[:, 7])
-    alpha = m.a0 + d0 + (Q[:, 0] + Q[:, 6]) - beta * xc
-    cov = Q[:, 2:6].reshape(-1, 2, 2)
+    C = C @ K[2:6]
+    C *= si
+    cov = C.T.reshape(-1, 2, 2)  # (a copy: C.T is not contiguous)
     if sigma2 == 0:  # no pooling: exactly each group's own line where it has one
         alpha = np.where(m.line, none.alpha, alpha)
         beta = np.where(m.line, none.beta, beta)
         cov[m.line] = 0.0
-    cov[m.empty] = Sigma
-    mu = np.array([m.a0 + d0 - (m.b0 + d1) * xc, m.b0 + d1])
-    partial = SlopesPartialPooling(freeze(mu), freeze(alpha), freeze(beta), freeze(cov))
+    if m.some_empty:
+        cov[m.empty] = Sigma
+    partial = SlopesPartialPooling(freeze(np.array(mu)), freeze(alpha), freeze(beta), freeze(cov))
     return SlopesFit(
         complete, none, partial, float(sigma2), Sigma, groups, m.stats.n, method, sums, m
     )
