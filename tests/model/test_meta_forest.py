@@ -3,6 +3,7 @@ metafor_forest.R): a given tau2, any subset of studies left out, blup and weight
 
 import json
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -10,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import shrinkviz as sv
+from shrinkviz.model import tau2
 from shrinkviz.model.forest import ESTIMATOR_NAMES, forest, tau2_estimates
 
 FIXTURE = json.loads(
@@ -155,3 +157,34 @@ def test_leaving_out_is_fitting_without(rows, data):
     assert f.fit.mu == pytest.approx(ref.mu, rel=1e-12, abs=1e-12)
     assert f.fit.tau2 == pytest.approx(ref.tau2, rel=1e-12, abs=1e-14)
     np.testing.assert_allclose(f.pred[keep], ref.blup().pred, rtol=1e-12, atol=1e-12)
+
+
+def _equation(y, v, t, kind):
+    """f of model/tau2.py's estimating equations from its sums (numpy path)."""
+    sw, q, f2, s2, *_ = tau2._sums(y, v, t)
+    return {"Q": q - (len(y) - 1), "ML": f2 - sw, "REML": f2 - (sw - s2 / sw)}[kind]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.floats(-3, 3), st.floats(0.01, 2)), min_size=2, max_size=40),
+    st.floats(0, 2),
+)
+def test_iterative_tau2_same_on_python_floats_and_numpy(rows, tau2_true):
+    """A click's estimates sum a few studies on Python floats (model/tau2.py), more with
+    numpy: both are the root where the estimating equation falls through 0 (or 0 where it
+    starts at or below 0)."""
+    y, v = np.array(rows).T
+    y = y * np.sqrt(1 + tau2_true / v)  # some heterogeneity, so that not every root is 0
+    for kind in ("Q", "ML", "REML"):
+        target = len(y) - 1 if kind == "Q" else 0.0
+        few = tau2._root(y, v, kind, target)
+        with mock.patch.object(tau2, "_FEW", 0):
+            many = tau2._root(y, v, kind, target)
+        assert few == pytest.approx(many, rel=1e-9, abs=1e-12 * v.mean()), kind
+        step = max(1e-6 * few, 1e-8 * v.mean())  # far above rounding in f
+        if few == 0:
+            assert _equation(y, v, 0.0, kind) <= 0
+        else:
+            assert _equation(y, v, max(few - step, 0.0), kind) > 0
+            assert _equation(y, v, few + step, kind) <= 0
