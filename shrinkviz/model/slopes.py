@@ -306,11 +306,11 @@ class _Moments:
         self.empty = empty = s.n == 0
         self.some_empty = bool(empty.any())
         self.xb = xb = s.xbar - xc
-        xb[empty] = 0.0
+        yb = s.ybar - self.a0
+        if self.some_empty:
+            xb[empty] = yb[empty] = 0.0
         nxb = np.multiply(n, xb, out=K[3])
         self.Sxx = s.Wxx_sum + nxb @ xb
-        yb = s.ybar - self.a0
-        yb[empty] = 0.0
         self.b0 = float((s.Wxy_sum + nxb @ yb) / self.Sxx)
         yb -= self.b0 * xb
         self.rbar = rbar = yb

@@ -147,23 +147,32 @@ class PairsView:
         p, none = f.fit.partial_pooling, f.fit.no_pooling
         if self._own is None or self._own[0] is not none:  # once per no-pooling fit
             own = np.array([none.alpha, none.beta])
-            lo, hi = np.nanmin(own, axis=1), np.nanmax(own, axis=1)
+            lo, hi = np.nanmin(own, axis=1).tolist(), np.nanmax(own, axis=1).tolist()
             self._own = (none, lo, hi, bool(none.missing.any()))
-        pairs = np.array([p.alpha, p.beta])  # (fmin, fmax: nan ignored, as nanmin does)
-        lo = np.fmin(np.fmin(self._own[1], np.fmin.reduce(pairs, axis=1)), p.mu)
-        hi = np.fmax(np.fmax(self._own[2], np.fmax.reduce(pairs, axis=1)), p.mu)
+        # the box of the pairs and mu, in Python floats (fmin, fmax: nan ignored, as nanmin)
+        (a0, b0), (a1, b1), mu = self._own[1], self._own[2], p.mu.tolist()
+        lo = [
+            min(a0, float(np.fmin.reduce(p.alpha)), mu[0]),
+            min(b0, float(np.fmin.reduce(p.beta)), mu[1]),
+        ]
+        hi = [
+            max(a1, float(np.fmax.reduce(p.alpha)), mu[0]),
+            max(b1, float(np.fmax.reduce(p.beta)), mu[1]),
+        ]
         if self._range is None and np.isfinite(f.Sigma).all():  # the first 90% ellipse too
             ex, ey = ellipse(p.mu, f.Sigma, LEVELS[-1])
             lo = np.minimum(lo, [ex.min(), ey.min()])
             hi = np.maximum(hi, [ex.max(), ey.max()])
         if self._range is not None:
-            if (lo >= self._inner[0]).all() and (hi <= self._inner[1]).all():
+            (lo0, lo1), (hi0, hi1) = self._inner
+            if lo[0] >= lo0 and lo[1] >= lo1 and hi[0] <= hi0 and hi[1] <= hi1:
                 return
             lo, hi = np.minimum(lo, self._range[0]), np.maximum(hi, self._range[1])
+        lo, hi = np.asarray(lo), np.asarray(hi)
         pad = 0.08 * np.where(hi > lo, hi - lo, 1.0)
         self._range = (lo - pad, hi + pad)
         margin = 0.03 * (self._range[1] - self._range[0])  # a marker not cut at the edge
-        self._inner = (self._range[0] + margin, self._range[1] - margin)
+        self._inner = ((self._range[0] + margin).tolist(), (self._range[1] - margin).tolist())
         for scale, a, b in zip((self.xs, self.ys), *self._range, strict=True):
             t.update(scale, min=float(a), max=float(b))
 
@@ -195,7 +204,7 @@ class PairsView:
         if population == self._population:
             return  # (a sigma2 move of a balanced design, say) the ellipses stay
         self._population = population
-        finite = np.isfinite(f.Sigma).all()
+        finite = f.scale < np.inf  # (Sigma is inf at scale = inf, else finite)
         if finite:
             if self._shapes is None or self._shapes[0] != population[1]:  # else: mu moved
                 self._shapes = (population[1], _centred_ellipses(f.Sigma))
