@@ -691,19 +691,19 @@ def _assemble(
         d0, d1 = (G[2] * h[0] - G[1] * h[1]) / det, (G[0] * h[1] - G[1] * h[0]) / det
     else:
         d0 = d1 = 0.0  # the GLS at Sigma = 0 is the OLS line itself
-    # Each per-group quantity is a small matrix times a few rows of K (three products, not
-    # one sparse one: a product over J this size would start OpenBLAS's threads). The rows
-    # of b_j - mu come as (intercept at x = 0, slope): the first minus xc times the second.
+    # Each per-group quantity is a small matrix times a few rows of K: three products, not
+    # one sparse (J, 9) x (9, 8), which at J = 10^4 starts OpenBLAS's threads. The pairs
+    # b_j - mu come taken back to x (T^-1; T^-1 S = Sigma T'): intercept at x = 0, slope.
     xc = m.xc
     mu = (m.a0 + d0 - (m.b0 + d1) * xc, m.b0 + d1)
-    r0 = (s11 - xc * s12, s12 - xc * s22)  # the rows of T^-1 S, Ti = [[1, -xc], [0, 1]]
-    r1 = (s12, s22)
+    (g11, g12), (_, g22) = Sigma.tolist()
+    r0, r1 = (g11 + xc * g12, g12), (g12 + xc * g22, g22)  # the rows of Sigma T'
     pairs = np.array(
         [[r[0], r[1], -r[0] * d0, -(r[0] * d1 + r[1] * d0), -r[1] * d1] for r in (r0, r1)]
     )
-    pairs = pairs @ K[0:5]  # S (c_j - A_j delta), then times s_j / den_j
+    pairs = pairs @ K[0:5]  # T^-1 S (c_j - A_j delta), then times s_j / den_j
     pairs *= si
-    if dS > 0:  # + det S (e_j - D_j delta) / den_j
+    if dS > 0:  # + T^-1 det S (e_j - D_j delta) / den_j
         rest = np.array([[dS, -xc * dS, -dS * (d0 - xc * d1)], [0.0, dS, -dS * d1]]) @ K[6:9]
         rest *= inv
         pairs += rest
@@ -713,10 +713,10 @@ def _assemble(
     # (Ti adj A Ti'), as rows 11, 12, 12, 22 over (A11, A12, A22, 1)
     C = np.array(
         [
-            [dS * xc * xc, 2.0 * dS * xc, dS, sigma2 * Sigma[0, 0]],
-            [-dS * xc, -dS, 0.0, sigma2 * Sigma[0, 1]],
-            [-dS * xc, -dS, 0.0, sigma2 * Sigma[0, 1]],
-            [dS, 0.0, 0.0, sigma2 * Sigma[1, 1]],
+            [dS * xc * xc, 2.0 * dS * xc, dS, sigma2 * g11],
+            [-dS * xc, -dS, 0.0, sigma2 * g12],
+            [-dS * xc, -dS, 0.0, sigma2 * g12],
+            [dS, 0.0, 0.0, sigma2 * g22],
         ]
     )
     C = C @ K[2:6]
