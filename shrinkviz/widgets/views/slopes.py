@@ -146,10 +146,10 @@ class PairsView:
         """Grow the axes to hold every marker and mu (never shrink them)."""
         p, none = f.fit.partial_pooling, f.fit.no_pooling
         if self._own is None or self._own[0] is not none:  # once per no-pooling fit
-            own = np.array([none.alpha, none.beta])
-            lo, hi = np.nanmin(own, axis=1).tolist(), np.nanmax(own, axis=1).tolist()
+            own = np.array([none.alpha, none.beta])  # (nan where missing: fmin, fmax skip it)
+            lo, hi = np.fmin.reduce(own, axis=1).tolist(), np.fmax.reduce(own, axis=1).tolist()
             self._own = (none, lo, hi, bool(none.missing.any()))
-        # the box of the pairs and mu, in Python floats (fmin, fmax: nan ignored, as nanmin)
+        # the box of the pairs and mu, in Python floats
         (a0, b0), (a1, b1), mu = self._own[1], self._own[2], p.mu.tolist()
         lo = [
             min(a0, float(np.fmin.reduce(p.alpha)), mu[0]),
