@@ -289,7 +289,7 @@ class _Moments:
 
     A = X'X; D = det A = n Wxx; c = X'r (r: the residuals of the OLS line); e = adj(A) c =
     D own, own = the group's own OLS line minus the OLS line (0 where D = 0). The rows
-    (c, A, 1, e, D), with a row of ones, are one (9, J) table K. The criterion's
+    (c, A, 1, e, D) are one (9, J) table K (1: a row of ones). The criterion's
     extra rows (RSS, the group's own residual sum of squares, and q = c'A^+ c, the sum of
     squares its own line takes out of r) are computed on first use.
     """
