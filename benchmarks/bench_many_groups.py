@@ -249,7 +249,8 @@ def measure(page, css: str, handle: str, count: int, ignore: list[str]) -> dict:
             continue
         out["first"].append(r["first"] - r["key"])
         out["settled"].append(r["last"] - r["key"])
-        out["painted"].append(r["painted"] - r["key"])
+        if r["painted"] is not None:  # else its frame never came (the settle timed out)
+            out["painted"].append(r["painted"] - r["key"])
         out["messages"].append(r["messages"])
     return out
 
