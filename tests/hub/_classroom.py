@@ -607,25 +607,20 @@ class Classroom:
         if [c["source"] for c in now["cells"]] != [c["source"] for c in saved["cells"]]:
             raise StudentError("the saved notebook changed after the kernel was killed")
         await kernel.close()
-        deadline = time.monotonic() + self.step_timeout
-        while True:  # the server restarts a dead kernel by itself; let that finish first
-            async with http.get(url + f"kernels/{st.kernel_id}") as r:
-                r.raise_for_status()
-                if (await r.json())["execution_state"] not in (
-                    "restarting",
-                    "autorestarting",
-                    "dead",
-                ):
-                    break
-            if time.monotonic() > deadline:
-                raise StudentError("the killed kernel did not come back")
-            await asyncio.sleep(0.5)
+        # The server restarts a dead kernel by itself, and says "restarting" when it begins
+        # (that lost the pending update). A second restart posted while the first is still
+        # starting the new process can fail (HTTP 500), so first wait until the new kernel
+        # answers: then the server's own restart is over.
+        kernel = Kernel(http, self.hub.url, st.name, st.kernel_id)
+        await kernel.connect(self.step_timeout)
+        await self._wait_kernel_ready(kernel)
+        await kernel.close()
         # then "Restart Kernel and Run up to the Selected Cell", as a student would
         async with http.post(
             url + f"kernels/{st.kernel_id}/restart", headers={"X-XSRFToken": st.xsrf}
         ) as r:
             if r.status != 200:
-                raise StudentError(f"restart: HTTP {r.status}")
+                raise StudentError(f"restart: HTTP {r.status} {(await r.text())[:300]}")
         kernel = Kernel(http, self.hub.url, st.name, st.kernel_id)
         await kernel.connect(self.step_timeout)
         slider = await self._build_explorer(kernel, cells, st)
