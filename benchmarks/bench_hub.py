@@ -11,7 +11,8 @@ on the same machine is the floor the others are compared to. Printed, never asse
     round trip p50 / p99 / max (ms): a comm update in to the last mark's update out, measured
         by the students' client (on the same machine, so its own CPU time is in there too);
         p99 of the first burst (every student starts dragging at the same moment, when the
-        last one has the explorer) and of the later bursts (spread by the reading pauses);
+        last one has the explorer; with --reaction S, each after a seeded reaction time of
+        0 to S seconds) and of the later bursts (spread by the reading pauses);
         its medians split by the kernel's message stamps: to the kernel (student -> proxy ->
         server -> kernel starts), in the kernel (until its last mark message), from the kernel
     cpu/update: ms of CPU that one update costs each kind of process while the class drags
@@ -23,7 +24,7 @@ on the same machine is the floor the others are compared to. Printed, never asse
         their CPU seconds for start-up, explorer and dragging; spawn time (median, s)
     hub, proxy and idle culler RSS (MB); failures
 
-    .venv/bin/python benchmarks/bench_hub.py [--students 1 10 30 60] [--seed 0]
+    .venv/bin/python benchmarks/bench_hub.py [--students 1 10 30 60] [--seed 0] [--reaction 0]
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ COLUMNS = [
 ]
 
 
-def one_class(n: int, seed: int) -> dict:
+def one_class(n: int, seed: int, reaction_s: float) -> dict:
     with tempfile.TemporaryDirectory(prefix="shrinkviz-hub-") as data:
         hub = ClassHub(
             Path(data),
@@ -89,7 +90,13 @@ def one_class(n: int, seed: int) -> dict:
             hub.start(timeout=180)
             # students arrive over N seconds; the hub gives a server 300 s to start
             report = Classroom(
-                hub, n, seed=seed, arrival_s=n, step_timeout=600, timeout=900 + 20 * n
+                hub,
+                n,
+                seed=seed,
+                arrival_s=n,
+                reaction_s=reaction_s,
+                step_timeout=600,
+                timeout=900 + 20 * n,
             ).run()
         finally:
             hub.stop()
@@ -102,6 +109,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--students", type=int, nargs="+", default=[1, 10, 30, 60])
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--reaction",
+        type=float,
+        default=0.0,
+        help="each student starts the first burst after a seeded reaction time uniform in "
+        "(0, REACTION) s; 0 (default): every hand starts at the same moment",
+    )
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop the class's processes too
     print(__doc__.split("\n\n")[0])
@@ -109,7 +123,7 @@ def main() -> None:
     rows = []
     for n in args.students:
         t = time.perf_counter()
-        row = one_class(n, args.seed)
+        row = one_class(n, args.seed, args.reaction)
         row["bench_s"] = round(time.perf_counter() - t, 1)
         # the machine's other work slows every process here: the 1-minute load average
         row["load_avg_1min"] = round(os.getloadavg()[0], 1)

@@ -10,7 +10,9 @@ dance with the hub; the contents API; a session, i.e. a kernel), run the lesson'
 the kernel announces (comm_open of ``jupyter.widget``: the SelectionSlider with the CSS
 class ``shrinkviz-tau2``). When the whole class has its explorer (the teacher: "now move the
 slider"), each student drags it: bursts of ``moves`` positions at ``rate`` per second (one
-grid step each), separated by seeded random reading pauses. Like the ipywidgets front end, a
+grid step each), separated by seeded random reading pauses. Every hand starts its first burst
+at the same moment (``reaction_s`` = 0, the worst case), or after a seeded reaction time
+uniform in (0, ``reaction_s``) seconds. Like the ipywidgets front end, a
 student sends a position as a comm ``update`` ({"index": i}) only while no earlier one is
 pending (sent, and the kernel not yet idle for it); the hand's latest position waits and
 goes next.
@@ -384,6 +386,7 @@ class Classroom:
         rate: float = 30.0,
         pause: tuple[float, float] = (3.0, 10.0),
         arrival_s: float | None = None,
+        reaction_s: float = 0.0,
         seed: int = 0,
         kill: int | None = None,
         restart_hub: bool = False,
@@ -393,6 +396,7 @@ class Classroom:
         self.hub, self.n, self.bursts, self.moves, self.rate = hub, n, bursts, moves, rate
         self.pause, self.seed, self.kill, self.restart = pause, seed, kill, restart_hub
         self.arrival_s = 0.5 * n if arrival_s is None else arrival_s
+        self.reaction_s = reaction_s
         self.timeout, self.step_timeout = timeout, step_timeout
         self.students = [
             Student(f"student{i:03d}", random.Random(seed * 1000 + i)) for i in range(n)
@@ -547,6 +551,8 @@ class Classroom:
                 slider = await self._build_explorer(kernel, cells, st)
                 self._arrive(st)
                 await self._everyone_ready.wait()  # "now move the slider", says the teacher
+                if self.reaction_s > 0:  # each hand starts after its own reaction time
+                    await asyncio.sleep(st.rng.uniform(0, self.reaction_s))
                 kernel = await self._drag(http, st, kernel, slider, cells, saved)
             except Exception as e:  # noqa: BLE001 (every failure is counted and reported)
                 st.failures.append(f"{type(e).__name__}: {e}")
