@@ -117,8 +117,9 @@ def text_px(chars: int, font_scale: float, size: float = 13) -> float:
 def update(mark, **values) -> bool:
     """Set only the traits whose value changed, in one message (``hold_sync``).
 
-    Returns whether anything was sent. Arrays are compared by value, so a redraw that
-    leaves a mark as it was costs no message.
+    Returns whether anything was sent. A redraw that leaves a mark as it was costs no
+    message: numeric arrays of one dtype and shape are compared by their bytes (what a
+    message carries), other values by value.
     """
     changed = {k: v for k, v in values.items() if not _same(getattr(mark, k), v)}
     if len(changed) == 1:  # one trait is one message without hold_sync's bookkeeping
@@ -132,15 +133,17 @@ def update(mark, **values) -> bool:
 
 
 def _same(old, new) -> bool:
+    if old is new:  # a cached value set again (traitlets would not send it either)
+        return True
     if (
         type(old) is np.ndarray
         and type(new) is np.ndarray
         and old.dtype == new.dtype
         and old.shape == new.shape
         and new.dtype.kind in "biuf"
-        and old.tobytes() == new.tobytes()
     ):
-        return True  # the same bits: 10x faster than ==, and most values of a redraw stay
+        # the bytes sent: 10x faster than ==; they differ for -0.0 and 0.0 (drawn alike)
+        return old.tobytes() == new.tobytes()
     if isinstance(new, np.ndarray) or isinstance(old, np.ndarray):
         if old is None or np.shape(old) != np.shape(new):
             return False
