@@ -71,6 +71,25 @@ def test_every_estimators_tick_is_its_tau2(teacher):
     assert s.method == "PM" and view.chosen.x[0] == s.snapshot.estimates["PM"]
 
 
+def test_the_estimator_dropdown_relabels_in_place(bcg, updates):
+    """A click gives the dropdown new labels (the tau2 on the kept studies) in one message
+    without its index, which stays on the estimator in use."""
+    dropdown = bcg.controls.method
+    dropdown.value = "DL"
+    bcg.click(3)
+    s = bcg.state
+    kept = np.ones(len(s.y), dtype=bool)
+    kept[3] = False
+    dl = sv.meta_analysis(s.y[kept], s.v[kept], method="DL").tau2
+    assert dropdown.value == "DL" and dropdown.label == f"DL (τ² = {number(dl)})"
+    assert dropdown.index == ESTIMATOR_NAMES.index("DL")
+    assert [label for label, _ in dropdown.options] == list(dropdown._options_labels)
+    (message,) = updates(dropdown)[-1:]
+    assert set(message["state"]) == {"_options_labels"}
+    dropdown.options = [("a", "REML"), ("b", "DL")]  # other values: ipywidgets' own way
+    assert dropdown.index == 0 and dropdown.value == "REML"
+
+
 def test_leaving_out_is_meta_analysis_on_the_rest(bcg):
     s = bcg.state
     l1o = sv.meta_analysis(s.y, s.v).leave1out()

@@ -438,6 +438,26 @@ def _frame_labels(df, labels):
     return _list(labels)
 
 
+class _Relabelled(w.Dropdown):
+    """A dropdown whose new options, when they are the old values with new labels (each
+    estimator with its tau2 on other studies), keep the selected value: ipywidgets' Dropdown
+    selects the first option and then ours again (six more changes of index, value and label,
+    and the unchanged index in the message)."""
+
+    @traitlets.observe("options")
+    def _propagate_options(self, change):
+        values = tuple(v for _, v in self._options_full)
+        if (
+            self._initializing_traits_ is True
+            or self.index is None
+            or values != self._options_values
+        ):
+            super()._propagate_options(change)
+            return
+        self.set_trait("_options_labels", tuple(label for label, _ in self._options_full))
+        self.label = self._options_labels[self.index]
+
+
 class ForestControls(w.VBox):
     """The controls of a ``ForestExplorer``: tau2 (slider and Play), the estimator of tau2
     (each option shows its tau2 on the kept studies), z or Knapp-Hartung, the rows' order,
@@ -448,7 +468,7 @@ class ForestControls(w.VBox):
         self.explorer = explorer
         state = self.state = explorer.state
         self.tau2 = PoolingSlider(state, grid)
-        self.method = w.Dropdown(
+        self.method = _Relabelled(
             description="τ² from",
             options=self._method_options(),
             value=state.method,
