@@ -188,11 +188,11 @@ def slopes_fit(x, y, group, sigma2=None, Sigma=None, method: str = "REML") -> Sl
 
     Unknown (sigma2, Sigma) maximize the REML or ML likelihood as lme4 does (Bates et al.
     2015, section 3.4): sigma2 profiled out, Sigma / sigma2 = L L' with L lower triangular,
-    its diagonal >= 0 (lme4's theta), minimized with scipy's SLSQP on the analytic
-    gradient from three starts (the criterion can have several local optima: a moment
-    estimate, lme4's start and downhill from Sigma = 0). The boundary (a zero variance, or a
-    correlation of +-1) is reached as lme4 reaches it, by the bounds, and checked: each face
-    is optimized on its own and the best criterion wins.
+    its diagonal >= 0 (lme4's theta), minimized by Newton's method in a trust region on the
+    analytic gradient and Hessian from three starts (the criterion can have several local
+    optima: a moment estimate, lme4's start and downhill from Sigma = 0). The boundary (a zero
+    variance, or a correlation of +-1) is checked: each face is optimized on its own and the
+    best criterion wins.
 
     Parameters
     ----------
@@ -436,6 +436,119 @@ def _criterion(m: _Moments, S, sigma2, reml: bool, grad: bool = False):
     return val, Q, M
 
 
+def _trace_form(C) -> list:
+    """T[a][b] = sum_j tr(E_a X_j E_b Y_j) for the directions E_11 = e1 e1', E_12 = e1 e2' +
+    e2 e1', E_22 = e2 e2', from C[p][r] = sum_j X_j[p] Y_j[r] over the entries (11, 12, 22)
+    of the symmetric X_j and Y_j (C and its transpose give the same T)."""
+    (c00, c01, c02), (c10, c11, c12), (c20, c21, c22) = C
+    a, b = c01 + c10, c12 + c21
+    return [[c00, a, c11], [a, 2.0 * c11 + c02 + c20, b], [c11, b, c22]]
+
+
+def _second_order(m: _Moments, S, sigma2, reml: bool):
+    """The criterion of `_criterion`, its gradient and its Hessian in (S11, S12, S22): value,
+    [M11, 2 M12, M22] and a 3x3 nested list. Differentiating M once more (dG_j = -G_j dS G_j,
+    dw_j = -G_j dS w_j + G_j H u(dS), H = (sum G)^-1, u(E) = sum_j G_j E w_j), in directions
+    E_a, E_b:
+
+        d2 val = - sum_j tr(E_a G_j E_b G_j)
+                 [+ 2 sum_j tr(E_a K_j E_b G_j) - tr(H B_a H B_b)]           (REML)
+                 + k (2 sum_j tr(E_a G_j E_b w_j w_j') - 2 u_a'H u_b)
+                 [- (dof / Q^2) dQ_a dQ_b]                                  (sigma2 profiled)
+
+    with K_j = G_j H G_j, B_a = sum_j G_j E_a G_j, dQ_a = -sum_j w_j'E_a w_j and k = dof / Q
+    (profiled) or 1 / sigma2. The sums over j are one product of a table of per-group rows
+    (the products of G_j's entries in pairs, w_j w_j', w_j) with (1, G_j); K_j's sums are
+    then H's entries times those of the products in pairs."""
+    s11, s12, s22 = S
+    dS = max(s11 * s22 - s12 * s12, 0.0)
+    Z = m.Z
+    den = 1.0 + np.array([s11, 2.0 * s12, s22, dS]) @ Z[:4]
+    inv = 1.0 / den
+    z = (Z @ inv).tolist()
+    G = (z[0] + s22 * z[3], z[1] - s12 * z[3], z[2] + s11 * z[3])
+    h = (z[4] + s22 * z[6] - s12 * z[7], z[5] - s12 * z[6] + s11 * z[7])
+    detG = G[0] * G[2] - G[1] * G[1]
+    d0, d1 = (G[2] * h[0] - G[1] * h[1]) / detG, (G[0] * h[1] - G[1] * h[0]) / detG
+    Q = m.RSS_sum + z[8] + s22 * z[9] - 2.0 * s12 * z[10] + s11 * z[11] - h[0] * d0 - h[1] * d1
+    dof = m.N - 2 if reml else m.N
+    val = float(np.log(den).sum())
+    if reml:
+        val += math.log(detG)
+    if sigma2 is None:
+        val += dof * (1.0 + math.log(2.0 * math.pi * Q / dof))
+        k = dof / Q
+    else:
+        val += dof * math.log(2.0 * math.pi * sigma2) + Q / sigma2
+        k = 1.0 / sigma2
+    H0, H1, H2 = G[2] / detG, -G[1] / detG, G[0] / detG
+    # rows of B: G_j's entries in pairs (11 11, 11 12, 11 22, 12 12, 12 22, 22 22), w_j w_j'
+    # (3), then over den_j: w_j = h_j - G_j delta (2), a row of ones, G_j (3)
+    B = np.empty((15, Z.shape[1]))
+    np.matmul(
+        [
+            [-d0, -d1, 0.0, s12 * d1 - s22 * d0, 1.0, 0.0, s22, -s12],
+            [0.0, -d0, -d1, s12 * d0 - s11 * d1, 0.0, 1.0, -s12, s11],
+            [0.0] * 8,
+            [1.0, 0.0, 0.0, s22, 0.0, 0.0, 0.0, 0.0],
+            [0.0, 1.0, 0.0, -s12, 0.0, 0.0, 0.0, 0.0],
+            [0.0, 0.0, 1.0, s11, 0.0, 0.0, 0.0, 0.0],
+        ],
+        Z[:8],
+        out=B[9:15],
+    )
+    B[9:15] *= inv
+    B[11] = 1.0
+    np.multiply(B[12], B[12:15], out=B[0:3])
+    np.multiply(B[13], B[13:15], out=B[3:5])
+    np.multiply(B[14], B[14], out=B[5])
+    np.multiply(B[9], B[9:11], out=B[6:8])
+    np.multiply(B[10], B[10], out=B[8])
+    P = (B[:11] @ B[11:15].T).tolist()  # columns: the sum, the sums times G11, G12, G22
+    W = [P[6][0], P[7][0], P[8][0]]  # sum_j w_j w_j'
+    GG = P[:6]
+    # sum_j G_j[p] G_j[r], from the pairs: (p, r) -> the pair's row
+    pair = ((0, 1, 2), (1, 3, 4), (2, 4, 5))
+    C = [[2.0 * k * P[6 + r][1 + p] - GG[pair[p][r]][0] for r in range(3)] for p in range(3)]
+    M = [G[0] - k * W[0], G[1] - k * W[1], G[2] - k * W[2]]
+    if reml:
+        # K_j = G_j H G_j: its entries are H's times G_j's pairs
+        g0, g1, g2, g3, g4, g5 = GG
+        KG = [
+            [H0 * x0 + 2.0 * H1 * x1 + H2 * x3 for x0, x1, x3 in zip(g0, g1, g3, strict=True)],
+            [
+                H0 * x1 + H1 * (x2 + x3) + H2 * x4
+                for x1, x2, x3, x4 in zip(g1, g2, g3, g4, strict=True)
+            ],
+            [H0 * x3 + 2.0 * H1 * x4 + H2 * x5 for x3, x4, x5 in zip(g3, g4, g5, strict=True)],
+        ]
+        for p in range(3):
+            M[p] -= KG[p][0]
+            for r in range(3):
+                C[p][r] += 2.0 * KG[p][1 + r]
+    hess = _trace_form(C)
+    (a0, a1, a2), (b0, b1, b2) = P[9][1:], P[10][1:]  # sums of w_j[r] G_j[p]
+    u = ((a0, a1), (b0 + a1, b1 + a2), (b1, b2))
+    Hu = [(H0 * x + H1 * y, H1 * x + H2 * y) for x, y in u]
+    dQ = (-W[0], -2.0 * W[1], -W[2])
+    r = k * k / dof if sigma2 is None else 0.0  # dof / Q^2
+    if reml:
+        c00, c01, c02, c11, c12, c22 = (row[0] for row in GG)
+        Bs = ((c00, c01, c11), (2.0 * c01, c02 + c11, 2.0 * c12), (c11, c12, c22))
+        HB = [
+            (H0 * x + H1 * y, H0 * y + H1 * v, H1 * x + H2 * y, H1 * y + H2 * v) for x, y, v in Bs
+        ]
+    for a in range(3):
+        for b in range(a, 3):
+            t = 2.0 * k * (u[a][0] * Hu[b][0] + u[a][1] * Hu[b][1]) + r * dQ[a] * dQ[b]
+            if reml:
+                p, q = HB[a], HB[b]
+                t += p[0] * q[0] + p[1] * q[2] + p[2] * q[1] + p[3] * q[3]
+            hess[a][b] -= t
+            hess[b][a] = hess[a][b]
+    return val, [M[0], 2.0 * M[1], M[2]], hess
+
+
 # --- estimation -------------------------------------------------------------------------
 
 
@@ -456,7 +569,6 @@ def _estimate(m: _Moments, reml: bool, sigma2, Sigma):
     return _estimate_sigma2(m, reml, m.centred(Sigma)), Sigma
 
 
-_BOUNDS = [(0.0, None), (None, None), (0.0, None)]  # lme4's lower bounds on theta
 _FACES = ((0, 1), (1, 2))  # L22 = 0 (rho = +-1 or no slope variance), L11 = 0
 
 
@@ -468,10 +580,10 @@ def _relative(z, sx: float):
 
 
 def _optimize(m: _Moments, reml: bool, sigma2):
-    """Minimize the criterion over L (lme4's theta, centred x) with scipy's SLSQP on the
-    analytic gradient and lme4's bounds (diagonal >= 0), from three starts (a moment
-    estimate, `_start`; lme4's L = I for the uncentred x; downhill from Sigma = 0); the best
-    run is refined.
+    """Minimize the criterion over L (lme4's theta, centred x) by Newton's method in a trust
+    region (`_newton`) on the analytic gradient and Hessian (`_second_order`), from three
+    starts (a moment estimate, `_start`; lme4's L = I for the uncentred x; downhill from
+    Sigma = 0); the best run is refined.
 
     A diagonal entry of L that ends up near 0 is checked on its face (the entry held at
     exactly 0, the others optimized), and then also on the face L22 = 0 that holds every
@@ -482,33 +594,38 @@ def _optimize(m: _Moments, reml: bool, sigma2):
     """
     sx = m.sx
 
-    def f(z, free=(0, 1, 2)):
-        full = np.zeros(3)
-        full[list(free)] = z
-        S, (l11, l21, l22) = _relative(full, sx)
-        val, _, M = _criterion(m, S, sigma2, reml, grad=True)
-        # d val / dL = 2 M L, lower triangle
-        g = np.array(
-            [
-                2.0 * (M[0] * l11 + M[1] * l21),
-                2.0 * (M[1] * l11 + M[2] * l21) / sx,
-                2.0 * M[2] * l22 / sx,
-            ]
-        )
-        return val, g[list(free)]
+    def fgh(z, free):
+        """Value, gradient and Hessian in the free ones of z = (L11, L21 sx, L22 sx)."""
+        a, b, c = z[0], z[1] / sx, z[2] / sx
+        val, (g0, g1, g2), h = _second_order(m, (a * a, a * b, b * b + c * c), sigma2, reml)
+        # chain rule through S = (a^2, a b, b^2 + c^2): J'hJ with the columns of J = dS / d(a,
+        # b, c) (2a, b, 0), (0, a, 2b), (0, 0, 2c), plus the gradient times S's second
+        # derivatives (d2 S11 / da2 = 2, d2 S12 / da db = 1, d2 S22 / db2 = d2 S22 / dc2 = 2)
+        ha = [2.0 * a * h[0][r] + b * h[1][r] for r in range(3)]  # h times J's columns
+        hb = [a * h[1][r] + 2.0 * b * h[2][r] for r in range(3)]
+        hc = [2.0 * c * h[2][r] for r in range(3)]
+        sx2 = sx * sx
+        ab = (2.0 * a * hb[0] + b * hb[1] + g1) / sx
+        ac = (2.0 * a * hc[0] + b * hc[1]) / sx
+        bc = (a * hc[1] + 2.0 * b * hc[2]) / sx2
+        grad = [2.0 * a * g0 + b * g1, (a * g1 + 2.0 * b * g2) / sx, 2.0 * c * g2 / sx]
+        hess = [
+            [2.0 * a * ha[0] + b * ha[1] + 2.0 * g0, ab, ac],
+            [ab, (a * hb[1] + 2.0 * b * hb[2] + 2.0 * g2) / sx2, bc],
+            [ac, bc, (2.0 * c * hc[2] + 2.0 * g2) / sx2],
+        ]
+        if len(free) < 3:
+            return val, [grad[i] for i in free], [[hess[i][j] for j in free] for i in free]
+        return val, grad, hess
 
     def run(z0, free=(0, 1, 2)):
-        r = optimize.minimize(
-            f,
-            z0,
-            args=(free,),
-            jac=True,
-            method="SLSQP",
-            bounds=[_BOUNDS[i] for i in free],
-            options=dict(ftol=1e-15, maxiter=500),
-        )
-        z = np.zeros(3)
-        z[list(free)] = r.x
+        z = [0.0, 0.0, 0.0]
+        for i, v in zip(free, z0, strict=True):
+            z[i] = float(v)
+        a, b, c = _newton(z, free, fgh)
+        if a < 0:  # (L11, L21) and -(L11, L21), L22 and -L22 give one S = L L'
+            a, b = -a, -b
+        z = np.array([a, b, abs(c)])
         return _criterion(m, _relative(z, sx)[0], sigma2, reml)[0], z
 
     def refine(best):
@@ -537,10 +654,17 @@ def _optimize(m: _Moments, reml: bool, sigma2):
     # lme4's (L = I for the uncentred x) and downhill from Sigma = 0 (hypothesis examples:
     # the moment start led to rho = 0.99 at 59.86 where lme4's start finds rho = -1 at 59.03,
     # and to rho = 0.986 at 68.75 where the start downhill from 0 finds rho = 1 at 68.16).
+    # The start downhill from 0 is singular (S = t v v'): its run first keeps to the face of
+    # singular S, then goes on from the optimum there (a run free of the face from it can
+    # cross into the interior optimum's basin: the second example).
     lme4 = m.centred(np.eye(2))
     starts = [_start(m, sx), _variables((lme4[0, 0], lme4[0, 1], lme4[1, 1]), sx)]
-    starts.append(_descent(m, reml, sigma2, np.zeros(3), sx))
-    best = refine(min((run(z0) for z0 in starts if z0 is not None), key=lambda c: c[0]))
+    runs = [run(z0) for z0 in starts]
+    down = _descent(m, reml, sigma2, np.zeros(3), sx)
+    if down is not None:
+        on_face = run(down[:2], _FACES[0])
+        runs += [on_face, run(on_face[1])]
+    best = refine(min(runs, key=lambda c: c[0]))
     for _ in range(3):
         z0 = _descent(m, reml, sigma2, best[1], sx)
         if z0 is None:
@@ -551,6 +675,106 @@ def _optimize(m: _Moments, reml: bool, sigma2):
         best = again
     S = _relative(best[1], sx)[0]
     return np.array([[S[0], S[1]], [S[1], S[2]]]), _criterion(m, S, sigma2, reml)[1]
+
+
+def _newton(z: list, free, fgh) -> list:
+    """Minimize over the entries ``free`` of z (the others held), from z, by Newton's method
+    in a trust region (Nocedal & Wright 2006, *Numerical Optimization*, algorithm 4.1, the
+    step of `_trust_step`); fgh(z, free) gives the value, gradient and Hessian (lists). The
+    variables are unbounded: the criterion is the same at L and at L with a column's sign
+    flipped, so the run may cross L11 = 0 or L22 = 0 and the caller takes the signs back.
+    Stops where the decrease the quadratic model predicts is below the rounding of the value,
+    after that last step if it is Newton's own (then the error is of its square)."""
+    val, g, H = fgh(z, free)
+    radius = max(1.0, *(abs(v) for v in z))
+    for _ in range(200):
+        p, pred, newton = _trust_step(g, H, radius)
+        if not -pred > 1e-11 * max(1.0, abs(val)):
+            if newton:
+                z = list(z)
+                for i, v in zip(free, p, strict=True):
+                    z[i] += v
+            break
+        trial = list(z)
+        for i, v in zip(free, p, strict=True):
+            trial[i] += v
+        tv, tg, tH = fgh(trial, free)
+        ratio = (tv - val) / pred
+        length = math.sqrt(sum(v * v for v in p))
+        if ratio < 0.25:
+            radius = 0.25 * length
+        elif ratio > 0.75 and length > 0.99 * radius:
+            radius *= 2.0
+        if tv < val:
+            z, val, g, H = trial, tv, tg, tH
+    return z
+
+
+def _cholesky_solve(g: list, H: list):
+    """y = L^-1 g and the solution of H x = g (L L' = H), or None when H is not positive
+    definite; in scalars (n <= 3: numpy's per-call cost would be most of it)."""
+    n = len(g)
+    L = [[0.0] * n for _ in range(n)]
+    for i in range(n):
+        for j in range(i + 1):
+            t = H[i][j] - sum(L[i][k] * L[j][k] for k in range(j))
+            if i == j:
+                if not t > 0:
+                    return None
+                L[i][i] = math.sqrt(t)
+            else:
+                L[i][j] = t / L[j][j]
+    y = [0.0] * n
+    for i in range(n):
+        y[i] = (g[i] - sum(L[i][k] * y[k] for k in range(i))) / L[i][i]
+    x = [0.0] * n
+    for i in reversed(range(n)):
+        x[i] = (y[i] - sum(L[k][i] * x[k] for k in range(i + 1, n))) / L[i][i]
+    return y, x
+
+
+def _trust_step(g: list, H: list, radius: float):
+    """The step p minimizing the model g'p + p'Hp / 2 over |p| <= radius, the model's value
+    there, and whether p is Newton's step -H^-1 g (H positive definite, inside the region).
+    Otherwise p = -(H + lam I)^-1 g with |p| = radius, lam >= max(0, -eigmin H) found by
+    Newton's method on 1 / |p(lam)| in H's eigenvectors (More & Sorensen 1983; Nocedal &
+    Wright 2006, algorithm 4.3); in the hard case (g without a component along a
+    non-positive lowest eigenvector) p is completed along that eigenvector. A direction where
+    both H and g vanish to rounding (the criterion is flat there: L11 = 0 leaves L21 and L22
+    free to turn) gets no step."""
+    newton = _cholesky_solve(g, H)
+    if newton is not None:
+        y, x = newton
+        if sum(v * v for v in x) <= radius * radius:
+            return [-v for v in x], -0.5 * sum(v * v for v in y), True
+    w, V = np.linalg.eigh(H)
+    gt = (np.array(g) @ V).tolist()
+    w = w.tolist()
+    top = max(abs(w[0]), abs(w[-1]), 1e-300)
+    gn = math.sqrt(sum(v * v for v in gt))
+    for i in range(len(w)):
+        if abs(w[i]) <= 1e-12 * top and abs(gt[i]) <= 1e-12 * gn:
+            w[i], gt[i] = top, 0.0
+    pairs = list(zip(gt, w, strict=True))
+
+    def length(lam):
+        return math.sqrt(sum((a / (b + lam)) ** 2 for a, b in pairs if a))
+
+    lo = max(0.0, -w[0])
+    if w[0] <= 0 and (gt[0] == 0.0 or length(lo + 1e-14 * top) <= radius):
+        p = [-a / (b + lo) if b + lo > 1e-14 * top else 0.0 for a, b in pairs]
+        p[0] += math.sqrt(max(radius * radius - sum(v * v for v in p), 0.0))
+    else:
+        lam = lo + 1e-14 * top if w[0] <= 0 else 0.0  # |p(lam)| > radius
+        for _ in range(50):
+            s = length(lam)
+            if abs(s - radius) <= 1e-6 * radius:
+                break
+            q2 = sum(a * a / (b + lam) ** 3 for a, b in pairs if a)
+            lam = max(lam + (s / radius - 1.0) * s * s / q2, lo + 0.5 * (lam - lo))
+        p = [-a / (b + lam) for a, b in pairs]
+    pred = sum(a * v + 0.5 * b * v * v for (a, b), v in zip(pairs, p, strict=True))
+    return (V @ p).tolist(), pred, False
 
 
 def _descent(m: _Moments, reml: bool, sigma2, z, sx: float):

@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from scipy import optimize
 
 import shrinkviz as sv
-from shrinkviz.model.slopes import _criterion, slopes_fit, slopes_fit_frame
+from shrinkviz.model import slopes
+from shrinkviz.model.slopes import _criterion, _second_order, slopes_fit, slopes_fit_frame
 
 FIXTURES = json.loads((Path(__file__).parents[1] / "fixtures" / "lme4_slopes.json").read_text())
 
@@ -386,6 +387,110 @@ def test_gradient_of_the_criterion():
                 up = _criterion(m, tuple(np.add(S, e)), sigma2, reml)[0]
                 down = _criterion(m, tuple(np.subtract(S, e)), sigma2, reml)[0]
                 assert (up - down) / 2e-6 == pytest.approx(factor * M[k], rel=1e-6)
+
+
+def test_hessian_of_the_criterion():
+    """_second_order's value and gradient are _criterion's, its Hessian the central difference
+    of its gradient, inside the cone, at Sigma = 0 and next to a singular S."""
+    t = np.arange(40)
+    x, y, code = t % 5, np.sin(3 * t) + t % 5, t % 4
+    m = slopes_fit(x, y, code, sigma2=1, Sigma=np.eye(2))._m
+    for S in ((0.8, 0.1, 0.3), (0.0, 0.0, 0.0), (0.09, 0.29, 1.0)):
+        for sigma2 in (None, 0.9):
+            for reml in (True, False):
+                val, grad, hess = _second_order(m, S, sigma2, reml)
+                v0, _, M = _criterion(m, S, sigma2, reml, grad=True)
+                assert val == pytest.approx(v0, rel=1e-13)
+                np.testing.assert_allclose(grad, [M[0], 2 * M[1], M[2]], rtol=1e-12, atol=1e-12)
+                for k in range(3):
+                    e = np.zeros(3)
+                    e[k] = 1e-6
+                    up = _second_order(m, tuple(np.add(S, e)), sigma2, reml)[1]
+                    down = _second_order(m, tuple(np.subtract(S, e)), sigma2, reml)[1]
+                    fd = (np.array(up) - down) / 2e-6
+                    np.testing.assert_allclose(np.array(hess)[:, k], fd, rtol=1e-6, atol=1e-7)
+
+
+def _slsqp_optimize(m, reml):
+    """The optimizer before Newton's method (scipy's SLSQP on the analytic gradient, lme4's
+    bounds, the same three starts, face checks and descent), kept as a reference."""
+    sx = m.sx
+
+    def f(z, free=(0, 1, 2)):
+        full = np.zeros(3)
+        full[list(free)] = z
+        S, (l11, l21, l22) = slopes._relative(full, sx)
+        val, _, M = _criterion(m, S, None, reml, grad=True)
+        g = np.array(
+            [
+                2.0 * (M[0] * l11 + M[1] * l21),
+                2.0 * (M[1] * l11 + M[2] * l21) / sx,
+                2.0 * M[2] * l22 / sx,
+            ]
+        )
+        return val, g[list(free)]
+
+    def run(z0, free=(0, 1, 2)):
+        bounds = [[(0.0, None), (None, None), (0.0, None)][i] for i in free]
+        r = optimize.minimize(
+            f, z0, args=(free,), jac=True, method="SLSQP", bounds=bounds,
+            options=dict(ftol=1e-15, maxiter=500),
+        )  # fmt: skip
+        z = np.zeros(3)
+        z[list(free)] = r.x
+        return _criterion(m, slopes._relative(z, sx)[0], None, reml)[0], z
+
+    faces = ((0, 1), (1, 2))
+
+    def refine(best):
+        scale = np.abs(best[1]).max()
+        if best[1][2] <= 1e-3 * scale:
+            best = min(best, run(best[1] + [0.0, 0.0, 0.5 * scale]), key=lambda c: c[0])
+            scale = np.abs(best[1]).max()
+        candidates = [best, (_criterion(m, (0.0, 0.0, 0.0), None, reml)[0], np.zeros(3))]
+        near = [face for face in faces if best[1][3 - sum(face)] <= 1e-3 * scale]
+        for face in near:
+            candidates.append(run(best[1][list(face)], face))
+        if near and faces[0] not in near:
+            z0 = slopes._rank_one(slopes._relative(best[1], sx)[0], sx, scale)
+            for sign in (1.0, -1.0):
+                candidates.append(run(z0 * [1.0, sign], faces[0]))
+        return min(candidates, key=lambda c: c[0])
+
+    lme4 = m.centred(np.eye(2))
+    starts = [slopes._start(m, sx), slopes._variables((lme4[0, 0], lme4[0, 1], lme4[1, 1]), sx)]
+    starts.append(slopes._descent(m, reml, None, np.zeros(3), sx))
+    best = refine(min((run(z0) for z0 in starts if z0 is not None), key=lambda c: c[0]))
+    for _ in range(3):
+        z0 = slopes._descent(m, reml, None, best[1], sx)
+        if z0 is None:
+            break
+        again = refine(run(z0))
+        if not again[0] < best[0]:
+            break
+        best = again
+    return best[0]
+
+
+@settings(max_examples=40, deadline=None)
+@given(grouped(min_groups=3, min_n=3), st.sampled_from(["REML", "ML"]))
+def test_newton_finds_a_local_optimum_no_worse_than_slsqp(g, method):
+    """The trust-region Newton search ends at a minimum over the cone of covariances (no
+    covariance nearby is lower: each entry of the Cholesky factor L moved both ways, L22 moved
+    off 0, the signs of (L11, L21) flipped) whose criterion is at most that of the SLSQP
+    search it replaced."""
+    x, y, code = g
+    fit = slopes_fit(x, y, code, method=method)
+    m, reml = fit._m, method == "REML"
+    ours = fit.deviance()
+    assert ours <= _slsqp_optimize(m, reml) + 1e-9 * abs(ours)
+    S = m.centred(fit.Sigma / fit.sigma2)
+    z = slopes._variables(S[[0, 0, 1], [0, 1, 1]], m.sx)
+    eps = 1e-3 * max(np.abs(z).max(), 1e-2)
+    moves = [z + s * eps * e for e in np.eye(3) for s in (1.0, -1.0)] + [z * [-1.0, 1.0, 1.0]]
+    for w in moves:
+        val = _criterion(m, slopes._relative(w, m.sx)[0], None, reml)[0]
+        assert val >= ours - 1e-9 * abs(ours), (w, z, val, ours)
 
 
 # --- update(): O(J), a fresh fit --------------------------------------------------------
