@@ -82,6 +82,7 @@ class ForestState(_State):
         self._echo = False
         self._estimates: dict = {}
         self._reference: dict = {}
+        self._orders: dict = {}
         super().__init__(**inputs)
 
     @validate("left_out")
@@ -173,6 +174,12 @@ class ForestState(_State):
         )
 
     def _order(self) -> np.ndarray:
+        """The rows' order by ``sort`` (one array per order: the views know it by identity)."""
+        if self.sort not in self._orders:
+            self._orders[self.sort] = self._sorted()
+        return self._orders[self.sort]
+
+    def _sorted(self) -> np.ndarray:
         if self.sort == "effect":
             order = np.argsort(self.y, kind="stable")
         elif self.sort == "precision":  # the most precise study on top, as metafor's "prec"

@@ -226,6 +226,7 @@ class ForestView:
             font_scale,
         )
         self._reference = self._names_key = None  # what ``before`` and the names show
+        self._order = self._rows = None  # the order of the rows and the y of each mark in it
         self._draw({"new": f})
         self._select({"new": state.selected})
         state.observe(self._draw, "snapshot")
@@ -241,12 +242,29 @@ class ForestView:
         pos[f.order] = self._k + 1 - np.arange(self._k)
         return pos
 
+    def _rows_of(self, f) -> dict:
+        """The y of each mark for the rows in ``f.order`` (the same arrays while the order
+        stays, so a move leaves them unsent without comparing them)."""
+        if f.order is not self._order:
+            pos = self.positions(f)
+            up, down = pos + _OFF, pos - _OFF
+            self._rows = {
+                "pos": pos,
+                "up": up,
+                "down": down,
+                "own_ci": np.column_stack([up, up]),
+                "pred_ci": np.column_stack([down, down]),
+                "segments": np.column_stack([up, down]),
+            }
+            self._order = f.order
+        return self._rows
+
     def _draw(self, change) -> None:
         f = change["new"]
         fo, fit = f.forest, f.forest.fit
         k, kept = self._k, fo.kept
-        pos = self.positions(f)
-        up, down = pos + _OFF, pos - _OFF
+        rows = self._rows_of(f)
+        pos, up, down = rows["pos"], rows["up"], rows["down"]
         # a left-out study has no partial-pooling estimate: drawn at its own, invisible
         pred = np.where(kept, fo.pred, f.y)
         pred_lb = np.where(kept, fo.pred_lb, f.y)
@@ -256,24 +274,24 @@ class ForestView:
         t.update(
             self.own_ci,
             x=np.column_stack([fo.ci_lb, fo.ci_ub]),
-            y=np.column_stack([up, up]),
+            y=rows["own_ci"],
             opacities=faded.tolist(),
         )
         t.update(
             self.pred_ci,
             x=np.column_stack([pred_lb, pred_ub]),
-            y=np.column_stack([down, down]),
+            y=rows["pred_ci"],
             opacities=hidden.tolist(),
         )
         t.update(
             self.segments,
             x=np.column_stack([f.y, pred]),
-            y=np.column_stack([up, down]),
+            y=rows["segments"],
             opacities=hidden.tolist(),
         )
         t.update(self.own, y=up, opacities=faded)
         t.update(self.pooled, x=pred, y=down, opacities=hidden)
-        t.update(self.rule, x=np.full(2, fit.mu))
+        t.update(self.rule, x=np.array((fit.mu, fit.mu)))
         t.update(self.diamond, **self._diamond(fit))
         if f.reference is not self._reference:  # the fit with every study in (cached)
             ref = f.reference.fit
@@ -289,11 +307,11 @@ class ForestView:
         if names_key != self._names_key:
             rows_fit = self._rows_px / (_ROW_PX * self._fs) - 2.2  # rows whose names fit
             shown = np.arange(0, k, max(1, int(np.ceil(k / max(rows_fit, 1.0)))))
-            rows = f.order[shown]
-            ticks = {t.js_number(pos[j]): self._names[j] for j in rows}
+            named = f.order[shown]
+            ticks = {t.js_number(pos[j]): self._names[j] for j in named}
             ticks[t.js_number(_DIAMOND)] = self._summary_name(f)
             ticks[t.js_number(_PI)] = "prediction"
-            t.update(self._paxis, tick_values=np.r_[pos[rows], _DIAMOND, _PI], tick_labels=ticks)
+            t.update(self._paxis, tick_values=np.r_[pos[named], _DIAMOND, _PI], tick_labels=ticks)
             self._names_key = names_key
 
     @staticmethod
@@ -400,7 +418,9 @@ class EstimatorsView:
 
     def _draw(self, change) -> None:
         f = change["new"]
-        values = np.array([f.estimates[m] for m in ESTIMATOR_NAMES])
+        if f.estimates is not self._estimates:  # (one mapping per set of studies, cached)
+            self._values = np.array([f.estimates[m] for m in ESTIMATOR_NAMES])
+        values = self._values
         tau2 = f.tau2
         far = max(
             values.max(), tau2 if np.isfinite(tau2) and tau2 < 1e6 * values.max() + 1 else 0.0
@@ -419,7 +439,8 @@ class EstimatorsView:
         if f.estimates is not self._estimates:  # (one mapping per set of studies, cached)
             t.update(self.ticks, x=values)
             self._estimates = f.estimates
-        t.update(self.used, x=np.full(2, min(tau2, end)))
+        used = min(tau2, end)
+        t.update(self.used, x=np.array((used, used)))
         if f.method in ESTIMATOR_NAMES:
             j = ESTIMATOR_NAMES.index(f.method)
             t.update(self.chosen, x=values[j : j + 1], y=self._pos[j : j + 1], visible=True)

@@ -109,7 +109,7 @@ class FunnelView:
     def _draw(self, change) -> None:
         fo = change["new"].forest
         mu = fo.fit.mu
-        t.update(self.rule, x=np.full(2, mu))
+        t.update(self.rule, x=np.array((mu, mu)))
         end = float(fo.funnel_se[1])
         t.update(
             self.region,
