@@ -654,16 +654,14 @@ def _optimize(m: _Moments, reml: bool, sigma2):
     # lme4's (L = I for the uncentred x) and downhill from Sigma = 0 (hypothesis examples:
     # the moment start led to rho = 0.99 at 59.86 where lme4's start finds rho = -1 at 59.03,
     # and to rho = 0.986 at 68.75 where the start downhill from 0 finds rho = 1 at 68.16).
-    # The start downhill from 0 is singular (S = t v v'): its run first keeps to the face of
-    # singular S, then goes on from the optimum there (a run free of the face from it can
-    # cross into the interior optimum's basin: the second example).
+    # Sigma = 0 is a stationary point (d val / dL = 2 M L = 0); where M has a negative
+    # eigenvalue, the run from there leaves along its eigenvector v (the trust region's step
+    # on negative curvature), on the face of singular S = l l' (a run free of the face can
+    # cross into the interior optimum's basin: the second example); where its optimum wins,
+    # `refine` goes on off the face from it.
     lme4 = m.centred(np.eye(2))
     starts = [_start(m, sx), _variables((lme4[0, 0], lme4[0, 1], lme4[1, 1]), sx)]
-    runs = [run(z0) for z0 in starts]
-    down = _descent(m, reml, sigma2, np.zeros(3), sx)
-    if down is not None:
-        on_face = run(down[:2], _FACES[0])
-        runs += [on_face, run(on_face[1])]
+    runs = [run(z0) for z0 in starts] + [run([0.0, 0.0], _FACES[0])]
     best = refine(min(runs, key=lambda c: c[0]))
     for _ in range(3):
         z0 = _descent(m, reml, sigma2, best[1], sx)
@@ -711,8 +709,29 @@ def _newton(z: list, free, fgh) -> list:
 
 
 def _cholesky_solve(g: list, H: list):
-    """y = L^-1 g and the solution of H x = g (L L' = H), or None when H is not positive
-    definite; in scalars (n <= 3: numpy's per-call cost would be most of it)."""
+    """y = L^-1 g and the solution x of H x = g (L L' = H), or None when H is not positive
+    definite; in scalars (n <= 3: numpy's per-call cost would be most of the time)."""
+    if len(g) == 3:  # the common case, unrolled
+        (h00, _, _), (h10, h11, _), (h20, h21, h22) = H
+        if not h00 > 0:
+            return None
+        l00 = math.sqrt(h00)
+        l10, l20 = h10 / l00, h20 / l00
+        t = h11 - l10 * l10
+        if not t > 0:
+            return None
+        l11 = math.sqrt(t)
+        l21 = (h21 - l20 * l10) / l11
+        t = h22 - l20 * l20 - l21 * l21
+        if not t > 0:
+            return None
+        l22 = math.sqrt(t)
+        y0 = g[0] / l00
+        y1 = (g[1] - l10 * y0) / l11
+        y2 = (g[2] - l20 * y0 - l21 * y1) / l22
+        x2 = y2 / l22
+        x1 = (y1 - l21 * x2) / l11
+        return [y0, y1, y2], [(y0 - l10 * x1 - l20 * x2) / l00, x1, x2]
     n = len(g)
     L = [[0.0] * n for _ in range(n)]
     for i in range(n):
@@ -765,8 +784,8 @@ def _trust_step(g: list, H: list, radius: float):
         p = [-a / (b + lo) if b + lo > 1e-14 * top else 0.0 for a, b in pairs]
         p[0] += math.sqrt(max(radius * radius - sum(v * v for v in p), 0.0))
     else:
-        lam = lo + 1e-14 * top if w[0] <= 0 else 0.0  # |p(lam)| > radius
-        for _ in range(50):
+        lam = lo + 1e-14 * top if w[0] <= 0 else 0.0  # |p(lam)| > radius, but for rounding
+        for _ in range(50 if length(lam) > radius else 0):
             s = length(lam)
             if abs(s - radius) <= 1e-6 * radius:
                 break

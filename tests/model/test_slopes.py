@@ -493,6 +493,21 @@ def test_newton_finds_a_local_optimum_no_worse_than_slsqp(g, method):
         assert val >= ours - 1e-9 * abs(ours), (w, z, val, ours)
 
 
+@pytest.mark.parametrize("method", ["REML", "ML"])
+def test_newton_on_four_rows_in_two_groups(method):
+    # Found by the test above with smaller groups: from Sigma = 0 the trust-region step
+    # divided by zero where the gradient vanished and the Hessian was positive definite but
+    # for rounding.
+    x, y = (
+        np.array([-1.0, -1.0, 1.0, 0.0]),
+        np.array([2.33847325, 1.50343974, 5.31456342, 3.48915084]),
+    )
+    code = np.array([1, 1, 0, 0])
+    test_newton_finds_a_local_optimum_no_worse_than_slsqp.hypothesis.inner_test(
+        (x, y, code), method
+    )
+
+
 # --- update(): O(J), a fresh fit --------------------------------------------------------
 
 
