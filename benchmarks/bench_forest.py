@@ -10,9 +10,11 @@ send nothing, so this is the Python side of a move without the websocket):
 
     tau2 move        the slider's tau2 (method "fixed"): one meta_analysis(tau2=) and blup
     estimator        REML <-> DL: one meta_analysis(method=)
-    click (new)      leave a study out whose set was never seen: the fit on the others and
-                     the tau2 of all nine estimators on them (the ticks)
-    click (again)    the same with the ticks cached
+    click (new)      leave a study out, then put it back, as if no set of studies but all
+                     was ever seen: the fit on the others (the fit with all studies, the
+                     readout's reference, is kept) and the tau2 of all nine estimators on
+                     them (the ticks)
+    click (again)    a set seen before: its fit and its ticks cached, the widgets' work only
 
 metafor on the same data: rma(yi, vi, method) (the estimator switch), rma(yi, vi, tau2=)
 (a tau2 move), rma(yi[-i], vi[-i]) (one click) and leave1out(rma(...)) (all k clicks), each
@@ -107,6 +109,8 @@ def moves(make, k: int) -> dict:
 
     def click_new(state=states[2][0], target=states[2][1]):
         state._estimates.clear()  # as if this set of studies was never seen
+        for left_out in [out for out in state._fits if out]:
+            del state._fits[left_out]
         flip["new"] = (flip["new"] + 1) % (2 * k)
         target(flip["new"] // 2)
 

@@ -178,6 +178,9 @@ def test_one_recompute_and_one_message_per_mark_per_change(bcg, sent, updates, m
     calls.clear()
     bcg.click(5)  # studies out, method unchanged: the all-studies fit is cached
     assert len(calls) == 1
+    calls.clear()
+    bcg.click(5)  # back in: the fit of these studies with these settings is cached
+    assert calls == []
 
 
 def test_sort_orders_the_rows(bcg):

@@ -53,7 +53,9 @@ class ForestState(_State):
     Each change calls ``shrinkviz.model.forest.forest`` once for the kept studies; a change
     of the left-out studies also computes every estimator's tau2 on them (``tau2_estimates``,
     cached per set of left-out studies), and a change of method, test or tau2 while studies
-    are out also the fit with all in (cached), which the readout compares with.
+    are out also the fit with all in, which the readout compares with. Fits are cached per
+    set of left-out studies while method, test, level and the fixed tau2 stay, so putting a
+    study back (or leaving it out again) calls no model function.
 
     ``tau2`` follows the estimator's value while ``method`` is an estimator; a tau2 set by
     hand (the slider) switches ``method`` to "fixed" in the same recompute.
@@ -80,8 +82,9 @@ class ForestState(_State):
                 checks.choice(name, inputs[name], self.traits()[name].values)
         self.y, self.v = y, v
         self._echo = False
-        self._estimates: dict = {}
-        self._reference: dict = {}
+        self._estimates: dict = {}  # left_out -> every estimator's tau2
+        self._fits: dict = {}  # left_out -> Forest, for the settings ``_fits_of``
+        self._fits_of = None
         self._orders: dict = {}
         super().__init__(**inputs)
 
@@ -132,19 +135,24 @@ class ForestState(_State):
 
     def _fit(self, left_out: tuple) -> Forest:
         tau2 = self.tau2 if self.method == GIVEN else None
-        if tau2 == np.inf:  # no pooling: the limit of a huge tau2
-            tau2 = 1e12 * float(self.v.max())
-        method = "REML" if self.method == GIVEN else self.method
-        return forest(
-            self.y,
-            self.v,
-            left_out=left_out,
-            method=method,
-            test=self.test,
-            level=self.level,
-            tau2=tau2,
-            labels=self.labels,
-        )
+        settings = (self.method, self.test, self.level, tau2)
+        if settings != self._fits_of:
+            self._fits, self._fits_of = {}, settings
+        if left_out not in self._fits:
+            if tau2 == np.inf:  # no pooling: the limit of a huge tau2
+                tau2 = 1e12 * float(self.v.max())
+            method = "REML" if self.method == GIVEN else self.method
+            self._fits[left_out] = forest(
+                self.y,
+                self.v,
+                left_out=left_out,
+                method=method,
+                test=self.test,
+                level=self.level,
+                tau2=tau2,
+                labels=self.labels,
+            )
+        return self._fits[left_out]
 
     def _compute(self) -> ForestSnapshot:
         out = self.left_out
@@ -155,18 +163,11 @@ class ForestState(_State):
             self._estimates[out] = MappingProxyType(
                 tau2_estimates(self.y[kept], self.v[kept], known=known)
             )
-        if out:
-            key = (self.method, self.test, self.level, self.tau2 if self.method == GIVEN else 0)
-            if key not in self._reference:
-                self._reference = {key: self._fit(())}  # one entry: the current settings
-            reference = self._reference[key]
-        else:
-            reference = f
         return ForestSnapshot(
             y=self.y,
             v=self.v,
             forest=f,
-            reference=reference,
+            reference=self._fit(()) if out else f,
             estimates=self._estimates[out],
             method=self.method,
             left_out=out,

@@ -225,7 +225,8 @@ class ForestView:
             ],
             font_scale,
         )
-        self._reference = self._names_key = None  # what ``before`` and the names show
+        self._names_key = None  # what the names say
+        self._reference = (None, False)  # the all-studies fit ``before`` shows, and if shown
         self._order = self._rows = None  # the order of the rows and the y of each mark in it
         self._draw({"new": f})
         self._select({"new": state.selected})
@@ -293,10 +294,11 @@ class ForestView:
         t.update(self.pooled, x=pred, y=down, opacities=hidden)
         t.update(self.rule, x=np.array((fit.mu, fit.mu)))
         t.update(self.diamond, **self._diamond(fit))
-        if f.reference is not self._reference:  # the fit with every study in (cached)
-            ref = f.reference.fit
-            t.update(self.before, **self._diamond(ref), visible=f.reference is not fo)
-            self._reference = f.reference
+        # the fit with every study in (cached: the same object while it stays)
+        reference = (f.reference, f.reference is not fo)
+        if reference[0] is not self._reference[0] or reference[1] != self._reference[1]:
+            t.update(self.before, **self._diamond(f.reference.fit), visible=reference[1])
+            self._reference = reference
         caps = 0.22
         t.update(
             self.pi,
