@@ -355,6 +355,24 @@ class _Moments:
         return np.vstack([K[2:5], K[8], K[0:2], K[6:8], q, own2])
 
     @functools.cached_property
+    def Y(self) -> np.ndarray:
+        """The per-group rows (w_j (2), 0, G_j (3)) of `_second_order`, times den_j, as the
+        product of u = (1, S11, S12, S22, delta_1, delta_2, S12 delta_2 - S22 delta_1,
+        S12 delta_1 - S11 delta_2) with this (8, 6 J) table: G_j den_j = A_j + D_j adj S,
+        w_j den_j = c_j + adj S e_j - (A_j + D_j adj S) delta."""
+        Z = self.Z
+        A11, A12, A22, D, c1, c2, e1, e2 = Z[:8]
+        Y = np.zeros((8, 6, Z.shape[1]))
+        Y[0, 0], Y[0, 1], Y[0, 3:] = c1, c2, Z[:3]
+        Y[1, 1], Y[1, 5] = e2, D
+        Y[2, 0], Y[2, 1], Y[2, 4] = -e2, -e1, -D
+        Y[3, 0], Y[3, 3] = e1, D
+        Y[4, 0], Y[4, 1] = -A11, -A12
+        Y[5, 0], Y[5, 1] = -A12, -A22
+        Y[6, 0], Y[7, 1] = D, D
+        return Y.reshape(8, -1)
+
+    @functools.cached_property
     def RSS_sum(self) -> float:
         """Sum of the groups' residual sums of squares about their own lines; a group's RSS
         within rounding of its Wyy (a line through 2 rows, say) counts as 0."""
@@ -445,6 +463,13 @@ def _trace_form(C) -> list:
     return [[c00, a, c11], [a, 2.0 * c11 + c02 + c20, b], [c11, b, c22]]
 
 
+# the rows of `_second_order`'s table B multiplied in pairs: G's entries, w's entries
+_PAIRS = (
+    np.array([12, 12, 12, 13, 13, 14, 9, 9, 10]),
+    np.array([12, 13, 14, 13, 14, 14, 9, 10, 10]),
+)
+
+
 def _second_order(m: _Moments, S, sigma2, reml: bool):
     """The criterion of `_criterion`, its gradient and its Hessian in (S11, S12, S22): value,
     [M11, 2 M12, M22] and a 3x3 nested list. Differentiating M once more (dG_j = -G_j dS G_j,
@@ -483,27 +508,14 @@ def _second_order(m: _Moments, S, sigma2, reml: bool):
         k = 1.0 / sigma2
     H0, H1, H2 = G[2] / detG, -G[1] / detG, G[0] / detG
     # rows of B: G_j's entries in pairs (11 11, 11 12, 11 22, 12 12, 12 22, 22 22), w_j w_j'
-    # (3), then over den_j: w_j = h_j - G_j delta (2), a row of ones, G_j (3)
+    # (3), then over den_j: w_j = h_j - G_j delta (2), a row of ones, G_j (3); these last
+    # are linear in u (the table m.Y)
     B = np.empty((15, Z.shape[1]))
-    np.matmul(
-        [
-            [-d0, -d1, 0.0, s12 * d1 - s22 * d0, 1.0, 0.0, s22, -s12],
-            [0.0, -d0, -d1, s12 * d0 - s11 * d1, 0.0, 1.0, -s12, s11],
-            [0.0] * 8,
-            [1.0, 0.0, 0.0, s22, 0.0, 0.0, 0.0, 0.0],
-            [0.0, 1.0, 0.0, -s12, 0.0, 0.0, 0.0, 0.0],
-            [0.0, 0.0, 1.0, s11, 0.0, 0.0, 0.0, 0.0],
-        ],
-        Z[:8],
-        out=B[9:15],
-    )
+    u = [1.0, s11, s12, s22, d0, d1, s12 * d1 - s22 * d0, s12 * d0 - s11 * d1]
+    np.matmul(u, m.Y, out=B[9:15].reshape(-1))
     B[9:15] *= inv
     B[11] = 1.0
-    np.multiply(B[12], B[12:15], out=B[0:3])
-    np.multiply(B[13], B[13:15], out=B[3:5])
-    np.multiply(B[14], B[14], out=B[5])
-    np.multiply(B[9], B[9:11], out=B[6:8])
-    np.multiply(B[10], B[10], out=B[8])
+    np.multiply(B.take(_PAIRS[0], 0), B.take(_PAIRS[1], 0), out=B[:9])
     P = (B[:11] @ B[11:15].T).tolist()  # columns: the sum, the sums times G11, G12, G22
     W = [P[6][0], P[7][0], P[8][0]]  # sum_j w_j w_j'
     GG = P[:6]
