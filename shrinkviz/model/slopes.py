@@ -465,8 +465,8 @@ def _trace_form(C) -> list:
 
 # the rows of `_second_order`'s table B multiplied in pairs: G's entries, w's entries
 _PAIRS = (
-    np.array([12, 12, 12, 13, 13, 14, 9, 9, 10]),
-    np.array([12, 13, 14, 13, 14, 14, 9, 10, 10]),
+    np.array([15, 15, 15, 16, 16, 17, 12, 12, 13]),
+    np.array([15, 16, 17, 16, 17, 17, 12, 13, 13]),
 )
 
 
@@ -508,44 +508,43 @@ def _second_order(m: _Moments, S, sigma2, reml: bool):
         k = 1.0 / sigma2
     H0, H1, H2 = G[2] / detG, -G[1] / detG, G[0] / detG
     # rows of B: G_j's entries in pairs (11 11, 11 12, 11 22, 12 12, 12 22, 22 22), w_j w_j'
-    # (3), then over den_j: w_j = h_j - G_j delta (2), a row of ones, G_j (3); these last
-    # are linear in u (the table m.Y)
-    B = np.empty((15, Z.shape[1]))
+    # (3), X_j = 2 k w_j w_j' [+ 2 K_j] - G_j (3), then over den_j: w_j = h_j - G_j delta
+    # (2), a row of ones, G_j (3); these last are linear in u (the table m.Y)
+    B = np.empty((18, Z.shape[1]))
     u = [1.0, s11, s12, s22, d0, d1, s12 * d1 - s22 * d0, s12 * d0 - s11 * d1]
-    np.matmul(u, m.Y, out=B[9:15].reshape(-1))
-    B[9:15] *= inv
-    B[11] = 1.0
+    np.matmul(u, m.Y, out=B[12:].reshape(-1))
+    B[12:] *= inv
+    B[14] = 1.0
     np.multiply(B.take(_PAIRS[0], 0), B.take(_PAIRS[1], 0), out=B[:9])
-    P = (B[:11] @ B[11:15].T).tolist()  # columns: the sum, the sums times G11, G12, G22
-    W = [P[6][0], P[7][0], P[8][0]]  # sum_j w_j w_j'
-    GG = P[:6]
-    # sum_j G_j[p] G_j[r], from the pairs: (p, r) -> the pair's row
-    pair = ((0, 1, 2), (1, 3, 4), (2, 4, 5))
-    C = [[2.0 * k * P[6 + r][1 + p] - GG[pair[p][r]][0] for r in range(3)] for p in range(3)]
-    M = [G[0] - k * W[0], G[1] - k * W[1], G[2] - k * W[2]]
-    if reml:
-        # K_j = G_j H G_j: its entries are H's times G_j's pairs
-        g0, g1, g2, g3, g4, g5 = GG
-        KG = [
-            [H0 * x0 + 2.0 * H1 * x1 + H2 * x3 for x0, x1, x3 in zip(g0, g1, g3, strict=True)],
-            [
-                H0 * x1 + H1 * (x2 + x3) + H2 * x4
-                for x1, x2, x3, x4 in zip(g1, g2, g3, g4, strict=True)
-            ],
-            [H0 * x3 + 2.0 * H1 * x4 + H2 * x5 for x3, x4, x5 in zip(g3, g4, g5, strict=True)],
+    X = B[9:12]
+    if reml:  # K_j = G_j H G_j: H's entries times G_j's pairs
+        Hc = [
+            [H0, 2.0 * H1, 0.0, H2, 0.0, 0.0],
+            [0.0, H0, H1, H1, H2, 0.0],
+            [0.0, 0.0, 0.0, H0, 2.0 * H1, H2],
         ]
-        for p in range(3):
-            M[p] -= KG[p][0]
-            for r in range(3):
-                C[p][r] += 2.0 * KG[p][1 + r]
+        np.matmul(Hc, B[:6], out=X)
+        X += k * B[6:9]
+        X *= 2.0
+    else:
+        np.multiply(B[6:9], 2.0 * k, out=X)
+    X -= B[15:]
+    P = (B[:14] @ B[14:].T).tolist()  # columns: the sum, the sums times G11, G12, G22
+    W = [P[6][0], P[7][0], P[8][0]]  # sum_j w_j w_j'
+    M = [G[0] - k * W[0], G[1] - k * W[1], G[2] - k * W[2]]
+    C = [row[1:] for row in P[9:12]]  # sum_j X_j[p] G_j[r]
+    c00, c01, c02, c11, c12, c22 = (row[0] for row in P[:6])  # sum_j G_j[p] G_j[r]
+    if reml:  # - sum_j K_j
+        M[0] -= H0 * c00 + 2.0 * H1 * c01 + H2 * c11
+        M[1] -= H0 * c01 + H1 * (c02 + c11) + H2 * c12
+        M[2] -= H0 * c11 + 2.0 * H1 * c12 + H2 * c22
     hess = _trace_form(C)
-    (a0, a1, a2), (b0, b1, b2) = P[9][1:], P[10][1:]  # sums of w_j[r] G_j[p]
+    (a0, a1, a2), (b0, b1, b2) = P[12][1:], P[13][1:]  # sums of w_j[r] G_j[p]
     u = ((a0, a1), (b0 + a1, b1 + a2), (b1, b2))
     Hu = [(H0 * x + H1 * y, H1 * x + H2 * y) for x, y in u]
     dQ = (-W[0], -2.0 * W[1], -W[2])
     r = k * k / dof if sigma2 is None else 0.0  # dof / Q^2
     if reml:
-        c00, c01, c02, c11, c12, c22 = (row[0] for row in GG)
         Bs = ((c00, c01, c11), (2.0 * c01, c02 + c11, 2.0 * c12), (c11, c12, c22))
         HB = [
             (H0 * x + H1 * y, H0 * y + H1 * v, H1 * x + H2 * y, H1 * y + H2 * v) for x, y, v in Bs
@@ -779,33 +778,39 @@ def _trust_step(g: list, H: list, radius: float):
         if sum(v * v for v in x) <= radius * radius:
             return [-v for v in x], -0.5 * sum(v * v for v in y), True
     w, V = np.linalg.eigh(H)
-    gt = (np.array(g) @ V).tolist()
+    gt = V.T.dot(g).tolist()
     w = w.tolist()
-    top = max(abs(w[0]), abs(w[-1]), 1e-300)
-    gn = math.sqrt(sum(v * v for v in gt))
-    for i in range(len(w)):
-        if abs(w[i]) <= 1e-12 * top and abs(gt[i]) <= 1e-12 * gn:
+    top = max(-w[0], w[-1], 1e-300)
+    flat = 1e-12 * math.sqrt(sum(v * v for v in gt))
+    for i, (a, b) in enumerate(zip(gt, w, strict=True)):
+        if abs(b) <= 1e-12 * top and abs(a) <= flat:
             w[i], gt[i] = top, 0.0
-    pairs = list(zip(gt, w, strict=True))
-
-    def length(lam):
-        return math.sqrt(sum((a / (b + lam)) ** 2 for a, b in pairs if a))
-
     lo = max(0.0, -w[0])
-    if w[0] <= 0 and (gt[0] == 0.0 or length(lo + 1e-14 * top) <= radius):
-        p = [-a / (b + lo) if b + lo > 1e-14 * top else 0.0 for a, b in pairs]
+    lam = lo + 1e-14 * top if w[0] <= 0 else 0.0  # |p(lam)| > radius, but for rounding
+    s2 = q2 = 0.0
+    for a, b in zip(gt, w, strict=True):
+        t = a / (b + lam)
+        s2 += t * t
+    if w[0] <= 0 and (gt[0] == 0.0 or s2 <= radius * radius):  # the hard case
+        p = [-a / (b + lo) if b + lo > 1e-14 * top else 0.0 for a, b in zip(gt, w, strict=True)]
         p[0] += math.sqrt(max(radius * radius - sum(v * v for v in p), 0.0))
     else:
-        lam = lo + 1e-14 * top if w[0] <= 0 else 0.0  # |p(lam)| > radius, but for rounding
-        for _ in range(50 if length(lam) > radius else 0):
-            s = length(lam)
-            if abs(s - radius) <= 1e-6 * radius:
-                break
-            q2 = sum(a * a / (b + lam) ** 3 for a, b in pairs if a)
-            lam = max(lam + (s / radius - 1.0) * s * s / q2, lo + 0.5 * (lam - lo))
-        p = [-a / (b + lam) for a, b in pairs]
-    pred = sum(a * v + 0.5 * b * v * v for (a, b), v in zip(pairs, p, strict=True))
-    return (V @ p).tolist(), pred, False
+        for _ in range(50):
+            if s2 <= radius * radius or abs(math.sqrt(s2) - radius) <= 1e-2 * radius:
+                break  # (to 1%: the radius is a guess itself)
+            s = math.sqrt(s2)
+            q2 = 0.0
+            for a, b in zip(gt, w, strict=True):
+                t = a / (b + lam)
+                q2 += t * t / (b + lam)
+            lam = max(lam + (s / radius - 1.0) * s2 / q2, lo + 0.5 * (lam - lo))
+            s2 = 0.0
+            for a, b in zip(gt, w, strict=True):
+                t = a / (b + lam)
+                s2 += t * t
+        p = [-a / (b + lam) for a, b in zip(gt, w, strict=True)]
+    pred = sum(a * v + 0.5 * b * v * v for a, b, v in zip(gt, w, p, strict=True))
+    return V.dot(p).tolist(), pred, False
 
 
 def _descent(m: _Moments, reml: bool, sigma2, z, sx: float):
@@ -857,23 +862,31 @@ def _start(m: _Moments, sx: float) -> np.ndarray:
     """Where the optimizer starts: a moment estimate of L from the groups' own lines,
     S = (cov of own_j - sigma2 mean A_j^-1) / sigma2 with sigma2 their pooled residual
     variance, its eigenvalues floored away from the boundary; L = I (lme4's start) when
-    fewer than 3 groups have a line or the estimate is not positive."""
+    fewer than 3 groups have a line or the estimate is not positive. (2x2 algebra in
+    scalars: numpy's cov, eigh and cholesky cost more than the arithmetic.)"""
     line = m.line
-    dof = m.N - 2 * int(line.sum()) - int((~line & ~m.empty).sum())
-    if line.sum() < 3 or dof <= 0 or m.RSS_sum <= 0:
+    lines = int(np.count_nonzero(line))
+    dof = m.N - 2 * lines - int(np.count_nonzero(~line & ~m.empty))
+    if lines < 3 or dof <= 0 or m.RSS_sum <= 0:
         return np.array([1.0, 0.0, 1.0])
     s2 = m.RSS_sum / dof
-    D = m.D[line]
-    own = m.K[6:8, line] / D
-    A = m.A[:, line] / D
-    mean_inv = np.array([[A[2], -A[1]], [-A[1], A[0]]]).mean(-1)
-    Sz = (np.cov(own) - s2 * mean_inv) / s2 * np.outer([1.0, sx], [1.0, sx])
-    vals, vecs = np.linalg.eigh(Sz)
-    if not vals[-1] > 0:
+    K = m.K[2:8] if m.all_lines else m.K[2:8, line]
+    K = K / (m.D if m.all_lines else m.D[line])  # A_j / D_j (3 rows, 1 of ones) and own_j
+    (a11, a12, a22, _, o1, o2), own = K.mean(1).tolist(), K[4:]
+    dev = own - np.array([[o1], [o2]])
+    (c11, c12), (_, c22) = (dev @ dev.T / (lines - 1)).tolist()
+    # (cov - s2 mean A^-1) / s2 in the optimizer's scale (A^-1 = adj A / D)
+    p, q, r = c11 / s2 - a22, (c12 / s2 + a12) * sx, (c22 / s2 - a11) * sx * sx
+    mid, half = 0.5 * (p + r), math.hypot(0.5 * (p - r), q)
+    low, top = mid - half, mid + half  # the eigenvalues
+    if not top > 0:
         return np.array([1.0, 0.0, 1.0])
-    Sz = (vecs * np.maximum(vals, 0.1 * vals[-1])) @ vecs.T
-    L = np.linalg.cholesky(Sz)
-    return np.array([L[0, 0], L[1, 0], L[1, 1]])
+    if low < 0.1 * top:  # floor the low one: add (0.1 top - low) times its projector
+        t = (0.1 * top - low) / (top - low)
+        p, q, r = p + t * (top - p), q - t * q, r + t * (top - r)
+    l11 = math.sqrt(p)
+    l21 = q / l11
+    return np.array([l11, l21, math.sqrt(max(r - l21 * l21, 0.0))])
 
 
 def _estimate_sigma2(m: _Moments, reml: bool, Sc: np.ndarray) -> float:
