@@ -695,7 +695,7 @@ def _newton(z: list, free, fgh) -> list:
     Stops where the decrease the quadratic model predicts is below the rounding of the value,
     after that last step if it is Newton's own (then the error is of its square)."""
     val, g, H = fgh(z, free)
-    radius = max(1.0, *(abs(v) for v in z))
+    radius = 2.0  # z is L in units of sigma and of the spread of x: a step of an optimum's size
     for _ in range(200):
         p, pred, newton = _trust_step(g, H, radius)
         if not -pred > 1e-11 * max(1.0, abs(val)):
