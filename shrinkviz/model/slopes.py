@@ -476,7 +476,7 @@ _PAIRS = (
 )
 
 
-def _second_order(m: _Moments, S, sigma2, reml: bool):
+def _second_order(m: _Moments, S, sigma2, reml: bool, lazy: bool = False):
     """The criterion of `_criterion`, its gradient and its Hessian in (S11, S12, S22): value,
     [M11, 2 M12, M22] and a 3x3 nested list. Differentiating M once more (dG_j = -G_j dS G_j,
     dw_j = -G_j dS w_j + G_j H u(dS), H = (sum G)^-1, u(E) = sum_j G_j E w_j), in directions
@@ -490,7 +490,8 @@ def _second_order(m: _Moments, S, sigma2, reml: bool):
     with K_j = G_j H G_j, B_a = sum_j G_j E_a G_j, dQ_a = -sum_j w_j'E_a w_j and k = dof / Q
     (profiled) or 1 / sigma2. The sums over j are one product of a table of per-group rows
     (the products of G_j's entries in pairs, w_j w_j', w_j) with (1, G_j); K_j's sums are
-    then H's entries times those of the products in pairs."""
+    then H's entries times those of the products in pairs. With ``lazy``, the value and a
+    function that gives the rest (a search needs them only where it moves)."""
     s11, s12, s22 = S
     dS = max(s11 * s22 - s12 * s12, 0.0)
     Z = m.Z
@@ -503,7 +504,7 @@ def _second_order(m: _Moments, S, sigma2, reml: bool):
     d0, d1 = (G[2] * h[0] - G[1] * h[1]) / detG, (G[0] * h[1] - G[1] * h[0]) / detG
     Q = m.RSS_sum + z[8] + s22 * z[9] - 2.0 * s12 * z[10] + s11 * z[11] - h[0] * d0 - h[1] * d1
     dof = m.N - 2 if reml else m.N
-    val = float(np.log(den, out=den).sum())
+    val = float(np.add.reduce(np.log(den, out=den)))  # (ndarray.sum's wrapper costs more)
     if reml:
         val += math.log(detG)
     if sigma2 is None:
@@ -512,58 +513,65 @@ def _second_order(m: _Moments, S, sigma2, reml: bool):
     else:
         val += dof * math.log(2.0 * math.pi * sigma2) + Q / sigma2
         k = 1.0 / sigma2
-    H0, H1, H2 = G[2] / detG, -G[1] / detG, G[0] / detG
-    # rows of B: G_j's entries in pairs (11 11, 11 12, 11 22, 12 12, 12 22, 22 22), w_j w_j'
-    # (3), X_j = 2 k w_j w_j' [+ 2 K_j] - G_j (3), then over den_j: w_j = h_j - G_j delta
-    # (2), a row of ones, G_j (3); these last are linear in u (the table m.Y)
-    B = np.empty((18, Z.shape[1]))
-    u = [1.0, s11, s12, s22, d0, d1, s12 * d1 - s22 * d0, s12 * d0 - s11 * d1]
-    np.matmul(u, m.Y, out=B[12:].reshape(-1))
-    B[12:] *= inv
-    B[14] = 1.0
-    np.multiply(B.take(_PAIRS[0], 0), B.take(_PAIRS[1], 0), out=B[:9])
-    X = B[9:12]
-    if reml:  # K_j = G_j H G_j: H's entries times G_j's pairs
-        Hc = [
-            [H0, 2.0 * H1, 0.0, H2, 0.0, 0.0],
-            [0.0, H0, H1, H1, H2, 0.0],
-            [0.0, 0.0, 0.0, H0, 2.0 * H1, H2],
-        ]
-        np.matmul(Hc, B[:6], out=X)
-        X += k * B[6:9]
-        X *= 2.0
-    else:
-        np.multiply(B[6:9], 2.0 * k, out=X)
-    X -= B[15:]
-    P = (B[:14] @ B[14:].T).tolist()  # columns: the sum, the sums times G11, G12, G22
-    W = [P[6][0], P[7][0], P[8][0]]  # sum_j w_j w_j'
-    M = [G[0] - k * W[0], G[1] - k * W[1], G[2] - k * W[2]]
-    C = [row[1:] for row in P[9:12]]  # sum_j X_j[p] G_j[r]
-    c00, c01, c02, c11, c12, c22 = (row[0] for row in P[:6])  # sum_j G_j[p] G_j[r]
-    if reml:  # - sum_j K_j
-        M[0] -= H0 * c00 + 2.0 * H1 * c01 + H2 * c11
-        M[1] -= H0 * c01 + H1 * (c02 + c11) + H2 * c12
-        M[2] -= H0 * c11 + 2.0 * H1 * c12 + H2 * c22
-    hess = _trace_form(C)
-    (a0, a1, a2), (b0, b1, b2) = P[12][1:], P[13][1:]  # sums of w_j[r] G_j[p]
-    u = ((a0, a1), (b0 + a1, b1 + a2), (b1, b2))
-    Hu = [(H0 * x + H1 * y, H1 * x + H2 * y) for x, y in u]
-    dQ = (-W[0], -2.0 * W[1], -W[2])
-    r = k * k / dof if sigma2 is None else 0.0  # dof / Q^2
-    if reml:
-        Bs = ((c00, c01, c11), (2.0 * c01, c02 + c11, 2.0 * c12), (c11, c12, c22))
-        HB = [
-            (H0 * x + H1 * y, H0 * y + H1 * v, H1 * x + H2 * y, H1 * y + H2 * v) for x, y, v in Bs
-        ]
-    for a in range(3):
-        for b in range(a, 3):
-            t = 2.0 * k * (u[a][0] * Hu[b][0] + u[a][1] * Hu[b][1]) + r * dQ[a] * dQ[b]
-            if reml:
-                p, q = HB[a], HB[b]
-                t += p[0] * q[0] + p[1] * q[2] + p[2] * q[1] + p[3] * q[3]
-            hess[a][b] -= t
-            hess[b][a] = hess[a][b]
-    return val, [M[0], 2.0 * M[1], M[2]], hess
+
+    def rest():
+        H0, H1, H2 = G[2] / detG, -G[1] / detG, G[0] / detG
+        # rows of B: G_j's entries in pairs (11 11, 11 12, 11 22, 12 12, 12 22, 22 22), w_j w_j'
+        # (3), X_j = 2 k w_j w_j' [+ 2 K_j] - G_j (3), then over den_j: w_j = h_j - G_j delta
+        # (2), a row of ones, G_j (3); these last are linear in u (the table m.Y)
+        B = np.empty((18, Z.shape[1]))
+        u = [1.0, s11, s12, s22, d0, d1, s12 * d1 - s22 * d0, s12 * d0 - s11 * d1]
+        np.matmul(u, m.Y, out=B[12:].reshape(-1))
+        B[12:] *= inv
+        B[14] = 1.0
+        np.multiply(B.take(_PAIRS[0], 0), B.take(_PAIRS[1], 0), out=B[:9])
+        X = B[9:12]
+        if reml:  # K_j = G_j H G_j: H's entries times G_j's pairs
+            Hc = [
+                [H0, 2.0 * H1, 0.0, H2, 0.0, 0.0],
+                [0.0, H0, H1, H1, H2, 0.0],
+                [0.0, 0.0, 0.0, H0, 2.0 * H1, H2],
+            ]
+            np.matmul(Hc, B[:6], out=X)
+            X += k * B[6:9]
+            X *= 2.0
+        else:
+            np.multiply(B[6:9], 2.0 * k, out=X)
+        X -= B[15:]
+        P = (B[:14] @ B[14:].T).tolist()  # columns: the sum, the sums times G11, G12, G22
+        W = [P[6][0], P[7][0], P[8][0]]  # sum_j w_j w_j'
+        M = [G[0] - k * W[0], G[1] - k * W[1], G[2] - k * W[2]]
+        C = [row[1:] for row in P[9:12]]  # sum_j X_j[p] G_j[r]
+        c00, c01, c02, c11, c12, c22 = (row[0] for row in P[:6])  # sum_j G_j[p] G_j[r]
+        if reml:  # - sum_j K_j
+            M[0] -= H0 * c00 + 2.0 * H1 * c01 + H2 * c11
+            M[1] -= H0 * c01 + H1 * (c02 + c11) + H2 * c12
+            M[2] -= H0 * c11 + 2.0 * H1 * c12 + H2 * c22
+        hess = _trace_form(C)
+        (a0, a1, a2), (b0, b1, b2) = P[12][1:], P[13][1:]  # sums of w_j[r] G_j[p]
+        u = ((a0, a1), (b0 + a1, b1 + a2), (b1, b2))
+        Hu = [(H0 * x + H1 * y, H1 * x + H2 * y) for x, y in u]
+        dQ = (-W[0], -2.0 * W[1], -W[2])
+        r = k * k / dof if sigma2 is None else 0.0  # dof / Q^2
+        if reml:
+            Bs = ((c00, c01, c11), (2.0 * c01, c02 + c11, 2.0 * c12), (c11, c12, c22))
+            HB = [
+                (H0 * x + H1 * y, H0 * y + H1 * v, H1 * x + H2 * y, H1 * y + H2 * v)
+                for x, y, v in Bs
+            ]
+        for a in range(3):
+            for b in range(a, 3):
+                t = 2.0 * k * (u[a][0] * Hu[b][0] + u[a][1] * Hu[b][1]) + r * dQ[a] * dQ[b]
+                if reml:
+                    p, q = HB[a], HB[b]
+                    t += p[0] * q[0] + p[1] * q[2] + p[2] * q[1] + p[3] * q[3]
+                hess[a][b] -= t
+                hess[b][a] = hess[a][b]
+        return [M[0], 2.0 * M[1], M[2]], hess
+
+    if lazy:
+        return val, rest
+    return (val, *rest())
 
 
 # --- estimation -------------------------------------------------------------------------
@@ -612,9 +620,14 @@ def _optimize(m: _Moments, reml: bool, sigma2):
     sx = m.sx
 
     def fgh(z, free):
-        """Value, gradient and Hessian in the free ones of z = (L11, L21 sx, L22 sx)."""
+        """The value at z = (L11, L21 sx, L22 sx) and a function that gives the gradient
+        and the Hessian in the free ones of z."""
         a, b, c = z[0], z[1] / sx, z[2] / sx
-        val, (g0, g1, g2), h = _second_order(m, (a * a, a * b, b * b + c * c), sigma2, reml)
+        val, rest = _second_order(m, (a * a, a * b, b * b + c * c), sigma2, reml, lazy=True)
+        return val, lambda: in_z(a, b, c, free, *rest())
+
+    def in_z(a, b, c, free, g, h):
+        g0, g1, g2 = g
         # chain rule through S = (a^2, a b, b^2 + c^2): J'hJ with the columns of J = dS / d(a,
         # b, c) (2a, b, 0), (0, a, 2b), (0, 0, 2c), plus the gradient times S's second
         # derivatives (d2 S11 / da2 = 2, d2 S12 / da db = 1, d2 S22 / db2 = d2 S22 / dc2 = 2)
@@ -632,8 +645,8 @@ def _optimize(m: _Moments, reml: bool, sigma2):
             [ac, bc, (2.0 * c * hc[2] + 2.0 * g2) / sx2],
         ]
         if len(free) < 3:
-            return val, [grad[i] for i in free], [[hess[i][j] for j in free] for i in free]
-        return val, grad, hess
+            return [grad[i] for i in free], [[hess[i][j] for j in free] for i in free]
+        return grad, hess
 
     def run(z0, free=(0, 1, 2)):
         z = [0.0, 0.0, 0.0]
@@ -695,12 +708,15 @@ def _optimize(m: _Moments, reml: bool, sigma2):
 def _newton(z: list, free, fgh) -> list:
     """Minimize over the entries ``free`` of z (the others held), from z, by Newton's method
     in a trust region (Nocedal & Wright 2006, *Numerical Optimization*, algorithm 4.1, the
-    step of `_trust_step`); fgh(z, free) gives the value, gradient and Hessian (lists). The
-    variables are unbounded: the criterion is the same at L and at L with a column's sign
-    flipped, so the run may cross L11 = 0 or L22 = 0 and the caller takes the signs back.
+    step of `_trust_step`); fgh(z, free) gives the value and a function that gives the
+    gradient and the Hessian (lists), called only where the search moves: a step refused costs
+    the value alone. The variables are unbounded: the criterion is the same at L and at L with
+    a column's sign flipped, so the run may cross L11 = 0 or L22 = 0 and the caller takes the
+    signs back.
     Stops where the decrease the quadratic model predicts is below the rounding of the value,
     after that last step if it is Newton's own (then the error is of its square)."""
-    val, g, H = fgh(z, free)
+    val, rest = fgh(z, free)
+    g, H = rest()
     radius = 2.0  # z is L in units of sigma and of the spread of x: a step of an optimum's size
     for _ in range(200):
         p, pred, newton = _trust_step(g, H, radius)
@@ -713,7 +729,7 @@ def _newton(z: list, free, fgh) -> list:
         trial = list(z)
         for i, v in zip(free, p, strict=True):
             trial[i] += v
-        tv, tg, tH = fgh(trial, free)
+        tv, rest = fgh(trial, free)
         ratio = (tv - val) / pred
         length = math.sqrt(sum(v * v for v in p))
         if ratio < 0.25:
@@ -721,7 +737,8 @@ def _newton(z: list, free, fgh) -> list:
         elif ratio > 0.75 and length > 0.99 * radius:
             radius *= 2.0
         if tv < val:
-            z, val, g, H = trial, tv, tg, tH
+            z, val = trial, tv
+            g, H = rest()
     return z
 
 
