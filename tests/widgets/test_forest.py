@@ -2,6 +2,7 @@
 at most one message per mark per change, refused changes, bad input, nothing mutated."""
 
 import html
+import itertools
 
 import numpy as np
 import pandas as pd
@@ -181,6 +182,17 @@ def test_one_recompute_and_one_message_per_mark_per_change(bcg, sent, updates, m
     calls.clear()
     bcg.click(5)  # back in: the fit of these studies with these settings is cached
     assert calls == []
+
+
+def test_the_fits_kept_are_bounded(bcg):
+    s = bcg.state
+    for i, j in itertools.combinations(range(len(s.y)), 2):
+        s.left_out = (i, j)
+    assert len(s._fits) == len(s._estimates) == state_module.KEPT_SETS
+    assert () in s._fits and () in s._estimates  # the all-studies reference stays
+    assert (11, 12) in s._fits  # the newest too
+    s.left_out = ()
+    assert s.snapshot.forest is s._fits[()]
 
 
 def test_sort_orders_the_rows(bcg):

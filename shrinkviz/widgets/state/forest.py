@@ -139,6 +139,7 @@ class ForestState(_State):
         if settings != self._fits_of:
             self._fits, self._fits_of = {}, settings
         if left_out not in self._fits:
+            _make_room(self._fits)
             if tau2 == np.inf:  # no pooling: the limit of a huge tau2
                 tau2 = 1e12 * float(self.v.max())
             method = "REML" if self.method == GIVEN else self.method
@@ -158,6 +159,7 @@ class ForestState(_State):
         out = self.left_out
         f = self._fit(out)
         if out not in self._estimates:
+            _make_room(self._estimates)
             kept = f.kept
             known = {self.method: f.fit.tau2} if self.method != GIVEN else None
             self._estimates[out] = MappingProxyType(
@@ -203,3 +205,13 @@ class ForestState(_State):
             with self._echoing():
                 self.tau2 = snapshot.tau2
         self.snapshot = snapshot
+
+
+KEPT_SETS = 64  # fits (and estimates) kept per state: a class's kernels share one machine
+
+
+def _make_room(cache: dict) -> None:
+    """Forget the oldest set of left-out studies when ``cache`` is full, never the
+    all-studies one (every click with studies out shows it)."""
+    if len(cache) >= KEPT_SETS:
+        del cache[next(key for key in cache if key != ())]
