@@ -420,8 +420,10 @@ class EstimatorsView:
 
     def _draw(self, change) -> None:
         f = change["new"]
-        if f.estimates is not self._estimates:  # (one mapping per set of studies, cached)
+        new_set = f.estimates is not self._estimates  # (one mapping per set of studies, cached)
+        if new_set:
             self._values = np.array([f.estimates[m] for m in ESTIMATOR_NAMES])
+            self._estimates = f.estimates
         values = self._values
         tau2 = f.tau2
         far = max(
@@ -438,9 +440,8 @@ class EstimatorsView:
                 self._xaxis, tick_values=np.arange(0.0, end * (1 + 1e-9), step), tick_format=".3~g"
             )
             self._ticks_end = end
-        if f.estimates is not self._estimates:  # (one mapping per set of studies, cached)
+        if new_set:
             t.update(self.ticks, x=values)
-            self._estimates = f.estimates
         used = min(tau2, end)
         t.update(self.used, x=np.array((used, used)))
         if f.method in ESTIMATOR_NAMES:
