@@ -2,17 +2,19 @@
 
 For each N a fresh hub (deploy/hub.py: JupyterHub, configurable-http-proxy, the students'
 servers and kernels on 127.0.0.1) and N simulated students (tests/hub/_classroom.py): log in,
-start a server, open lesson 02, build the eight-schools explorer; when all have it, each
-drags tau2 in 5 bursts of 20 moves at 30 per second with 3 to 10 s of reading in between
-(seeded), throttled like the ipywidgets front end. The students arrive over N seconds. No
-faults here (tests/hub/test_hub.py has them). N = 1 first: the round trip of a lone student
-on the same machine is the floor the others are compared to. Printed, never asserted:
+start a server, open lesson 02, build the eight-schools explorer; when all have it (with
+--own-pace: as soon as their own is there, while others still log in), each drags tau2 in
+5 bursts of 20 moves at 30 per second with 3 to 10 s of reading in between (seeded),
+throttled like the ipywidgets front end. The students arrive over N seconds. No faults
+here (tests/hub/test_hub.py has them). N = 1 first: the round trip of a lone student on the
+same machine is the floor the others are compared to. Printed, never asserted:
 
     round trip p50 / p99 / max (ms): a comm update in to the last mark's update out, measured
         by the students' client (on the same machine, so its own CPU time is in there too);
         p99 of the first burst (every student starts dragging at the same moment, when the
-        last one has the explorer; with --reaction S, each after a seeded reaction time of
-        0 to S seconds) and of the later bursts (spread by the reading pauses);
+        last one has the explorer, or with --own-pace when their own is there; with
+        --reaction S, each after a seeded reaction time of 0 to S seconds more) and of the
+        later bursts (spread by the reading pauses);
         its medians split by the kernel's message stamps: to the kernel (student -> proxy ->
         server -> kernel starts), in the kernel (until its last mark message), from the kernel
     cpu/update: ms of CPU that one update costs each kind of process while the class drags
@@ -25,6 +27,7 @@ on the same machine is the floor the others are compared to. Printed, never asse
     hub, proxy and idle culler RSS (MB); failures
 
     .venv/bin/python benchmarks/bench_hub.py [--students 1 10 30 60] [--seed 0] [--reaction 0]
+        [--own-pace]
 """
 
 from __future__ import annotations
@@ -77,7 +80,7 @@ COLUMNS = [
 ]
 
 
-def one_class(n: int, seed: int, reaction_s: float) -> dict:
+def one_class(n: int, seed: int, together: bool, reaction_s: float) -> dict:
     with tempfile.TemporaryDirectory(prefix="shrinkviz-hub-") as data:
         hub = ClassHub(
             Path(data),
@@ -94,6 +97,7 @@ def one_class(n: int, seed: int, reaction_s: float) -> dict:
                 n,
                 seed=seed,
                 arrival_s=n,
+                together=together,
                 reaction_s=reaction_s,
                 step_timeout=600,
                 timeout=900 + 20 * n,
@@ -110,6 +114,12 @@ def main() -> None:
     parser.add_argument("--students", type=int, nargs="+", default=[1, 10, 30, 60])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
+        "--own-pace",
+        action="store_true",
+        help="each student starts dragging as soon as their own explorer is there, while "
+        "others still log in (default: when the last student has it, everyone at once)",
+    )
+    parser.add_argument(
         "--reaction",
         type=float,
         default=0.0,
@@ -123,7 +133,7 @@ def main() -> None:
     rows = []
     for n in args.students:
         t = time.perf_counter()
-        row = one_class(n, args.seed, args.reaction)
+        row = one_class(n, args.seed, not args.own_pace, args.reaction)
         row["bench_s"] = round(time.perf_counter() - t, 1)
         # the machine's other work slows every process here: the 1-minute load average
         row["load_avg_1min"] = round(os.getloadavg()[0], 1)

@@ -8,11 +8,13 @@ the spawn progress event stream until it is ready), open lesson 02 (the lab page
 dance with the hub; the contents API; a session, i.e. a kernel), run the lesson's first cell
 (imports, data) and the explorer's cell, and find the tau2 slider among the widget models
 the kernel announces (comm_open of ``jupyter.widget``: the SelectionSlider with the CSS
-class ``shrinkviz-tau2``). When the whole class has its explorer (the teacher: "now move the
-slider"), each student drags it: bursts of ``moves`` positions at ``rate`` per second (one
-grid step each), separated by seeded random reading pauses. Every hand starts its first burst
-at the same moment (``reaction_s`` = 0, the worst case), or after a seeded reaction time
-uniform in (0, ``reaction_s``) seconds. Like the ipywidgets front end, a
+class ``shrinkviz-tau2``). Then each student drags it: bursts of ``moves`` positions at
+``rate`` per second (one grid step each), separated by seeded random reading pauses. With
+``together`` (the default, the worst case) the class waits until everyone has the explorer
+(the teacher: "now move the slider"); otherwise each student starts as soon as their own
+explorer is there, while others still log in. The first burst starts at that moment
+(``reaction_s`` = 0), or after a seeded reaction time uniform in (0, ``reaction_s``) seconds.
+Like the ipywidgets front end, a
 student sends a position as a comm ``update`` ({"index": i}) only while no earlier one is
 pending (sent, and the kernel not yet idle for it); the hand's latest position waits and
 goes next.
@@ -386,6 +388,7 @@ class Classroom:
         rate: float = 30.0,
         pause: tuple[float, float] = (3.0, 10.0),
         arrival_s: float | None = None,
+        together: bool = True,
         reaction_s: float = 0.0,
         seed: int = 0,
         kill: int | None = None,
@@ -396,7 +399,7 @@ class Classroom:
         self.hub, self.n, self.bursts, self.moves, self.rate = hub, n, bursts, moves, rate
         self.pause, self.seed, self.kill, self.restart = pause, seed, kill, restart_hub
         self.arrival_s = 0.5 * n if arrival_s is None else arrival_s
-        self.reaction_s = reaction_s
+        self.together, self.reaction_s = together, reaction_s
         self.timeout, self.step_timeout = timeout, step_timeout
         self.students = [
             Student(f"student{i:03d}", random.Random(seed * 1000 + i)) for i in range(n)
@@ -550,7 +553,8 @@ class Classroom:
                 saved = await self._save(http, st, nb)
                 slider = await self._build_explorer(kernel, cells, st)
                 self._arrive(st)
-                await self._everyone_ready.wait()  # "now move the slider", says the teacher
+                if self.together:
+                    await self._everyone_ready.wait()  # "now move the slider", says the teacher
                 if self.reaction_s > 0:  # each hand starts after its own reaction time
                     await asyncio.sleep(st.rng.uniform(0, self.reaction_s))
                 kernel = await self._drag(http, st, kernel, slider, cells, saved)
@@ -695,18 +699,22 @@ class Classroom:
             "client": time.process_time(),
         }
 
-    async def _cpu_when_dragging(self) -> dict[str, float]:
-        await self._everyone_ready.wait()
-        return self._cpu()
+    def _updates(self) -> int:
+        return sum(len(s.round_trips) + s.unchanged for s in self.students)
 
-    def _cpu_per_update(self, start: dict[str, float]) -> dict[str, float]:
-        """ms of CPU per update while the class drags (the updates of every student), by
-        process: what one move costs the machine. The faults distort it (a killed kernel's
-        CPU is lost): a benchmark runs without them."""
-        end = self._cpu()
-        updates = sum(len(s.round_trips) + s.unchanged for s in self.students)
+    async def _cpu_when_dragging(self) -> tuple[dict[str, float], int]:
+        """CPU and updates so far, once everyone has the explorer (no one still logs in)."""
+        await self._everyone_ready.wait()
+        return self._cpu(), self._updates()
+
+    def _cpu_per_update(self, start: tuple[dict[str, float], int]) -> dict[str, float]:
+        """ms of CPU per update while the class drags (the updates of every student after
+        ``start``), by process: what one move costs the machine. The faults distort it (a
+        killed kernel's CPU is lost): a benchmark runs without them."""
+        (cpu, updates), end = start, self._cpu()
+        updates = self._updates() - updates
         return {
-            f"{name}_cpu_per_update_ms": 1e3 * (end[name] - start[name]) / max(updates, 1)
+            f"{name}_cpu_per_update_ms": 1e3 * (end[name] - cpu[name]) / max(updates, 1)
             for name in end
         }
 
