@@ -13,6 +13,7 @@ same numbers in the same order: ``at(n)`` is bitwise what a fresh fit would comp
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -63,39 +64,62 @@ class GroupStats:
 
 class CumulativeSums:
     """Running sums of (dx, dy, dx^2, dx dy, dy^2) within each group, rows in data order,
-    with dx = x - (first x of the group), dy likewise."""
+    with dx = x - (first x of the group), dy likewise.
+
+    The running sums (and each row's rank in its group) are made on first use: a fit on all
+    rows needs only their totals, which ``at(counts)`` sums directly (``np.bincount`` adds a
+    group's rows one by one in data order, as the running sums do: bitwise the same numbers).
+    """
 
     def __init__(self, code: np.ndarray, J: int, x: np.ndarray, y: np.ndarray):
-        order = np.argsort(code, kind="stable")  # by group, data order within a group
+        self._order = np.argsort(code, kind="stable")  # by group, data order within a group
         self.counts = np.bincount(code, minlength=J)
         self.counts.flags.writeable = False  # it is the n of the full fit
         self.start = np.cumsum(self.counts) - self.counts
         self.code = code
-        self.rank = np.empty_like(code)  # of each row inside its group, in data order
-        self.rank[order] = np.arange(len(code)) - np.repeat(self.start, self.counts)
-        self.code.flags.writeable = self.rank.flags.writeable = False
-        xs, ys = x[order], y[order]
-        self.shift = np.stack([xs[self.start], ys[self.start]])
-        g = code[order]
-        dx, dy = xs - self.shift[0, g], ys - self.shift[1, g]
-        self.sums = _cumsum_by_group(
+        self.code.flags.writeable = False
+        first = self._order[self.start]
+        self.shift = np.stack([x[first], y[first]])
+        self._dx, self._dy = x - self.shift[0, code], y - self.shift[1, code]
+
+    @functools.cached_property
+    def rank(self) -> np.ndarray:
+        """Of each row inside its group, in data order."""
+        rank = np.empty_like(self.code)
+        rank[self._order] = np.arange(len(self.code)) - np.repeat(self.start, self.counts)
+        rank.flags.writeable = False
+        return rank
+
+    @functools.cached_property
+    def sums(self) -> np.ndarray:
+        """The running sums, rows sorted by group, shape (N, 5)."""
+        dx, dy = self._dx[self._order], self._dy[self._order]
+        return _cumsum_by_group(
             np.stack([dx, dy, dx * dx, dx * dy, dy * dy], axis=1), self.start, self.counts
         )
 
     def at(self, n: np.ndarray) -> GroupStats:
-        """The moments of the first n[j] rows of each group j: one gather, O(J)."""
+        """The moments of the first n[j] rows of each group j: one gather, O(J); of all rows
+        (n is ``counts`` itself), their totals."""
+        if n is self.counts:
+            dx, dy, J = self._dx, self._dy, len(n)
+            S = [np.bincount(self.code, w, J) for w in (dx, dy, dx * dx, dx * dy, dy * dy)]
+            return self._stats(n, *S)
         # np.take: several times faster than fancy indexing for a gather of rows
         S = np.take(self.sums, self.start + n - 1, axis=0)  # where n = 0: zeroed next
         S[n == 0] = 0.0
+        return self._stats(n, *S.T)
+
+    def _stats(self, n, Sx, Sy, Sxx, Sxy, Syy) -> GroupStats:
         m = np.maximum(n, 1)
-        Sx, Sy = S[:, 0] / m, S[:, 1] / m  # means of the shifted values
+        mx, my = Sx / m, Sy / m  # means of the shifted values
         return GroupStats(
             n=n,
-            xbar=self.shift[0] + Sx,
-            ybar=self.shift[1] + Sy,
-            Wxx=np.maximum(S[:, 2] - S[:, 0] * Sx, 0.0),
-            Wxy=S[:, 3] - S[:, 0] * Sy,
-            Wyy=np.maximum(S[:, 4] - S[:, 1] * Sy, 0.0),
+            xbar=self.shift[0] + mx,
+            ybar=self.shift[1] + my,
+            Wxx=np.maximum(Sxx - Sx * mx, 0.0),
+            Wxy=Sxy - Sx * my,
+            Wyy=np.maximum(Syy - Sy * my, 0.0),
         )
 
 
