@@ -24,7 +24,7 @@ from . import _distributions as dist
 from . import checks as check
 from ._results import freeze, readonly, result_repr
 from .meta import METHODS, MetaAnalysis, meta_analysis
-from .tau2 import TAU2
+from .tau2 import TAU2, at_zero
 
 # one entry per estimator (FE is EE under another name)
 ESTIMATOR_NAMES = tuple(m for m in METHODS if m != "FE")
@@ -79,17 +79,29 @@ def kept_mask(k: int, left_out, labels=None) -> np.ndarray:
 
 
 def forest(
-    y, v, *, left_out=(), method="REML", test="z", level=0.95, tau2=None, labels=None
+    y,
+    v,
+    *,
+    left_out=(),
+    method="REML",
+    test="z",
+    level=0.95,
+    tau2=None,
+    labels=None,
+    check_input=True,
 ) -> Forest:
     """The forest and funnel of ``meta_analysis(y[kept], v[kept], method, test, level, tau2)``
     with the studies at positions ``left_out`` left out (module docstring).
 
     A fit needs at least two kept studies (one for EE or a given tau2 with test "z");
-    ``labels`` name the kept studies in that message.
+    ``labels`` name the kept studies in that message. ``check_input=False`` trusts y and v
+    (read-only 1-D float64 arrays of one length, y finite, v > 0), for a caller that checked
+    them once (the explorer's state); the other arguments are checked always.
     """
-    y = readonly(check.finite("y", check.float_array("y", y)))
-    v = readonly(check.positive("v", check.float_array("v", v)))
-    check.same_length(y=y, v=v)
+    if check_input:
+        y = readonly(check.finite("y", check.float_array("y", y)))
+        v = readonly(check.positive("v", check.float_array("v", v)))
+        check.same_length(y=y, v=v)
     k = len(y)
     kept = kept_mask(k, left_out)
     single_ok = (tau2 is not None or method in ("EE", "FE")) and test == "z"
@@ -101,7 +113,9 @@ def forest(
             f" for method={method if tau2 is None else 'a given tau2'!r}, test={test!r}"
             f" (got {len(names)} left{': ' + ', '.join(names) if names else ''})"
         )
-    fit = meta_analysis(y[kept], v[kept], method=method, test=test, level=level, tau2=tau2)
+    fit = meta_analysis(
+        freeze(y[kept]), freeze(v[kept]), method, test, level, tau2, check_input=False
+    )
     z = float(dist.NORMAL.isf((1 - fit.level) / 2))
     sd = np.sqrt(v)
     blup = fit.blup()
@@ -128,22 +142,25 @@ def forest(
     )
 
 
-def tau2_estimates(y, v, known=None) -> dict[str, float]:
+def tau2_estimates(y, v, known=None, *, check_input=True) -> dict[str, float]:
     """tau2 of every estimator of ``ESTIMATOR_NAMES`` for these studies (EE: 0), as
     ``meta_analysis(y, v, method).tau2`` gives it (the same function, without se_tau2); each
-    estimator computed once (EB and PM are one function, :mod:`shrinkviz.model.tau2`).
+    estimator computed once (EB and PM are one function, :mod:`shrinkviz.model.tau2`), all
+    from one pass of sums at w = 1/v (``at_zero``).
     ``known``: estimates already at hand for these studies ({method: tau2}, e.g. the fit's),
-    taken as they are. Needs k >= 2."""
-    y = check.finite("y", check.float_array("y", y))
-    v = check.positive("v", check.float_array("v", v))
-    check.same_length(y=y, v=v)
+    taken as they are. Needs k >= 2. ``check_input=False`` trusts y and v as ``forest``."""
+    if check_input:
+        y = check.finite("y", check.float_array("y", y))
+        v = check.positive("v", check.float_array("v", v))
+        check.same_length(y=y, v=v)
     if len(y) < 2:
         raise ValueError(f"y must have length >= 2 to estimate tau2 (got length {len(y)})")
     done = {TAU2[check.choice("known", m, tuple(TAU2))]: float(t) for m, t in (known or {}).items()}
+    at0 = at_zero(y, v)
     out = {}
     for m in ESTIMATOR_NAMES:
         f = TAU2[m]
         if f not in done:
-            done[f] = f(y, v)
+            done[f] = f(y, v, at0)
         out[m] = done[f]
     return out

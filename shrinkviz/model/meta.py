@@ -20,7 +20,7 @@ from . import _leave1out
 from . import checks as check
 from ._results import freeze, readonly, result_repr
 from .normal import posterior
-from .tau2 import ESTIMATORS, dot, q_root, q_stat, trace_p
+from .tau2 import ESTIMATORS, at_zero, dot, q_root
 
 if TYPE_CHECKING:
     from .meta_regression import MetaRegression
@@ -130,17 +130,15 @@ class MetaAnalysis:
 
     def blup(self, level=None) -> Blup:
         """Per-study predictions, as metafor's ``blup()``: the posterior of each theta_i
-        (BDA3 section 5.4, :func:`~shrinkviz.model.normal.posterior`) at the estimated tau2,
-        with mu's variance Var(mu) of this fit:
+        (BDA3 section 5.4, :func:`~shrinkviz.model.normal.posterior`) at the estimated tau2
+        and this fit's mu, with mu's variance Var(mu) = se^2 of this fit (for Knapp-Hartung
+        1/sum(w) scaled by its factor):
 
             pred_i = (1 - B_i) y_i + B_i mu,   se_i^2 = B_i tau2 + B_i^2 Var(mu),
             B_i = v_i / (v_i + tau2),   interval pred_i -+ crit se_i.
         """
-        post = posterior(self.y, self.v, self.tau2)
-        var = post.var
-        if self.test == "knha":  # Var(mu) is 1/sum(w) scaled by the Knapp-Hartung factor
-            var = var + post.B**2 * (self.se**2 - post.mu0_var)
-        se = np.sqrt(var)
+        post = posterior(self.y, self.v, self.tau2, self.mu, check_input=False)
+        se = np.sqrt(post.var + post.B**2 * self.se**2)
         half = dist.of_test(self.test, self.k - 1).isf((1 - self._level(level)) / 2) * se
         return Blup(post.mean, freeze(se), freeze(post.mean - half), freeze(post.mean + half))
 
@@ -184,7 +182,7 @@ class MetaAnalysis:
 
 
 def meta_analysis(
-    y, v, method="REML", test="z", level=0.95, tau2=None, mods=None
+    y, v, method="REML", test="z", level=0.95, tau2=None, mods=None, *, check_input=True
 ) -> MetaAnalysis | MetaRegression:
     """Random-effects meta-analysis of k effects ``y`` with sampling variances ``v``,
     as R's ``metafor::rma(yi, vi, method, test, level)``:
@@ -211,6 +209,9 @@ def meta_analysis(
     mods : moderators (a (k,) or (k, q) array or a data frame; the intercept is added):
         the meta-regression ``rma(yi, vi, mods=)`` of
         :func:`shrinkviz.model.meta_regression.meta_regression`, a ``MetaRegression``.
+    check_input : False trusts y and v (read-only 1-D float64 arrays of one length, y finite,
+        v > 0: the result keeps them), for a caller that checked them once
+        (:func:`shrinkviz.model.forest.forest`); the other arguments are checked always.
     """
     if mods is not None:
         if tau2 is not None:
@@ -218,9 +219,10 @@ def meta_analysis(
         from .meta_regression import meta_regression  # imports this module
 
         return meta_regression(y, v, mods, method=method, test=test, level=level)
-    y = readonly(check.finite("y", check.float_array("y", y)))
-    v = readonly(check.positive("v", check.float_array("v", v)))
-    check.same_length(y=y, v=v)
+    if check_input:
+        y = readonly(check.finite("y", check.float_array("y", y)))
+        v = readonly(check.positive("v", check.float_array("v", v)))
+        check.same_length(y=y, v=v)
     method = check.choice("method", method, METHODS)
     test = check.choice("test", test, TESTS)
     level = check.scalar("level", level, lo=0, hi=1, lo_open=True, hi_open=True)
@@ -231,7 +233,8 @@ def meta_analysis(
         why = f"test={test!r}" if method in _FIXED else f"method={method!r}"
         raise ValueError(f"y must have length >= 2 for {why} (got length {k})")
 
-    tau2, se_tau2 = (tau2, np.nan) if method == "fixed" else ESTIMATORS[method](y, v)
+    at0 = at_zero(y, v) if k > 1 else None  # Q, tr(P) and every estimator's start
+    tau2, se_tau2 = (tau2, np.nan) if method == "fixed" else ESTIMATORS[method](y, v, at0)
     w = 1.0 / (v + tau2)
     mu = dot(w, y) / float(w.sum())
     var_mu = 1.0 / w.sum()
@@ -241,13 +244,14 @@ def meta_analysis(
 
     Q, Q_pval, I2, H2 = 0.0, 1.0, 0.0, 1.0  # metafor's values for k = 1
     if k > 1:
-        Q = max(0.0, q_stat(y, 1.0 / v))
+        sw0, q0, _, s20, *_ = at0
+        Q = max(0.0, q0)
         Q_pval = float(dist.chi2_sf(Q, k - 1))
         if method in _FIXED:
             I2 = max(0.0, 100 * (Q - (k - 1)) / Q) if Q > 0 else 0.0
             H2 = Q / (k - 1)
         else:
-            vt = (k - 1) / trace_p(1.0 / v)
+            vt = (k - 1) / (sw0 - s20 / sw0)
             I2, H2 = 100 * tau2 / (vt + tau2), tau2 / vt + 1
 
     se = float(np.sqrt(var_mu))

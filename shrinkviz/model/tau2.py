@@ -13,7 +13,10 @@ model every term is a sum over the studies:
     sum_ij P_ij^2 a_i b_j = sum a b (w^2 - 2 w^3 / sum w) + (sum w^2 a)(sum w^2 b) / (sum w)^2
 
 Each estimator takes validated y and v (v > 0, k >= 2) and returns ``(tau2, se_tau2)``;
-a negative estimate is truncated at 0 and se_tau2 is metafor's ``se.tau2``.
+a negative estimate is truncated at 0 and se_tau2 is metafor's ``se.tau2``. The sums at
+w = 1/v (``at_zero``: Q, tr(P), DL's and HS's estimates, the roots' value at 0 and start) are
+one pass over the studies, which a caller computing several estimators passes on as ``at0``
+(the same floats as each estimator computes alone).
 """
 
 from __future__ import annotations
@@ -29,17 +32,6 @@ _EPS = float(np.finfo(float).eps)
 def dot(a: np.ndarray, b: np.ndarray) -> float:
     """sum a_i b_i by einsum, not BLAS: a threaded BLAS ddot can be 100x slower on busy cores."""
     return float(np.einsum("i,i->", a, b))
-
-
-def q_stat(y: np.ndarray, w: np.ndarray) -> float:
-    """Generalized Q statistic sum w_i (y_i - mu_w)^2 (Cochran's Q when w = 1/v)."""
-    r = y - dot(w, y) / w.sum()
-    return dot(w, r * r)
-
-
-def trace_p(w: np.ndarray) -> float:
-    sw = w.sum()
-    return float(sw - dot(w, w) / sw)
 
 
 def _sum_p2(w: np.ndarray, a=1.0, b=1.0) -> float:
@@ -59,61 +51,63 @@ def _se_quadratic(tau2: float, var_q: tuple[float, float, float]) -> float:
 # metafor's se_tau2 (``ESTIMATORS``), which calls it: the same tau2, bit for bit.
 
 
-def _ee_tau2(y, v) -> float:
+def _ee_tau2(y, v, at0=None) -> float:
     return 0.0
 
 
-def _dl_tau2(y, v) -> float:
-    k, w = len(y), 1.0 / v
-    return max(0.0, (q_stat(y, w) - (k - 1)) / trace_p(w))
+def _dl_tau2(y, v, at0=None) -> float:
+    sw, q, _, s2, *_ = at_zero(y, v) if at0 is None else at0
+    return max(0.0, (q - (len(y) - 1)) / (sw - s2 / sw))
 
 
-def _he_tau2(y, v) -> float:
+def _he_tau2(y, v, at0=None) -> float:
     k = len(y)
     tr_pv = v.sum() * (k - 1) / k
     rss = float(((y - y.mean()) ** 2).sum())
     return max(0.0, (rss - tr_pv) / (k - 1))
 
 
-def _hs_tau2(y, v) -> float:
-    k, w = len(y), 1.0 / v
-    return max(0.0, (q_stat(y, w) - k) / w.sum())
+def _hs_tau2(y, v, at0=None) -> float:
+    sw, q, *_ = at_zero(y, v) if at0 is None else at0
+    return max(0.0, (q - len(y)) / sw)
 
 
 def _sj_start(y) -> float:
     return float(((y - y.mean()) ** 2).mean())
 
 
-def _sj_tau2(y, v) -> float:
+def _sj_tau2(y, v, at0=None) -> float:
     tau2_0 = _sj_start(y)
-    return tau2_0 * q_stat(y, 1.0 / (v + tau2_0)) / (len(y) - 1)
+    return tau2_0 * _sums(*_few(y, v), tau2_0)[1] / (len(y) - 1)
 
 
-def _pm_tau2(y, v) -> float:
-    return q_root(y, v, len(y) - 1)
+def _pm_tau2(y, v, at0=None) -> float:
+    return _root(y, v, "Q", len(y) - 1, at0)
 
 
-def _ml_tau2(y, v) -> float:
-    return _root(y, v, "ML")
+def _ml_tau2(y, v, at0=None) -> float:
+    return _root(y, v, "ML", at0=at0)
 
 
-def _reml_tau2(y, v) -> float:
-    return _root(y, v, "REML")
+def _reml_tau2(y, v, at0=None) -> float:
+    return _root(y, v, "REML", at0=at0)
 
 
-def equal_effects(y, v):
+def equal_effects(y, v, at0=None):
     """EE (also FE): tau2 = 0 by assumption; it has no standard error."""
     return 0.0, np.nan
 
 
-def dersimonian_laird(y, v):
+def dersimonian_laird(y, v, at0=None):
     """DL: tau2 = (Q - (k - 1)) / tr(P) with w = 1/v (DerSimonian & Laird 1986)."""
-    k, w = len(y), 1.0 / v
-    tr_p, tau2 = trace_p(w), _dl_tau2(y, v)
-    return tau2, _se_quadratic(tau2, (2 * (k - 1), tr_p, _sum_p2(w))) / tr_p
+    k = len(y)
+    at0 = at_zero(y, v) if at0 is None else at0
+    sw, _, _, s2, *_ = at0
+    tr_p, tau2 = sw - s2 / sw, _dl_tau2(y, v, at0)
+    return tau2, _se_quadratic(tau2, (2 * (k - 1), tr_p, _sum_p2(1.0 / v))) / tr_p
 
 
-def hedges(y, v):
+def hedges(y, v, at0=None):
     """HE: tau2 = (sum (y - ybar)^2 - tr(P V)) / (k - 1), unweighted (Hedges & Olkin 1985)."""
     k = len(y)
     ones = np.ones_like(y)
@@ -122,14 +116,16 @@ def hedges(y, v):
     return tau2, _se_quadratic(tau2, (2 * _sum_p2(ones, v, v), tr_pv, k - 1)) / (k - 1)
 
 
-def hunter_schmidt(y, v):
+def hunter_schmidt(y, v, at0=None):
     """HS: tau2 = (Q - k) / sum w with w = 1/v (Hunter & Schmidt 2004)."""
-    k, w = len(y), 1.0 / v
-    tau2 = _hs_tau2(y, v)
-    return tau2, _se_quadratic(tau2, (2 * (k - 1), trace_p(w), _sum_p2(w))) / w.sum()
+    k = len(y)
+    at0 = at_zero(y, v) if at0 is None else at0
+    sw, _, _, s2, *_ = at0
+    tau2 = _hs_tau2(y, v, at0)
+    return tau2, _se_quadratic(tau2, (2 * (k - 1), sw - s2 / sw, _sum_p2(1.0 / v))) / sw
 
 
-def sidik_jonkman(y, v):
+def sidik_jonkman(y, v, at0=None):
     """SJ: tau2 = tau2_0 Q(w) / (k - 1), w = 1/(v + tau2_0), tau2_0 = mean((y - ybar)^2)
     (Sidik & Jonkman 2005); never negative."""
     k = len(y)
@@ -193,7 +189,20 @@ def _sums(y, v, tau2: float) -> tuple:
 _FEW = 40  # up to this many studies _sums runs on Python floats
 
 
-def _root(y: np.ndarray, v: np.ndarray, kind: str, target: float = 0.0) -> float:
+def _few(y: np.ndarray, v: np.ndarray) -> tuple:
+    """y and v as ``_sums`` takes them: lists of floats for up to ``_FEW`` studies."""
+    return (y.tolist(), v.tolist()) if len(y) <= _FEW else (y, v)
+
+
+def at_zero(y: np.ndarray, v: np.ndarray) -> tuple:
+    """``_sums`` at tau2 = 0 (w = 1/v): Q = sum w r^2 and tr(P) = S_1 - S_2 / S_1 among them.
+    One pass for every estimator of a set of studies (their ``at0``)."""
+    return _sums(*_few(y, v), 0.0)
+
+
+def _root(
+    y: np.ndarray, v: np.ndarray, kind: str, target: float = 0.0, at0: tuple | None = None
+) -> float:
     """The tau2 >= 0 where the estimating equation f = 0 of ``kind`` falls through 0, or 0
     where f(0) <= 0 (then the boundary is the solution). With the sums of ``_sums``:
 
@@ -213,32 +222,34 @@ def _root(y: np.ndarray, v: np.ndarray, kind: str, target: float = 0.0) -> float
     mean(v) by factors of 4. It cannot oscillate as undamped Fisher scoring can
     (tests/fixtures: case ``fisher_oscillates``, where metafor needs ``stepadj = 0.5``), and
     it stops once a Newton step is below 1e-10 of tau2: the error left is of the order of
-    its square, below rounding.
+    its square, below rounding. ``at0``: the sums at 0 (``at_zero``), when at hand.
     """
     scale = float(v.mean())
-    if len(y) <= _FEW:
-        y, v = y.tolist(), v.tolist()
     q_target = target if kind == "Q" else len(y) - 1
+    y, v = _few(y, v)
 
-    def equation(tau2: float) -> tuple[float, float, tuple]:
-        sums = sw, q, f2, s2, s3, w2r, w3r2 = _sums(y, v, tau2)
+    def equation(sums: tuple) -> tuple[float, float]:
+        sw, q, f2, s2, s3, w2r, w3r2 = sums
         if kind == "Q":
-            return q - target, -f2, sums
+            return q - target, -f2
         df = -2 * w3r2 + 2 * w2r * w2r / sw + s2
         if kind == "ML":
-            return f2 - sw, df, sums
-        return f2 - (sw - s2 / sw), df - 2 * s3 / sw + (s2 / sw) ** 2, sums
+            return f2 - sw, df
+        return f2 - (sw - s2 / sw), df - 2 * s3 / sw + (s2 / sw) ** 2
 
-    f, df, (sw, q, _, s2, *_) = equation(0.0)
+    if at0 is None:
+        at0 = _sums(y, v, 0.0)
+    f, df = equation(at0)
     if f <= 0:
         return 0.0
+    sw, q, _, s2, *_ = at0
     lo, hi = 0.0, np.inf
     x = (q - q_target) / (sw - s2 / sw)
     if not x > 0:  # no guess: Newton's step from 0
         x = -f / df if df < 0 else scale
     step_before = np.inf
     for _ in range(_MAXITER):
-        f, df, _ = equation(x)
+        f, df = equation(_sums(y, v, x))
         if f == 0:
             return x
         if f > 0:
@@ -270,28 +281,30 @@ def q_root(y: np.ndarray, v: np.ndarray, target: float) -> float:
     return _root(y, v, "Q", target)
 
 
-def paule_mandel(y, v):
+def paule_mandel(y, v, at0=None):
     """PM (and EB): the root of Q(1/(v + tau2)) = k - 1 (Paule & Mandel 1982).
 
     metafor's EB (Morris 1983) runs Fisher scoring on the same equation, so the two coincide;
     se_tau2 = sqrt(2 k^2 / (k - 1)) / sum w with w = 1/(v + tau2).
     """
     k = len(y)
-    tau2 = _pm_tau2(y, v)
+    tau2 = _pm_tau2(y, v, at0)
     return tau2, float(np.sqrt(2 * k**2 / (k - 1)) / (1.0 / (v + tau2)).sum())
 
 
-def maximum_likelihood(y, v):
+def maximum_likelihood(y, v, at0=None):
     """ML: maximizes the log-likelihood; se_tau2 = sqrt(2 / sum w^2), w = 1/(v + tau2)."""
-    tau2 = _ml_tau2(y, v)
+    tau2 = _ml_tau2(y, v, at0)
     w = 1.0 / (v + tau2)
     return tau2, float(np.sqrt(2 / dot(w, w)))
 
 
-def restricted_maximum_likelihood(y, v):
-    """REML: maximizes the restricted log-likelihood; se_tau2 = sqrt(2 / tr(PP))."""
-    tau2 = _reml_tau2(y, v)
-    return tau2, float(np.sqrt(2 / _sum_p2(1.0 / (v + tau2))))
+def restricted_maximum_likelihood(y, v, at0=None):
+    """REML: maximizes the restricted log-likelihood; se_tau2 = sqrt(2 / tr(PP)),
+    tr(PP) = S_2 - 2 S_3 / S_1 + (S_2 / S_1)^2 (``_sum_p2`` at a = b = 1)."""
+    tau2 = _reml_tau2(y, v, at0)
+    sw, _, _, s2, s3, *_ = _sums(*_few(y, v), tau2)
+    return tau2, float(np.sqrt(2 / (s2 - 2 * s3 / sw + (s2 / sw) ** 2)))
 
 
 ESTIMATORS = {

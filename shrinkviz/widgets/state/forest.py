@@ -152,6 +152,7 @@ class ForestState(_State):
                 level=self.level,
                 tau2=tau2,
                 labels=self.labels,
+                check_input=False,  # y and v checked once, in __init__
             )
         return self._fits[left_out]
 
@@ -160,10 +161,9 @@ class ForestState(_State):
         f = self._fit(out)
         if out not in self._estimates:
             _make_room(self._estimates)
-            kept = f.kept
             known = {self.method: f.fit.tau2} if self.method != GIVEN else None
             self._estimates[out] = MappingProxyType(
-                tau2_estimates(self.y[kept], self.v[kept], known=known)
+                tau2_estimates(f.fit.y, f.fit.v, known=known, check_input=False)
             )
         return ForestSnapshot(
             y=self.y,
