@@ -21,6 +21,8 @@ one pass over the studies, which a caller computing several estimators passes on
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 from scipy import optimize
 
@@ -155,12 +157,12 @@ def _sums(y, v, tau2: float) -> tuple:
     sum w^2 r and sum w^3 r^2 (S_n = sum w^n). ``y`` and ``v`` as numpy arrays, or as lists
     of floats for a few studies: then one loop of Python floats, 3x faster than numpy's
     eleven calls of a few microseconds each."""
-    if isinstance(y, list):
+    if isinstance(y, list):  # (strict=False: the lengths are checked, and strict costs)
         w = [1.0 / (vi + tau2) for vi in v]
         sw = sum(w)
-        mu = sum([wi * yi for wi, yi in zip(w, y, strict=True)]) / sw
+        mu = sum(map(operator.mul, w, y)) / sw
         q = f2 = s2 = s3 = w2r = w3r2 = 0.0
-        for wi, yi in zip(w, y, strict=True):
+        for wi, yi in zip(w, y, strict=False):
             ri = yi - mu
             wr = wi * ri
             ww = wi * wi
