@@ -159,6 +159,31 @@ def test_leaving_out_is_fitting_without(rows, data):
     np.testing.assert_allclose(f.pred[keep], ref.blup().pred, rtol=1e-12, atol=1e-12)
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.tuples(st.floats(-3, 3), st.floats(0.01, 2)), min_size=2, max_size=60),
+    st.floats(0, 2),
+)
+def test_estimates_share_one_pass_at_zero(rows, tau2_true):
+    """Every estimator's tau2 is the same float with the sums at w = 1/v passed in (as
+    tau2_estimates and meta_analysis share them) or computed alone, for a few studies
+    (Python floats) and many (numpy); forest without its input checks is forest."""
+    y, v = np.array(rows).T
+    y = y * np.sqrt(1 + tau2_true / v)
+    at0 = tau2.at_zero(y, v)
+    est = tau2_estimates(y, v)
+    for m in ESTIMATOR_NAMES:
+        assert tau2.TAU2[m](y, v, at0) == tau2.TAU2[m](y, v) == est[m], m
+        assert tau2.ESTIMATORS[m](y, v, at0)[0] == est[m] == sv.meta_analysis(y, v, m).tau2, m
+    out = list(range(0, len(y), 3))[: len(y) - 2]
+    a = forest(y, v, left_out=out)
+    y.flags.writeable = v.flags.writeable = False
+    b = forest(y, v, left_out=out, check_input=False)
+    assert a.fit.tau2 == b.fit.tau2 and a.fit.mu == b.fit.mu and a.fit.se == b.fit.se
+    np.testing.assert_array_equal(a.pred, b.pred)
+    assert tau2_estimates(y, v, check_input=False) == est
+
+
 def _equation(y, v, t, kind):
     """f of model/tau2.py's estimating equations from its sums (numpy path)."""
     sw, q, f2, s2, *_ = tau2._sums(y, v, t)
