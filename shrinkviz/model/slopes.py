@@ -193,7 +193,9 @@ def slopes_fit(x, y, group, sigma2=None, Sigma=None, method: str = "REML") -> Sl
     analytic gradient and Hessian from three starts (the criterion can have several local
     optima: a moment estimate, lme4's start and downhill from Sigma = 0). The boundary (a zero
     variance, or a correlation of +-1) is checked: each face is optimized on its own and the
-    best criterion wins.
+    best criterion wins. A balanced design (every group with the same x values, as
+    sleepstudy) has its optimum in closed form, the moment estimate of Swamy (1970) when that
+    is a covariance: the search starts there and only confirms it.
 
     Parameters
     ----------
@@ -608,7 +610,9 @@ def _optimize(m: _Moments, reml: bool, sigma2):
     """Minimize the criterion over L (lme4's theta, centred x) by Newton's method in a trust
     region (`_newton`) on the analytic gradient and Hessian (`_second_order`), from three
     starts (a moment estimate, `_start`; lme4's L = I for the uncentred x; downhill from
-    Sigma = 0); the best run is refined.
+    Sigma = 0); the best run is refined. Where the design is balanced and the moment estimate
+    is inside the cone, that estimate is the optimum (`_balanced`): one run from it, which
+    confirms it in one evaluation, is enough.
 
     A diagonal entry of L that ends up near 0 is checked on its face (the entry held at
     exactly 0, the others optimized), and then also on the face L22 = 0 that holds every
@@ -680,6 +684,11 @@ def _optimize(m: _Moments, reml: bool, sigma2):
                 candidates.append(run(z0 * [1.0, sign], _FACES[0]))
         return min(candidates, key=lambda c: c[0])
 
+    def finish(best):
+        """S = L L' of the winner and Q there."""
+        S = _relative(best[1], sx)[0]
+        return np.array([[S[0], S[1]], [S[1], S[2]]]), _criterion(m, S, sigma2, reml)[1]
+
     # The criterion can have several local optima, so three starts: the moment estimate,
     # lme4's (L = I for the uncentred x) and downhill from Sigma = 0 (hypothesis examples:
     # the moment start led to rho = 0.99 at 59.86 where lme4's start finds rho = -1 at 59.03,
@@ -689,6 +698,9 @@ def _optimize(m: _Moments, reml: bool, sigma2):
     # on negative curvature), on the face of singular S = l l' (a run free of the face can
     # cross into the interior optimum's basin: the second example); where its optimum wins,
     # `refine` goes on off the face from it.
+    exact = _balanced(m, sx, reml, sigma2)
+    if exact is not None:  # the optimum: the search only confirms it (one evaluation)
+        return finish(run(exact))
     lme4 = m.centred(np.eye(2))
     starts = [_start(m, sx), _variables((lme4[0, 0], lme4[0, 1], lme4[1, 1]), sx)]
     runs = [run(z0) for z0 in starts] + [run([0.0, 0.0], _FACES[0])]
@@ -701,8 +713,7 @@ def _optimize(m: _Moments, reml: bool, sigma2):
         if not again[0] < best[0]:
             break
         best = again
-    S = _relative(best[1], sx)[0]
-    return np.array([[S[0], S[1]], [S[1], S[2]]]), _criterion(m, S, sigma2, reml)[1]
+    return finish(best)
 
 
 def _newton(z: list, free, fgh) -> list:
@@ -883,25 +894,43 @@ def _rank_one(S, sx: float, scale: float) -> np.ndarray:
     return np.array([max(v[0], 1e-3 * scale), v[1] * sx])
 
 
-def _start(m: _Moments, sx: float) -> np.ndarray:
-    """Where the optimizer starts: a moment estimate of L from the groups' own lines,
-    S = (cov of own_j - sigma2 mean A_j^-1) / sigma2 with sigma2 their pooled residual
-    variance, its eigenvalues floored away from the boundary; L = I (lme4's start) when
-    fewer than 3 groups have a line or the estimate is not positive. (2x2 algebra in
-    scalars: numpy's cov, eigh and cholesky cost more than the arithmetic.)"""
+def _moment_estimate(m: _Moments, sx: float, reml: bool = True, sigma2=None):
+    """A moment estimate of S = Sigma / sigma2 from the groups' own lines (Swamy 1970,
+    Econometrica 38(2)): (cov of own_j - sigma2 mean A_j^-1) / sigma2, cov with divisor
+    (lines - 1) (REML) or lines (ML), sigma2 as given or else the lines' pooled residual
+    variance, in the optimizer's scale (S11, S12 sx, S22 sx^2); None when fewer than 3
+    groups have a line or there is no residual variance. (2x2 algebra in scalars: numpy's
+    cov, eigh and cholesky cost more than the arithmetic.)"""
     line = m.line
     lines = int(np.count_nonzero(line))
     dof = m.N - 2 * lines - int(np.count_nonzero(~line & ~m.empty))
-    if lines < 3 or dof <= 0 or m.RSS_sum <= 0:
-        return np.array([1.0, 0.0, 1.0])
-    s2 = m.RSS_sum / dof
+    if lines < 3 or dof <= 0 or (sigma2 is None and not m.RSS_sum > 0):
+        return None
+    s2 = m.RSS_sum / dof if sigma2 is None else sigma2
     K = m.K[2:8] if m.all_lines else m.K[2:8, line]
     K = K / (m.D if m.all_lines else m.D[line])  # A_j / D_j (3 rows, 1 of ones) and own_j
     (a11, a12, a22, _, o1, o2), own = K.mean(1).tolist(), K[4:]
     dev = own - np.array([[o1], [o2]])
-    (c11, c12), (_, c22) = (dev @ dev.T / (lines - 1)).tolist()
+    (c11, c12), (_, c22) = (dev @ dev.T / (lines - 1 if reml else lines)).tolist()
     # (cov - s2 mean A^-1) / s2 in the optimizer's scale (A^-1 = adj A / D)
-    p, q, r = c11 / s2 - a22, (c12 / s2 + a12) * sx, (c22 / s2 - a11) * sx * sx
+    return c11 / s2 - a22, (c12 / s2 + a12) * sx, (c22 / s2 - a11) * sx * sx
+
+
+def _cholesky(p: float, q: float, r: float) -> np.ndarray:
+    """L with L L' = [[p, q], [q, r]] (p > 0), as the optimizer's z."""
+    l11 = math.sqrt(p)
+    l21 = q / l11
+    return np.array([l11, l21, math.sqrt(max(r - l21 * l21, 0.0))])
+
+
+def _start(m: _Moments, sx: float) -> np.ndarray:
+    """Where the optimizer starts: the moment estimate of REML (`_moment_estimate`), its
+    eigenvalues floored away from the boundary; L = I (lme4's start) where there is none or
+    it is not positive."""
+    est = _moment_estimate(m, sx)
+    if est is None:
+        return np.array([1.0, 0.0, 1.0])
+    p, q, r = est
     mid, half = 0.5 * (p + r), math.hypot(0.5 * (p - r), q)
     low, top = mid - half, mid + half  # the eigenvalues
     if not top > 0:
@@ -909,9 +938,33 @@ def _start(m: _Moments, sx: float) -> np.ndarray:
     if low < 0.1 * top:  # floor the low one: add (0.1 top - low) times its projector
         t = (0.1 * top - low) / (top - low)
         p, q, r = p + t * (top - p), q - t * q, r + t * (top - r)
-    l11 = math.sqrt(p)
-    l21 = q / l11
-    return np.array([l11, l21, math.sqrt(max(r - l21 * l21, 0.0))])
+    return _cholesky(p, q, r)
+
+
+def _balanced(m: _Moments, sx: float, reml: bool, sigma2) -> np.ndarray | None:
+    """The optimum itself (the optimizer's z) where the design is balanced, every group
+    with its own line and one A_j = A for all (sleepstudy: every subject on days 0-9), and
+    the moment estimate of `_moment_estimate` is positive definite; else None.
+
+    Why: each group's own line b_j ~ N(mu, Psi), Psi = Sigma + sigma2 A^-1, is independent
+    of its residuals (sigma2 chi^2 with n_j - 2 degrees of freedom), so with one A the
+    (restricted) likelihood is that of J independent normal pairs and of the pooled
+    residual sum of squares: minimized at Psi = W / (J - 1) (REML; W / J for ML, W the
+    scatter of the b_j about their mean) and sigma2 = RSS / (N - 2J) (or at the sigma2
+    given). That point is the optimum when Sigma = Psi - sigma2 A^-1 is a covariance; it is
+    the only one, since in (Psi^-1, 1 / sigma2) the criterion is convex and Sigma >= 0 is
+    the convex Psi^-1 <= A / sigma2 (REML equals the ANOVA estimate for balanced data).
+    Equal A_j to rounding count as one A (the search from there absorbs the difference)."""
+    if not m.all_lines:
+        return None
+    n = float(m.K[2, 0])
+    spread = np.ptp(m.A, axis=1).tolist()  # of n_j, A12_j = n_j xb_j and A22_j
+    if spread[0] or spread[1] > 1e-12 * n * sx or spread[2] > 1e-12 * n * sx * sx:
+        return None
+    est = _moment_estimate(m, sx, reml, sigma2)
+    if est is None or not (est[0] > 0 and est[0] * est[2] - est[1] * est[1] > 0):
+        return None
+    return _cholesky(*est)
 
 
 def _estimate_sigma2(m: _Moments, reml: bool, Sc: np.ndarray) -> float:

@@ -9,6 +9,7 @@ the per-group closed forms of the model.
 import json
 from fractions import Fraction as F
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import pandas as pd
@@ -527,6 +528,68 @@ def test_newton_where_the_criterion_is_rounding(method):
     test_newton_finds_a_local_optimum_no_worse_than_slsqp.hypothesis.inner_test(
         (x, y, code), method
     )
+
+
+@st.composite
+def balanced(draw):
+    """Every group on the same x values (rows shuffled), as sleepstudy."""
+    J = draw(st.integers(3, 8))
+    x1 = np.array(draw(st.lists(st.integers(-3, 6), min_size=3, max_size=6, unique=True)))
+    x1 = x1 * draw(st.sampled_from([0.5, 1.0, 7.0])) + draw(st.sampled_from([0.0, 5.0, -20.0]))
+    x1 = np.concatenate([x1, x1[: draw(st.integers(0, 2))]])  # repeated x values, too
+    code = np.repeat(np.arange(J), len(x1))
+    x = np.tile(x1, J)
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    rows = rng.permutation(len(x))
+    x, code = x[rows], code[rows]
+    ta, tb, rho = draw(st.floats(0.1, 3.0)), draw(st.floats(0.1, 3.0)), draw(st.floats(-0.9, 0.9))
+    a, b = rng.multivariate_normal(
+        [2.0, 0.7], [[ta * ta, rho * ta * tb], [rho * ta * tb, tb * tb]], J
+    ).T
+    y = a[code] + b[code] * x + rng.normal(0, draw(st.floats(0.1, 2.0)), len(x))
+    return x, y, code
+
+
+@settings(max_examples=40, deadline=None)
+@given(balanced(), st.sampled_from(["REML", "ML"]), st.sampled_from([None, 0.5]))
+def test_balanced_closed_form_is_the_searchs_optimum(g, method, sigma2):
+    """Where the moment estimate of a balanced design is a covariance it is the optimum
+    (`_balanced`): the three-start search finds the same point and nothing lower."""
+    x, y, code = g
+    fit = slopes_fit(x, y, code, sigma2=sigma2, method=method)
+    m = fit._m
+    closed = slopes._balanced(m, m.sx, method == "REML", sigma2)
+    with mock.patch.object(slopes, "_balanced", lambda *args: None):
+        searched = slopes_fit(x, y, code, sigma2=sigma2, method=method)
+    assert fit.deviance() <= searched.deviance() + 1e-10 * abs(searched.deviance())
+    if closed is not None:
+        assert fit.deviance() == pytest.approx(searched.deviance(), rel=1e-12)
+        assert fit.sigma2 == pytest.approx(searched.sigma2, rel=1e-7)
+        assert rel(fit.Sigma, searched.Sigma) <= 1e-6
+        S = slopes._relative(closed, m.sx)[0]  # the closed form itself, before the search
+        np.testing.assert_allclose(
+            m.centred(fit.Sigma / fit.sigma2)[[0, 0, 1], [0, 1, 1]], S, rtol=1e-6
+        )
+
+
+def test_balanced_closed_form_on_sleepstudy():
+    """sleepstudy is balanced (every subject on days 0-9): the REML and ML optima are the
+    moment estimates, the scatter of the subjects' own lines over J - 1 (REML) or J (ML)
+    less sigma2 (X'X)^-1, with sigma2 = RSS / (N - 2J) (lm on each subject alone)."""
+    d = sv.data.sleepstudy()
+    own, RSS = [], 0.0
+    for _, s in d.groupby("Subject", sort=False):
+        X = np.column_stack([np.ones(len(s)), s.Days])
+        b, rss = np.linalg.lstsq(X, s.Reaction, rcond=None)[:2]
+        own.append(b)
+        RSS += rss[0]
+    sigma2 = RSS / (180 - 2 * 18)
+    for method, ddof in (("REML", 1), ("ML", 0)):
+        fit = slopes_fit(d.Days, d.Reaction, d.Subject, method=method)
+        assert slopes._balanced(fit._m, fit._m.sx, method == "REML", None) is not None
+        assert fit.sigma2 == pytest.approx(sigma2, rel=1e-10)
+        Sigma = np.cov(np.array(own).T, ddof=ddof) - sigma2 * np.linalg.inv(X.T @ X)
+        assert rel(fit.Sigma, Sigma) <= 1e-9
 
 
 # --- update(): O(J), a fresh fit --------------------------------------------------------
