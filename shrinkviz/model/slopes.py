@@ -471,11 +471,13 @@ def _trace_form(C) -> list:
     return [[c00, a, c11], [a, 2.0 * c11 + c02 + c20, b], [c11, b, c22]]
 
 
-# the rows of `_second_order`'s table B multiplied in pairs: G's entries, w's entries
+# the rows of `_second_order`'s table B multiplied in pairs: G's entries, w's entries; and
+# which of G's pairs is G_j[p] G_j[r]
 _PAIRS = (
-    np.array([15, 15, 15, 16, 16, 17, 12, 12, 13]),
-    np.array([15, 16, 17, 16, 17, 17, 12, 13, 13]),
+    np.array([12, 12, 12, 13, 13, 14, 9, 9, 10]),
+    np.array([12, 13, 14, 13, 14, 14, 9, 10, 10]),
 )
+_GG = ((0, 1, 2), (1, 3, 4), (2, 4, 5))
 
 
 def _second_order(m: _Moments, S, sigma2, reml: bool, lazy: bool = False):
@@ -519,38 +521,34 @@ def _second_order(m: _Moments, S, sigma2, reml: bool, lazy: bool = False):
     def rest():
         H0, H1, H2 = G[2] / detG, -G[1] / detG, G[0] / detG
         # rows of B: G_j's entries in pairs (11 11, 11 12, 11 22, 12 12, 12 22, 22 22), w_j w_j'
-        # (3), X_j = 2 k w_j w_j' [+ 2 K_j] - G_j (3), then over den_j: w_j = h_j - G_j delta
-        # (2), a row of ones, G_j (3); these last are linear in u (the table m.Y)
-        B = np.empty((18, Z.shape[1]))
+        # (3), then over den_j: w_j = h_j - G_j delta (2), a row of ones, G_j (3); these last
+        # are linear in u (the table m.Y)
+        B = np.empty((15, Z.shape[1]))
         u = [1.0, s11, s12, s22, d0, d1, s12 * d1 - s22 * d0, s12 * d0 - s11 * d1]
-        np.matmul(u, m.Y, out=B[12:].reshape(-1))
-        B[12:] *= inv
-        B[14] = 1.0
+        np.matmul(u, m.Y, out=B[9:].reshape(-1))
+        B[9:] *= inv
+        B[11] = 1.0
         np.multiply(B.take(_PAIRS[0], 0), B.take(_PAIRS[1], 0), out=B[:9])
-        X = B[9:12]
-        if reml:  # K_j = G_j H G_j: H's entries times G_j's pairs
-            Hc = [
-                [H0, 2.0 * H1, 0.0, H2, 0.0, 0.0],
-                [0.0, H0, H1, H1, H2, 0.0],
-                [0.0, 0.0, 0.0, H0, 2.0 * H1, H2],
-            ]
-            np.matmul(Hc, B[:6], out=X)
-            X += k * B[6:9]
-            X *= 2.0
-        else:
-            np.multiply(B[6:9], 2.0 * k, out=X)
-        X -= B[15:]
-        P = (B[:14] @ B[14:].T).tolist()  # columns: the sum, the sums times G11, G12, G22
+        P = (B[:11] @ B[11:].T).tolist()  # columns: the sum, the sums times G11, G12, G22
         W = [P[6][0], P[7][0], P[8][0]]  # sum_j w_j w_j'
         M = [G[0] - k * W[0], G[1] - k * W[1], G[2] - k * W[2]]
-        C = [row[1:] for row in P[9:12]]  # sum_j X_j[p] G_j[r]
+        # C[p][r] = sum_j X_j[p] G_j[r] with X_j = 2 k w_j w_j' [+ 2 K_j] - G_j, K_j = G_j H G_j
+        # (H's entries times G_j's pairs, so that its sums are those of G_j's entries in threes)
+        k2 = 2.0 * k
+        C = [[k2 * P[6 + p][1 + r] - P[_GG[p][r]][0] for r in range(3)] for p in range(3)]
+        if reml:
+            h0, h1, h2, h3 = 2.0 * H0, 2.0 * H1, 4.0 * H1, 2.0 * H2
+            for r in (1, 2, 3):
+                C[0][r - 1] += h0 * P[0][r] + h2 * P[1][r] + h3 * P[3][r]
+                C[1][r - 1] += h0 * P[1][r] + h1 * (P[2][r] + P[3][r]) + h3 * P[4][r]
+                C[2][r - 1] += h0 * P[3][r] + h2 * P[4][r] + h3 * P[5][r]
         c00, c01, c02, c11, c12, c22 = (row[0] for row in P[:6])  # sum_j G_j[p] G_j[r]
         if reml:  # - sum_j K_j
             M[0] -= H0 * c00 + 2.0 * H1 * c01 + H2 * c11
             M[1] -= H0 * c01 + H1 * (c02 + c11) + H2 * c12
             M[2] -= H0 * c11 + 2.0 * H1 * c12 + H2 * c22
         hess = _trace_form(C)
-        (a0, a1, a2), (b0, b1, b2) = P[12][1:], P[13][1:]  # sums of w_j[r] G_j[p]
+        (a0, a1, a2), (b0, b1, b2) = P[9][1:], P[10][1:]  # sums of w_j[r] G_j[p]
         u = ((a0, a1), (b0 + a1, b1 + a2), (b1, b2))
         Hu = [(H0 * x + H1 * y, H1 * x + H2 * y) for x, y in u]
         dQ = (-W[0], -2.0 * W[1], -W[2])
@@ -563,7 +561,7 @@ def _second_order(m: _Moments, S, sigma2, reml: bool, lazy: bool = False):
             ]
         for a in range(3):
             for b in range(a, 3):
-                t = 2.0 * k * (u[a][0] * Hu[b][0] + u[a][1] * Hu[b][1]) + r * dQ[a] * dQ[b]
+                t = k2 * (u[a][0] * Hu[b][0] + u[a][1] * Hu[b][1]) + r * dQ[a] * dQ[b]
                 if reml:
                     p, q = HB[a], HB[b]
                     t += p[0] * q[0] + p[1] * q[2] + p[2] * q[1] + p[3] * q[3]
