@@ -753,8 +753,9 @@ def _newton(z: list, free, fgh) -> list:
 
 def _cholesky_solve(g: list, H: list):
     """y = L^-1 g and the solution x of H x = g (L L' = H), or None when H is not positive
-    definite; in scalars (n <= 3: numpy's per-call cost would be most of the time)."""
-    if len(g) == 3:  # the common case, unrolled
+    definite; in scalars, unrolled (n = 3, or 2 on a face: numpy's per-call cost would be
+    most of the time)."""
+    if len(g) == 3:
         (h00, _, _), (h10, h11, _), (h20, h21, h22) = H
         if not h00 > 0:
             return None
@@ -775,24 +776,19 @@ def _cholesky_solve(g: list, H: list):
         x2 = y2 / l22
         x1 = (y1 - l21 * x2) / l11
         return [y0, y1, y2], [(y0 - l10 * x1 - l20 * x2) / l00, x1, x2]
-    n = len(g)
-    L = [[0.0] * n for _ in range(n)]
-    for i in range(n):
-        for j in range(i + 1):
-            t = H[i][j] - sum(L[i][k] * L[j][k] for k in range(j))
-            if i == j:
-                if not t > 0:
-                    return None
-                L[i][i] = math.sqrt(t)
-            else:
-                L[i][j] = t / L[j][j]
-    y = [0.0] * n
-    for i in range(n):
-        y[i] = (g[i] - sum(L[i][k] * y[k] for k in range(i))) / L[i][i]
-    x = [0.0] * n
-    for i in reversed(range(n)):
-        x[i] = (y[i] - sum(L[k][i] * x[k] for k in range(i + 1, n))) / L[i][i]
-    return y, x
+    (h00, _), (h10, h11) = H  # n = 2: a face's run
+    if not h00 > 0:
+        return None
+    l00 = math.sqrt(h00)
+    l10 = h10 / l00
+    t = h11 - l10 * l10
+    if not t > 0:
+        return None
+    l11 = math.sqrt(t)
+    y0 = g[0] / l00
+    y1 = (g[1] - l10 * y0) / l11
+    x1 = y1 / l11
+    return [y0, y1], [(y0 - l10 * x1) / l00, x1]
 
 
 def _trust_step(g: list, H: list, radius: float):
