@@ -723,13 +723,21 @@ def _newton(z: list, free, fgh) -> list:
     a column's sign flipped, so the run may cross L11 = 0 or L22 = 0 and the caller takes the
     signs back.
     Stops where the decrease the quadratic model predicts is below the rounding of the value,
-    after that last step if it is Newton's own (then the error is of its square)."""
+    after that last step if it is Newton's own (then the error is of its square); or, after
+    two Newton steps in a row, where the decrease that the convergence so far predicts for
+    the step after next is below a tenth of that rounding: Newton's predicted decreases go
+    as d_(k+1) = c d_k^2, so with c from the last two the step after this one would predict
+    d^3 / d_prev^2. (Where the criterion is quartic, as in L22 next to an optimum on the face
+    L22 = 0, Newton's method converges linearly, d_(k+1) = r d_k with r = (2/3)^4: ten times
+    d^3 / d_prev^2 = r^2 d is still above the r d to come.)"""
     val, rest = fgh(z, free)
     g, H = rest()
     radius = 2.0  # z is L in units of sigma and of the spread of x: a step of an optimum's size
+    last = 0.0  # the decrease predicted by the last step taken, if Newton's own
     for _ in range(200):
         p, pred, newton = _trust_step(g, H, radius)
-        if not -pred > 1e-11 * max(1.0, abs(val)):
+        tol = 1e-11 * max(1.0, abs(val))
+        if not -pred > tol or newton and 10.0 * pred * pred * pred > -tol * last * last:
             if newton:
                 z = list(z)
                 for i, v in zip(free, p, strict=True):
@@ -745,6 +753,7 @@ def _newton(z: list, free, fgh) -> list:
             radius = 0.25 * length
         elif ratio > 0.75 and length > 0.99 * radius:
             radius *= 2.0
+        last = -pred if newton and tv < val else 0.0
         if tv < val:
             z, val = trial, tv
             g, H = rest()
