@@ -493,9 +493,10 @@ def _second_order(m: _Moments, S, sigma2, reml: bool, lazy: bool = False):
 
     with K_j = G_j H G_j, B_a = sum_j G_j E_a G_j, dQ_a = -sum_j w_j'E_a w_j and k = dof / Q
     (profiled) or 1 / sigma2. The sums over j are one product of a table of per-group rows
-    (the products of G_j's entries in pairs, w_j w_j', w_j) with (1, G_j); K_j's sums are
-    then H's entries times those of the products in pairs. With ``lazy``, the value and a
-    function that gives the rest (a search needs them only where it moves)."""
+    (the products of G_j's entries in pairs, w_j w_j', w_j) with (1, G_j); the sums of K_j
+    and of K_j G_j are then H's entries times those of G_j's entries in pairs and in threes.
+    With ``lazy``, the value and a function that gives the rest (a search needs them only
+    where it moves)."""
     s11, s12, s22 = S
     dS = max(s11 * s22 - s12 * s12, 0.0)
     Z = m.Z
