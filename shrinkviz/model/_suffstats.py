@@ -2,7 +2,8 @@
 
 The regression of ``shrinkviz.model.regression`` needs, per group, only n_j, the means
 (xbar_j, ybar_j) and the within-group sums of squares and products (Wxx_j, Wxy_j, Wyy_j).
-``CumulativeSums`` stores the running sums of each group once; ``at(n)`` gathers them.
+``CumulativeSums`` stores the running sums of each group once (when a truncation first asks
+for them); ``at(n)`` gathers them.
 
 Each group's values are shifted by its first row before summing (the "shifted data"
 algorithm, Chan, Golub & LeVeque 1983), which keeps Wxx = Sxx - Sx^2/n free of catastrophic
