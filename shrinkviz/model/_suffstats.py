@@ -95,6 +95,7 @@ class CumulativeSums:
     def sums(self) -> np.ndarray:
         """The running sums, rows sorted by group, shape (N, 5)."""
         dx, dy = self._dx[self._order], self._dy[self._order]
+        del self._dx, self._dy  # (the totals are gathered from the running sums from now on)
         return _cumsum_by_group(
             np.stack([dx, dy, dx * dx, dx * dy, dy * dy], axis=1), self.start, self.counts
         )
@@ -102,7 +103,7 @@ class CumulativeSums:
     def at(self, n: np.ndarray) -> GroupStats:
         """The moments of the first n[j] rows of each group j: one gather, O(J); of all rows
         (n is ``counts`` itself), their totals."""
-        if n is self.counts:
+        if n is self.counts and "sums" not in self.__dict__:
             dx, dy, J = self._dx, self._dy, len(n)
             S = [np.bincount(self.code, w, J) for w in (dx, dy, dx * dx, dx * dy, dy * dy)]
             return self._stats(n, *S)

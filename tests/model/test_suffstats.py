@@ -31,8 +31,10 @@ def test_totals_are_bitwise_the_running_sums(data):
     sums = CumulativeSums(code, len(labels), x, y)
     direct = sums.at(sums.counts)  # summed directly
     running = sums.at(sums.counts.copy())  # gathered from the running sums
+    again = sums.at(sums.counts)  # (from the running sums, now that they are made)
     for name in FIELDS:
         np.testing.assert_array_equal(getattr(direct, name), getattr(running, name))
+        np.testing.assert_array_equal(getattr(again, name), getattr(running, name))
 
 
 @settings(max_examples=60, deadline=None)
