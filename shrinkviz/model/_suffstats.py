@@ -87,18 +87,27 @@ class CumulativeSums:
     def rank(self) -> np.ndarray:
         """Of each row inside its group, in data order."""
         rank = np.empty_like(self.code)
-        rank[self._order] = np.arange(len(self.code)) - np.repeat(self.start, self.counts)
+        rank[self._sorted("sums")] = np.arange(len(self.code)) - np.repeat(self.start, self.counts)
         rank.flags.writeable = False
         return rank
 
     @functools.cached_property
     def sums(self) -> np.ndarray:
         """The running sums, rows sorted by group, shape (N, 5)."""
-        dx, dy = self._dx[self._order], self._dy[self._order]
+        order = self._sorted("rank")
+        dx, dy = self._dx[order], self._dy[order]
         del self._dx, self._dy  # (the totals are gathered from the running sums from now on)
         return _cumsum_by_group(
             np.stack([dx, dy, dx * dx, dx * dy, dy * dy], axis=1), self.start, self.counts
         )
+
+    def _sorted(self, other: str) -> np.ndarray:
+        """The rows by group, in data order within a group; kept until ``other`` is made
+        too (ranks and running sums are all that need it)."""
+        order = self._order
+        if other in self.__dict__:
+            del self._order
+        return order
 
     def at(self, n: np.ndarray) -> GroupStats:
         """The moments of the first n[j] rows of each group j: one gather, O(J); of all rows
