@@ -15,6 +15,8 @@ Stable CSS classes for tests and styling: ``shrinkviz-tau2`` (the tau2 slider),
 
 from __future__ import annotations
 
+import asyncio
+import copy
 import math
 
 import ipywidgets as w
@@ -24,6 +26,36 @@ import traitlets
 TAU_PRIORS = ("uniform", "half-cauchy", "half-normal")
 # sizes in em follow the widgets' font size, which an explorer scales with font_scale
 _STYLE = {"description_width": "9em"}
+
+
+def _unechoed(cls: type, trait: str) -> type:
+    """``cls`` whose synced ``trait`` the kernel does not echo back to the browser that moved
+    it (ipywidgets' ``echo_update=False`` tag, as on its own FileUpload's value): a move sends
+    one message fewer, and each costs ipykernel 0.1-0.2 ms of CPU
+    (benchmarks/bench_kernel_moves.py). A value the kernel changes while applying the move
+    (clipped, snapped) still goes back. Given up: a second browser window on the same kernel
+    does not follow the first one's moves (the views in one window share one model)."""
+    quiet = copy.copy(cls.class_traits()[trait])
+    quiet.metadata = {**quiet.metadata, "echo_update": False}
+    body = {trait: quiet, "__module__": __name__, "__doc__": cls.__doc__}
+    return type(cls.__name__, (cls,), body)
+
+
+# the controls a hand moves, many times a second while it drags
+SelectionSlider = _unechoed(w.SelectionSlider, "index")
+IntSlider = _unechoed(w.IntSlider, "value")
+FloatSlider = _unechoed(w.FloatSlider, "value")
+FloatLogSlider = _unechoed(w.FloatLogSlider, "value")
+Play = _unechoed(w.Play, "value")
+
+
+def running_loop() -> asyncio.AbstractEventLoop | None:
+    """The kernel's running event loop (a widget message is handled inside it), or None
+    (plain Python: what waits for a pause in the moves then happens at once)."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 def _wide() -> w.Layout:
@@ -72,7 +104,14 @@ class PoolingSlider(w.VBox):
     description, ``description`` labels the slider and ``css`` is its class. A value set
     elsewhere ("fit") keeps its exact value in the state; the slider shows the nearest
     position and the number beside it the state's value (``number``, as the readout).
+
+    Play learns where the slider is once the slider has been still for ``follow_delay``
+    seconds (in a kernel; at once in plain Python), not on every move of a drag: one
+    message fewer per move. Pressing Play before that tells it at once.
     """
+
+    #: seconds without a move of the slider before Play learns its position
+    follow_delay = 0.5
 
     def __init__(
         self,
@@ -91,7 +130,7 @@ class PoolingSlider(w.VBox):
         self._log_inner = np.log(self.grid[1:-1])
         self._top = len(self.grid) - 1
         self._flip = no_pooling_at == np.inf  # Play's start (no pooling) is the slider's end
-        self.slider = w.SelectionSlider(
+        self.slider = SelectionSlider(
             options=[(number(x), float(x)) for x in self.grid],
             index=self._nearest(),
             description=description,
@@ -103,7 +142,7 @@ class PoolingSlider(w.VBox):
         self.slider.add_class(css)
         self.value = _value_label(state, trait)
         sweep = f"sweep {symbol} from no pooling to complete pooling"
-        self.play = w.Play(
+        self.play = Play(
             min=0,
             max=self._top,
             step=1,
@@ -137,6 +176,7 @@ class PoolingSlider(w.VBox):
         )
         self._echo = False  # True while the play button is moved to follow the slider
         self._paused = False  # Play was just paused: a jump to its start next is its Stop
+        self._timer = None  # Play's follow of the slider, waiting for the drag to pause
         self.slider.observe(self._moved, "index")
         self.play.observe(self._played, "value")
         self.play.observe(self._pausing, "playing")
@@ -155,14 +195,31 @@ class PoolingSlider(w.VBox):
     def _moved(self, change) -> None:
         if change["new"] != self._nearest():  # not the echo of a value set elsewhere
             setattr(self.state, self.trait, float(self.grid[change["new"]]))
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self.play.value == self._other(change["new"]):  # Play moved it
+            return
+        loop = running_loop()
+        if loop is None or self.follow_delay <= 0:
+            self._follow()
+        else:
+            self._timer = loop.call_later(self.follow_delay, self._follow)
+
+    def _follow(self) -> None:
+        """Play's position: the slider's."""
+        self._timer = None
         self._echo = True
         try:
-            self.play.value = self._other(change["new"])
+            self.play.value = self._other(self.slider.index)
         finally:
             self._echo = False
 
     def _pausing(self, change) -> None:
         self._paused = change["old"] and not change["new"]
+        if change["new"] and self._timer is not None:  # pressed while it lags the slider
+            self._timer.cancel()
+            self._follow()
 
     def _played(self, change) -> None:
         stop = self._paused and change["new"] == self.play.min
@@ -275,7 +332,7 @@ class NSlider(w.HBox):
 
     def _new(self) -> w.IntSlider:
         j = self.state.selected
-        s = w.IntSlider(
+        s = IntSlider(
             min=0,
             max=int(self.n_max[j]),
             value=int(self.state.n[j]),
@@ -323,7 +380,7 @@ def log_slider(
     """A log slider linked both ways to ``state.<name>``, ``base**span`` either side of its
     value at construction (its number: ``with_value``)."""
     value = getattr(state, name)
-    s = w.FloatLogSlider(
+    s = FloatLogSlider(
         value=value,
         base=base,
         min=math.log(value, base) - span,
@@ -381,7 +438,7 @@ class ShrinkageControls(_Controls):
         )
         self.mu0_mode.add_class("shrinkviz-mu0")
         lo, hi = float(state.y.min()), float(state.y.max())
-        self.mu0 = w.FloatSlider(
+        self.mu0 = FloatSlider(
             value=state.mu0,
             min=lo,
             max=hi,

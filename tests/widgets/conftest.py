@@ -57,8 +57,11 @@ def updates(sent):
 def no_kernel_loop(monkeypatch):
     """No kernel here: the live region speaks at once. Without this, a browser test earlier in
     the session (Playwright's sync API leaves its event loop set as the thread's running loop)
-    would make the explorers schedule their words on a loop that never runs. A test of the
-    debounce patches ``_running_loop`` itself (test_accessible)."""
+    would make the explorers schedule their words (and Play its follow of the slider) on a
+    loop that never runs. A test of the debounce patches ``running_loop`` itself
+    (test_accessible, test_explorers)."""
+    from shrinkviz.widgets import controls
     from shrinkviz.widgets.explorers import _base
 
-    monkeypatch.setattr(_base, "_running_loop", lambda: None)
+    monkeypatch.setattr(_base, "running_loop", lambda: None)
+    monkeypatch.setattr(controls, "running_loop", lambda: None)

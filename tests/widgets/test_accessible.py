@@ -67,7 +67,7 @@ def test_live_region_waits_for_the_end_of_a_sweep(schools, monkeypatch):
             self.cancelled = True
 
     loop = Loop()
-    monkeypatch.setattr(_base, "_running_loop", lambda: loop)
+    monkeypatch.setattr(_base, "running_loop", lambda: loop)
     start = schools.state.snapshot
     said = schools.live.value
     for tau2 in (50.0, 80.0, 112.0, 150.0, 200.0):  # a sweep: one pending timer, no word

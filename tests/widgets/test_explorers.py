@@ -434,6 +434,80 @@ def test_stop_pauses_the_sweep_where_it_is(schools):
     assert schools.state.tau2 == t.grid[top - 3]
 
 
+class _Loop:
+    """A kernel's event loop that runs a timer only when the test says so."""
+
+    def __init__(self):
+        self.timers = []
+
+    def call_later(self, delay, fn):
+        timer = _Timer(delay, fn)
+        self.timers.append(timer)
+        return timer
+
+    def pending(self):
+        return [t for t in self.timers if not t.cancelled and not t.ran]
+
+
+class _Timer:
+    def __init__(self, delay, fn):
+        self.delay, self.fn, self.cancelled, self.ran = delay, fn, False, False
+
+    def cancel(self):
+        self.cancelled = True
+
+    def run(self):
+        self.ran = True
+        self.fn()
+
+
+@pytest.mark.parametrize("which", ["schools", "radon"])
+def test_a_drag_sends_no_echo_and_play_follows_when_it_pauses(which, request, sent, monkeypatch):
+    """A move from the browser: no echo of the slider's index, no Play message; once the drag
+    pauses Play learns the position (one message); pressing Play before that tells it at
+    once; Play's own steps move the slider and schedule nothing."""
+    from shrinkviz.widgets import controls
+
+    loop = _Loop()
+    monkeypatch.setattr(controls, "running_loop", lambda: loop)
+    t = request.getfixturevalue(which).controls.tau2
+    play, top = t.play, len(t.grid) - 1
+
+    def messages(widget):
+        return [d for cid, d, _ in sent if cid == widget.comm.comm_id]
+
+    start = play.value
+    sent.clear()
+    for index in (30, 29, 28):
+        t.slider.set_state({"index": index})
+    assert messages(t.slider) == [] and messages(play) == [] and play.value == start
+    (timer,) = loop.pending()  # one for the drag, not one per move
+    assert timer.delay == t.follow_delay > 0
+    timer.run()
+    assert play.value == top - 28 and [d["state"] for d in messages(play)] == [{"value": top - 28}]
+
+    t.slider.set_state({"index": 20})
+    play.set_state({"playing": True})  # pressed before the drag paused
+    assert play.value == top - 20 and loop.pending() == []
+    sent.clear()
+    play.set_state({"value": top - 19})  # its first step
+    assert t.slider.index == 19 and loop.pending() == []
+    assert [d["state"] for d in messages(t.slider)] == [{"index": 19}] and messages(play) == []
+
+
+def test_the_sliders_a_hand_drags_are_not_echoed(schools, radon, sent):
+    """Each slider's move from the browser changes the state and sends no echo."""
+    for slider, value in (
+        (radon.controls.sigma2, radon.controls.sigma2.value * 2),
+        (schools.controls.n_scale, 2.0),
+        (radon.controls.n_box.slider, 1),
+    ):
+        sent.clear()
+        slider.set_state({"value": value})
+        assert slider.value == value
+        assert [d for cid, d, _ in sent if d.get("method") == "echo_update"] == []
+
+
 def shown_number(html: str, name: str) -> str:
     """The number after 'name = ' in a readout."""
     return html.split(f"{name} = ")[1].split(",")[0].split(";")[0].split(" ")[0].strip()

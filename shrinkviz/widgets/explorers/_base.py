@@ -3,7 +3,6 @@ kernel with matplotlib), font scale, layout, reading user input."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import contextlib
 import html
@@ -14,7 +13,7 @@ from pathlib import Path
 import ipywidgets as w
 import numpy as np
 
-from ..controls import number
+from ..controls import number, running_loop
 
 
 class _Explorer(w.VBox):
@@ -219,7 +218,7 @@ class _Explorer(w.VBox):
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        loop = _running_loop()
+        loop = running_loop()
         if loop is None or self.describe_delay <= 0:
             self._speak()
         else:
@@ -338,15 +337,6 @@ class _Explorer(w.VBox):
         self.add_class("shrinkviz-explorer")
         for c in classes:
             self.add_class(c)
-
-
-def _running_loop():
-    """The kernel's running event loop (a widget message is handled inside it), or None
-    (plain Python: the live region then speaks at once)."""
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None
 
 
 def spoken(x: float) -> str:

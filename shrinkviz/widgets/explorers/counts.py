@@ -10,6 +10,7 @@ import traitlets
 from ... import data
 from ..controls import (
     _STYLE,
+    FloatSlider,
     PoolingSlider,
     _row,
     _wide,
@@ -73,7 +74,7 @@ class CountsControls(w.VBox):
         raw = state.base.raw[state.trials > 0]
         lo = float(raw[raw > 0].min()) / 2 if np.any(raw > 0) else 1e-3
         hi = float(raw.max()) if not binomial else min(float(raw.max()), 0.999)
-        self.mean = w.FloatSlider(
+        self.mean = FloatSlider(
             value=state.prior_mean,
             min=lo,
             max=max(hi, lo * 2),

@@ -10,6 +10,8 @@ import numpy as np
 from ... import data
 from ...model.frames import read_columns
 from ..controls import (
+    FloatLogSlider,
+    FloatSlider,
     NSlider,
     PoolingSlider,
     _Controls,
@@ -325,7 +327,7 @@ def _spread(estimates, tau: float) -> float:
 
 def _linear(state, name, description, lo, hi, steps=100) -> w.FloatSlider:
     """A linear slider bound to ``state.<name>`` (its number: ``with_value``)."""
-    s = w.FloatSlider(
+    s = FloatSlider(
         min=lo,
         max=hi,
         step=(hi - lo) / steps,
@@ -342,7 +344,7 @@ def _linear(state, name, description, lo, hi, steps=100) -> w.FloatSlider:
 def _log(state, name, description, span=2.0) -> w.FloatLogSlider:
     """A log slider bound to ``state.<name>``, 10**span either side of its value."""
     v = math.log10(getattr(state, name))
-    s = w.FloatLogSlider(
+    s = FloatLogSlider(
         min=v - span,
         max=v + span,
         step=span / 40,
