@@ -82,13 +82,19 @@ def _settle(out):
     time.sleep(0.8)
 
 
-def _wait_change(out, before, timeout=10.0):
+def _wait_change(out, before, timeout=10.0, still=0.6):
+    """The figure once it has changed from ``before`` and then stayed the same for ``still``
+    seconds: each mark redraws on its own message, so the first change seen may be one mark
+    of several."""
     end = time.monotonic() + timeout
+    last, since = before, time.monotonic()
     while time.monotonic() < end:
         now = out.evaluate(JS_DRAWN)
-        if now != before:
-            return now
-        time.sleep(0.2)
+        if now != last:
+            last, since = now, time.monotonic()
+        elif last != before and time.monotonic() - since >= still:
+            return last
+        time.sleep(0.1)
     return out.evaluate(JS_DRAWN)
 
 
