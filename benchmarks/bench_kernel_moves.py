@@ -47,7 +47,7 @@ BUILD = {
 MOVES = [
     ("tau2 move", "eight schools", "shrinkviz-tau2"),
     ("tau2 move", "radon", "shrinkviz-tau2"),
-    ("pooling move", "sleepstudy", None),
+    ("pooling move", "sleepstudy", "shrinkviz-scale"),
     ("click (new)", "BCG", None),
     ("click (again)", "BCG", None),
 ]
@@ -129,8 +129,7 @@ def in_kernel(kernel: Kernel, move: str, data: str, css: str | None, n: int) -> 
     """Kernel CPU per move, round trip and messages per move (medians), in a fresh
     explorer."""
     kernel.run(f"ex = {BUILD[data]}\ndisplay(ex)")
-    if css is not None or move == "pooling move":
-        css = css or "shrinkviz-scale"
+    if css is not None:
         slider, start, top = kernel.run(
             f"_s = _find({css!r})\nprint(_s.model_id, _s.index, len(_s.options) - 1)"
         )
@@ -167,19 +166,14 @@ def in_kernel(kernel: Kernel, move: str, data: str, css: str | None, n: int) -> 
 
 def python_side(move: str, data: str, css: str | None, n: int) -> float:
     """ms per move here, comms sending nothing (median of single moves)."""
-    import ipywidgets as w
-
     import shrinkviz as sv
 
-    ex = eval(BUILD[data], {"sv": sv})  # noqa: S307 (the constructors above)
+    names = {"sv": sv}
+    exec(FIND, names)  # noqa: S102 (_find, as in the kernel)
+    ex = eval(BUILD[data], names)  # noqa: S307 (the constructors above)
     times = []
-    if css is not None or move == "pooling move":
-        css = css or "shrinkviz-scale"
-        slider = [
-            x
-            for x in w.widgets.widget._instances.values()
-            if css in getattr(x, "_dom_classes", ()) and isinstance(x, w.SelectionSlider)
-        ][-1]
+    if css is not None:
+        slider = names["_find"](css)
         for i in slider_steps(n, slider.index, len(slider.options) - 1):
             t = time.perf_counter()
             slider.set_state({"index": i})
@@ -187,7 +181,7 @@ def python_side(move: str, data: str, css: str | None, n: int) -> float:
     else:
         studies = new_sets(len(ex.state.y)) if move == "click (new)" else [3] * n
         while len(times) < n:
-            ex = eval(BUILD[data], {"sv": sv})  # noqa: S307
+            ex = eval(BUILD[data], names)  # noqa: S307
             for j in studies:
                 t = time.perf_counter()
                 ex.click(j)

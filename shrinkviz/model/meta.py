@@ -20,7 +20,7 @@ from . import _leave1out
 from . import checks as check
 from ._results import freeze, readonly, result_repr
 from .normal import posterior
-from .tau2 import ESTIMATORS, at_zero, dot, q_root
+from .tau2 import ESTIMATORS, at_zero, dot, q_root, trace_p
 
 if TYPE_CHECKING:
     from .meta_regression import MetaRegression
@@ -244,14 +244,13 @@ def meta_analysis(
 
     Q, Q_pval, I2, H2 = 0.0, 1.0, 0.0, 1.0  # metafor's values for k = 1
     if k > 1:
-        sw0, q0, _, s20, *_ = at0
-        Q = max(0.0, q0)
+        Q = max(0.0, at0[1])
         Q_pval = float(dist.chi2_sf(Q, k - 1))
         if method in _FIXED:
             I2 = max(0.0, 100 * (Q - (k - 1)) / Q) if Q > 0 else 0.0
             H2 = Q / (k - 1)
         else:
-            vt = (k - 1) / (sw0 - s20 / sw0)
+            vt = (k - 1) / trace_p(at0)
             I2, H2 = 100 * tau2 / (vt + tau2), tau2 / vt + 1
 
     se = float(np.sqrt(var_mu))

@@ -58,8 +58,8 @@ def _ee_tau2(y, v, at0=None) -> float:
 
 
 def _dl_tau2(y, v, at0=None) -> float:
-    sw, q, _, s2, *_ = at_zero(y, v) if at0 is None else at0
-    return max(0.0, (q - (len(y) - 1)) / (sw - s2 / sw))
+    at0 = at_zero(y, v, at0)
+    return max(0.0, (at0[1] - (len(y) - 1)) / trace_p(at0))
 
 
 def _he_tau2(y, v, at0=None) -> float:
@@ -70,7 +70,7 @@ def _he_tau2(y, v, at0=None) -> float:
 
 
 def _hs_tau2(y, v, at0=None) -> float:
-    sw, q, *_ = at_zero(y, v) if at0 is None else at0
+    sw, q, *_ = at_zero(y, v, at0)
     return max(0.0, (q - len(y)) / sw)
 
 
@@ -103,9 +103,8 @@ def equal_effects(y, v, at0=None):
 def dersimonian_laird(y, v, at0=None):
     """DL: tau2 = (Q - (k - 1)) / tr(P) with w = 1/v (DerSimonian & Laird 1986)."""
     k = len(y)
-    at0 = at_zero(y, v) if at0 is None else at0
-    sw, _, _, s2, *_ = at0
-    tr_p, tau2 = sw - s2 / sw, _dl_tau2(y, v, at0)
+    at0 = at_zero(y, v, at0)
+    tr_p, tau2 = trace_p(at0), _dl_tau2(y, v, at0)
     return tau2, _se_quadratic(tau2, (2 * (k - 1), tr_p, _sum_p2(1.0 / v))) / tr_p
 
 
@@ -121,10 +120,9 @@ def hedges(y, v, at0=None):
 def hunter_schmidt(y, v, at0=None):
     """HS: tau2 = (Q - k) / sum w with w = 1/v (Hunter & Schmidt 2004)."""
     k = len(y)
-    at0 = at_zero(y, v) if at0 is None else at0
-    sw, _, _, s2, *_ = at0
+    at0 = at_zero(y, v, at0)
     tau2 = _hs_tau2(y, v, at0)
-    return tau2, _se_quadratic(tau2, (2 * (k - 1), sw - s2 / sw, _sum_p2(1.0 / v))) / sw
+    return tau2, _se_quadratic(tau2, (2 * (k - 1), trace_p(at0), _sum_p2(1.0 / v))) / at0[0]
 
 
 def sidik_jonkman(y, v, at0=None):
@@ -196,10 +194,16 @@ def _few(y: np.ndarray, v: np.ndarray) -> tuple:
     return (y.tolist(), v.tolist()) if len(y) <= _FEW else (y, v)
 
 
-def at_zero(y: np.ndarray, v: np.ndarray) -> tuple:
-    """``_sums`` at tau2 = 0 (w = 1/v): Q = sum w r^2 and tr(P) = S_1 - S_2 / S_1 among them.
-    One pass for every estimator of a set of studies (their ``at0``)."""
-    return _sums(*_few(y, v), 0.0)
+def at_zero(y: np.ndarray, v: np.ndarray, at0: tuple | None = None) -> tuple:
+    """``_sums`` at tau2 = 0 (w = 1/v), Q = sum w r^2 among them, or ``at0`` when at hand:
+    one pass for every estimator of a set of studies (their ``at0``)."""
+    return _sums(*_few(y, v), 0.0) if at0 is None else at0
+
+
+def trace_p(sums: tuple) -> float:
+    """tr(P) = S_1 - S_2 / S_1 from the sums of ``_sums``."""
+    sw, _, _, s2, *_ = sums
+    return sw - s2 / sw
 
 
 def _root(
@@ -244,9 +248,8 @@ def _root(
     f, df = equation(at0)
     if f <= 0:
         return 0.0
-    sw, q, _, s2, *_ = at0
     lo, hi = 0.0, np.inf
-    x = (q - q_target) / (sw - s2 / sw)
+    x = (at0[1] - q_target) / trace_p(at0)
     if not x > 0:  # no guess: Newton's step from 0
         x = -f / df if df < 0 else scale
     step_before = np.inf

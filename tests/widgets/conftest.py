@@ -65,3 +65,43 @@ def no_kernel_loop(monkeypatch):
 
     monkeypatch.setattr(_base, "running_loop", lambda: None)
     monkeypatch.setattr(controls, "running_loop", lambda: None)
+
+
+class HandLoop:
+    """A kernel's event loop whose timers run only when a test runs them."""
+
+    def __init__(self):
+        self.timers = []
+
+    def call_later(self, delay, fn):
+        timer = HandTimer(delay, fn)
+        self.timers.append(timer)
+        return timer
+
+    def pending(self):
+        return [t for t in self.timers if not t.cancelled and not t.ran]
+
+
+class HandTimer:
+    def __init__(self, delay, fn):
+        self.delay, self.fn, self.cancelled, self.ran = delay, fn, False, False
+
+    def cancel(self):
+        self.cancelled = True
+
+    def run(self):
+        self.ran = True
+        self.fn()
+
+
+@pytest.fixture
+def hand_loop(monkeypatch):
+    """``hand_loop(module)``: that module's ``running_loop`` (the explorers' ``_base``, or
+    ``controls``) is a new ``HandLoop``, returned."""
+
+    def patch(module):
+        loop = HandLoop()
+        monkeypatch.setattr(module, "running_loop", lambda: loop)
+        return loop
+
+    return patch

@@ -49,25 +49,8 @@ def test_live_region_says_what_a_tau2_move_did(schools):
     assert "school C moves from -3 to -3" in schools.live.value
 
 
-def test_live_region_waits_for_the_end_of_a_sweep(schools, monkeypatch):
-    class Loop:  # the kernel's event loop, driven by hand
-        def __init__(self):
-            self.timers = []
-
-        def call_later(self, delay, fn):
-            timer = Timer(delay, fn)
-            self.timers.append(timer)
-            return timer
-
-    class Timer:
-        def __init__(self, delay, fn):
-            self.delay, self.fn, self.cancelled = delay, fn, False
-
-        def cancel(self):
-            self.cancelled = True
-
-    loop = Loop()
-    monkeypatch.setattr(_base, "running_loop", lambda: loop)
+def test_live_region_waits_for_the_end_of_a_sweep(schools, hand_loop):
+    loop = hand_loop(_base)
     start = schools.state.snapshot
     said = schools.live.value
     for tau2 in (50.0, 80.0, 112.0, 150.0, 200.0):  # a sweep: one pending timer, no word

@@ -434,42 +434,14 @@ def test_stop_pauses_the_sweep_where_it_is(schools):
     assert schools.state.tau2 == t.grid[top - 3]
 
 
-class _Loop:
-    """A kernel's event loop that runs a timer only when the test says so."""
-
-    def __init__(self):
-        self.timers = []
-
-    def call_later(self, delay, fn):
-        timer = _Timer(delay, fn)
-        self.timers.append(timer)
-        return timer
-
-    def pending(self):
-        return [t for t in self.timers if not t.cancelled and not t.ran]
-
-
-class _Timer:
-    def __init__(self, delay, fn):
-        self.delay, self.fn, self.cancelled, self.ran = delay, fn, False, False
-
-    def cancel(self):
-        self.cancelled = True
-
-    def run(self):
-        self.ran = True
-        self.fn()
-
-
 @pytest.mark.parametrize("which", ["schools", "radon"])
-def test_a_drag_sends_no_echo_and_play_follows_when_it_pauses(which, request, sent, monkeypatch):
+def test_a_drag_sends_no_echo_and_play_follows_when_it_pauses(which, request, sent, hand_loop):
     """A move from the browser: no echo of the slider's index, no Play message; once the drag
     pauses Play learns the position (one message); pressing Play before that tells it at
     once; Play's own steps move the slider and schedule nothing."""
     from shrinkviz.widgets import controls
 
-    loop = _Loop()
-    monkeypatch.setattr(controls, "running_loop", lambda: loop)
+    loop = hand_loop(controls)
     t = request.getfixturevalue(which).controls.tau2
     play, top = t.play, len(t.grid) - 1
 
